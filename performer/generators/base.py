@@ -1,0 +1,61 @@
+"""The one interface every image generator shares.
+
+``prepare()`` once (heavy: load, allocate, encode what can be encoded), then call the
+generator once per frame with a parameter :class:`~performer.params.Snapshot`; it
+returns an ``(height, width, 3)`` ``uint8`` RGB frame. Feedback (img2img on the previous
+frame) is state the generator keeps between calls; ``reset()`` clears it or seeds it
+with a given picture.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from performer.params import Snapshot
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What a generator is prepared for; fixed for the life of a performance."""
+
+    width: int = 512
+    height: int = 512
+    # year -> phrase describing the records of that time ("daguerreotype", "VHS ...")
+    anchors: Mapping[float, str] = field(default_factory=dict)
+    # how the prompt and an era phrase are joined into one text for text models
+    template: str = "{prompt}, {era}"
+
+
+class Generator(ABC):
+    """Snapshot in, frame out."""
+
+    #: identity of the loaded model, written into takes and reports
+    identity: str = "unprepared"
+
+    @abstractmethod
+    def prepare(self, setup: Setup) -> None:
+        """Load and allocate everything the per-frame path needs."""
+
+    @abstractmethod
+    def __call__(self, snap: Snapshot) -> np.ndarray:
+        """Generate the next frame: ``(height, width, 3)`` uint8 RGB."""
+
+    @abstractmethod
+    def reset(self, image: np.ndarray | None = None) -> None:
+        """Forget the previous frame; with ``image``, feed back from that picture instead."""
+
+    @property
+    @abstractmethod
+    def size(self) -> tuple[int, int]:
+        """``(width, height)`` of the frames this generator returns."""
+
+    def close(self) -> None:
+        """Release background threads and device memory; safe to call twice."""
+
+
+class GeneratorError(RuntimeError):
+    """A model that cannot be loaded or run, with a message a performer can act on."""
