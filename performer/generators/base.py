@@ -55,6 +55,7 @@ class Generator(ABC):
 
     def close(self) -> None:
         """Release background threads and device memory; safe to call twice."""
+        return None
 
 
 class GeneratorError(RuntimeError):

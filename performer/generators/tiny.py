@@ -1,0 +1,133 @@
+"""Tiny diffusers pipelines with random weights, saved to a folder: for tests and benches.
+
+They load through exactly the same code as a real model folder, so the whole backend is
+exercised with no download. Their pictures are noise-like: they prove plumbing, not art.
+"""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+
+Kind = Literal["sd", "lcm", "xl"]
+
+
+def _tokenizer() -> Any:
+    """A character-level CLIP tokenizer with a vocabulary made here (no one else's files)."""
+    from transformers import CLIPTokenizer
+
+    chars = list(string.ascii_lowercase + string.digits + ",.-'")
+    tokens = ["<|startoftext|>", "<|endoftext|>", *chars, *(c + "</w>" for c in chars)]
+    return CLIPTokenizer(
+        vocab={tok: i for i, tok in enumerate(tokens)}, merges=[], model_max_length=77
+    )
+
+
+def _text_encoder(dim: int, projection: bool = False) -> Any:
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    config = CLIPTextConfig(
+        vocab_size=100,
+        hidden_size=dim,
+        intermediate_size=2 * dim,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        max_position_embeddings=77,
+        projection_dim=dim,
+        bos_token_id=0,
+        eos_token_id=1,
+        pad_token_id=1,
+    )
+    return CLIPTextModelWithProjection(config) if projection else CLIPTextModel(config)
+
+
+def save_tiny_pipeline(folder: str | Path, kind: Kind = "sd", seed: int = 0) -> Path:
+    """Build a tiny pipeline of ``kind`` and ``save_pretrained`` it into ``folder``."""
+    from diffusers import (
+        AutoencoderKL,
+        EulerDiscreteScheduler,
+        LCMScheduler,
+        StableDiffusionPipeline,
+        StableDiffusionXLPipeline,
+        UNet2DConditionModel,
+    )
+
+    folder = Path(folder)
+    torch.manual_seed(seed)
+    xl = kind == "xl"
+    unet = UNet2DConditionModel(
+        block_out_channels=(32, 64),
+        layers_per_block=1,
+        sample_size=8,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=64 if xl else 32,
+        attention_head_dim=(2, 4),
+        norm_num_groups=16,
+        time_cond_proj_dim=32 if kind == "lcm" else None,
+        addition_embed_type="text_time" if xl else None,
+        addition_time_embed_dim=8 if xl else None,
+        projection_class_embeddings_input_dim=32 + 6 * 8 if xl else None,
+    )
+    vae = AutoencoderKL(
+        block_out_channels=(16, 32),
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
+        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
+        latent_channels=4,
+        norm_num_groups=16,
+        sample_size=32,
+    )
+    schedule = {"beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012}
+    scheduler = (
+        LCMScheduler(**schedule, steps_offset=1)
+        if kind == "lcm"
+        else EulerDiscreteScheduler(**schedule, steps_offset=1)
+    )
+    tokenizer = _tokenizer()
+    pipe: Any
+    if xl:
+        pipe = StableDiffusionXLPipeline(
+            vae=vae,
+            unet=unet,
+            scheduler=scheduler,
+            text_encoder=_text_encoder(32),
+            tokenizer=tokenizer,
+            text_encoder_2=_text_encoder(32, projection=True),
+            tokenizer_2=tokenizer,
+        )
+    else:
+        pipe = StableDiffusionPipeline(
+            vae=vae,
+            unet=unet,
+            scheduler=scheduler,
+            text_encoder=_text_encoder(32),
+            tokenizer=tokenizer,
+            safety_checker=None,
+            feature_extractor=None,
+            requires_safety_checker=False,
+        )
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def save_tiny_vae(folder: str | Path, seed: int = 0) -> Path:
+    """A tiny AutoencoderTiny (TAESD-shaped) matching the tiny pipelines' 2x latent scale."""
+    from diffusers import AutoencoderTiny
+
+    torch.manual_seed(seed)
+    vae: Any = AutoencoderTiny(
+        encoder_block_out_channels=(16, 16),
+        decoder_block_out_channels=(16, 16),
+        num_encoder_blocks=(1, 1),
+        num_decoder_blocks=(1, 1),
+        latent_channels=4,
+    )
+    vae.save_pretrained(folder)
+    return Path(folder)
