@@ -1,0 +1,34 @@
+"""Image generators behind one interface (see ``base.Generator``), chosen by name.
+
+- ``embedded``: the small era model that ships inside the package (the default)
+- anything else: a diffusers model, by Hugging Face id or local folder
+"""
+
+from __future__ import annotations
+
+from performer.generators.base import Generator, GeneratorError, Setup
+
+__all__ = ["EMBEDDED", "Generator", "GeneratorError", "Setup", "load_generator"]
+
+EMBEDDED = "embedded"
+
+
+def load_generator(
+    model: str | None,
+    tiny_vae: str | None = None,
+    lora: str | None = None,
+    device: str | None = None,
+) -> Generator:
+    """The generator for ``model``; backends are imported only when chosen."""
+    if not model or model == EMBEDDED:
+        try:
+            from performer.generators.embedded import EmbeddedGenerator
+        except ImportError as exc:
+            raise GeneratorError(
+                f"the embedded model is not available here ({exc}); pass --model with a "
+                "Hugging Face id (e.g. --model stabilityai/sd-turbo) or a model folder"
+            ) from None
+        return EmbeddedGenerator()
+    from performer.generators.diffusion import DiffusersGenerator
+
+    return DiffusersGenerator(model, tiny_vae=tiny_vae, lora=lora, device=device)

@@ -1,0 +1,212 @@
+"""The ``performer`` command: play, render, devices, train-embedded."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from performer.params import ParamError, param
+
+log = logging.getLogger("performer")
+
+EPILOG = """examples:
+  performer play                                 the default patch on the embedded model
+  performer play --model stabilityai/sd-turbo    a diffusers model (downloads once)
+  performer play --set era=1985 --set timestep=0.4
+  performer render --frames 300 --out take.mp4   offline, frame-exact
+  performer devices                              monitors, MIDI ports, audio devices
+"""
+
+
+def _assignment(text: str) -> tuple[str, Any]:
+    name, sep, raw = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        p = param(name.strip())
+        value: Any = raw if p.kind == "str" else float(raw)
+        return p.name, p.check(value)
+    except (ParamError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _performance_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--patch",
+        default="default",
+        help="patch name (from patches/) or .toml path (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--model",
+        help="Hugging Face id or model folder; overrides the patch (default: the embedded model)",
+    )
+    parser.add_argument("--tiny-vae", help="AutoencoderTiny (TAESD) id or folder for fast decode")
+    parser.add_argument("--lora", help="LCM-LoRA id or folder fused into the model")
+    parser.add_argument("--device", help="cuda, cuda:1, mps or cpu (default: the best one here)")
+    parser.add_argument("--width", type=int, help="frame width in pixels (default: the patch's)")
+    parser.add_argument("--height", type=int, help="frame height in pixels")
+    parser.add_argument("--steps", type=int, help="denoising steps per frame, 1-4")
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        metavar="NAME=VALUE",
+        type=_assignment,
+        action="append",
+        default=[],
+        help="set a parameter at start, e.g. --set era=1925 (repeatable)",
+    )
+    parser.add_argument("--fps", type=int, default=30, help="video frame rate (default: 30)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="performer",
+        description="A real-time audiovisual instrument: few-step diffusion played live.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    play = commands.add_parser(
+        "play",
+        help="open the window and play live",
+        description="Open the window and play live. Keys: Esc quits, F fullscreen, H HUD. "
+        "With no display, plays headless and records what the window would show.",
+    )
+    _performance_options(play)
+    play.add_argument("--fullscreen", action="store_true", help="start fullscreen")
+    play.add_argument("--monitor", type=int, help="monitor number for fullscreen (see devices)")
+    play.add_argument("--no-vsync", action="store_true", help="draw as fast as possible")
+    play.add_argument("--headless", action="store_true", help="no window even with a display")
+    play.add_argument(
+        "--seconds",
+        type=float,
+        default=10.0,
+        help="headless only: how long to play (default: %(default)s)",
+    )
+    play.add_argument(
+        "--out", type=Path, help="headless only: video file (default: out/play-TIME.mp4)"
+    )
+
+    render = commands.add_parser(
+        "render",
+        help="render frames offline to a video file",
+        description="Render offline on a fake clock: every frame is generated, none dropped.",
+    )
+    _performance_options(render)
+    render.add_argument("--frames", type=int, default=120, help="frames to render (default: 120)")
+    render.add_argument("--out", type=Path, default=Path("out/render.mp4"), help="video file")
+
+    commands.add_parser("devices", help="list monitors, MIDI ports and audio devices")
+
+    train = commands.add_parser(
+        "train-embedded", help="train the embedded era model (reproducible, fixed seed)"
+    )
+    try:
+        from performer.embedded import train as training
+    except ImportError:
+        training = None  # type: ignore[assignment]
+    if training is not None:
+        training.add_arguments(train)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="performer: %(message)s",
+    )
+    from performer.generators import GeneratorError
+    from performer.patch import PatchError
+
+    try:
+        if args.command == "devices":
+            from performer.devices import report
+
+            print(report())
+            return 0
+        if args.command == "train-embedded":
+            from performer.embedded import train as training
+
+            return training.run(args)
+        return _perform(args)
+    except (PatchError, GeneratorError, ParamError, OSError) as exc:
+        print(f"performer: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("performer: stopped", file=sys.stderr)
+        return 130
+
+
+def _perform(args: argparse.Namespace) -> int:
+    from performer import patch as patches
+    from performer.clock import FakeClock
+    from performer.generators import load_generator
+    from performer.session import Session
+
+    patch = patches.load(args.patch)
+    overrides = dict(args.sets)
+    for name in ("width", "height", "steps"):
+        if getattr(args, name) is not None:
+            overrides[name] = param(name).check(getattr(args, name))
+    generator = load_generator(
+        args.model or patch.model,
+        tiny_vae=args.tiny_vae or patch.tiny_vae,
+        lora=args.lora or patch.lora,
+        device=args.device,
+    )
+    clock = FakeClock() if args.command == "render" else None
+    session = Session(patch, generator, clock=clock, overrides=overrides)
+    log.info(
+        "loading %s for patch %r", args.model or patch.model or "the embedded model", patch.name
+    )
+    session.prepare()
+    size = (session.store.get("width"), session.store.get("height"))
+    try:
+        if args.command == "render":
+            from performer.offline import render_to_file
+
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            written = render_to_file(session, args.out, args.frames, args.fps, size)
+            log.info("wrote %d frames to %s", written, args.out)
+            return 0
+        return _play(args, session, size)
+    finally:
+        session.close()
+
+
+def _play(args: argparse.Namespace, session: Any, size: tuple[int, int]) -> int:
+    from performer.live import play_headless, play_window
+
+    if not args.headless:
+        from render.window import Window
+
+        try:
+            window = Window(
+                *size, fullscreen=args.fullscreen, monitor=args.monitor, vsync=not args.no_vsync
+            )
+        except RuntimeError as exc:
+            log.info("%s", exc)
+        else:
+            with window:
+                play_window(session, window)
+            return 0
+    out = args.out or Path("out") / time.strftime("play-%Y%m%d-%H%M%S.mp4")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    log.info("no window: playing headless for %g s, recording to %s", args.seconds, out)
+    written = play_headless(session, out, args.seconds, args.fps, size)
+    log.info("wrote %d frames (%.1f s) to %s", written, written / args.fps, out.resolve())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""``performer devices``: what this machine offers, and plainly what it does not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+def _monitors() -> list[str]:
+    from render.window import list_monitors
+
+    return list_monitors()
+
+
+def _midi() -> list[str]:
+    import mido
+
+    inputs = [f"in:  {name}" for name in mido.get_input_names()]
+    outputs = [f"out: {name}" for name in mido.get_output_names()]
+    return inputs + outputs
+
+
+def _audio() -> list[str]:
+    import sounddevice
+
+    lines = []
+    for index, device in enumerate(sounddevice.query_devices()):
+        api = sounddevice.query_hostapis(device["hostapi"])["name"]
+        lines.append(
+            f"{index}: {device['name']} ({api}; {device['max_input_channels']} in, "
+            f"{device['max_output_channels']} out, {device['default_samplerate']:g} Hz)"
+        )
+    return lines
+
+
+SECTIONS: dict[str, tuple[Callable[[], list[str]], str]] = {
+    "monitors": (_monitors, "no display (set DISPLAY, or use `performer render`)"),
+    "MIDI ports": (_midi, "no MIDI backend (python-rtmidi) or no MIDI system (ALSA seq / JACK)"),
+    "audio devices": (_audio, "no audio backend (PortAudio: apt install libportaudio2)"),
+}
+
+
+def report() -> str:
+    out = []
+    for title, (probe, missing) in SECTIONS.items():
+        out.append(f"{title}:")
+        try:
+            lines = probe()
+        except (ImportError, OSError, RuntimeError, SystemError) as exc:
+            out.append(f"  unavailable: {missing} [{type(exc).__name__}: {exc}]")
+            continue
+        out.extend(f"  {line}" for line in lines) if lines else out.append("  none found")
+    return "\n".join(out)

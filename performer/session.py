@@ -1,0 +1,125 @@
+"""A performance: patch, parameters, clock and generator wired together.
+
+The generator runs on its own thread (``start()``) so the display never waits for it:
+the display asks for ``latest()`` at its own rate. Offline rendering calls ``step()``
+directly on a fake clock instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from performer.clock import Clock, MonotonicClock
+from performer.generators import Generator, Setup
+from performer.params import REGISTRY, ParamStore, Snapshot
+from performer.patch import Patch
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Frame:
+    image: np.ndarray  # (height, width, 3) uint8
+    number: int  # counts from 0 since start
+    time: float  # on the performance clock, when the frame was finished
+    seconds: float  # how long the generator took
+    snapshot: Snapshot
+
+
+class Session:
+    def __init__(
+        self,
+        patch: Patch,
+        generator: Generator,
+        clock: Clock | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ):
+        self.patch = patch
+        self.generator = generator
+        self.clock = clock or MonotonicClock()
+        self.store = ParamStore({**patch.params, **(overrides or {})})
+        self.errors = 0
+        self._latest: Frame | None = None
+        self._count = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_error_log = -1.0
+
+    def prepare(self) -> None:
+        """Load the model for this patch's size and era anchors (slow: seconds to minutes)."""
+        self.generator.prepare(
+            Setup(
+                width=self.store.get("width"),
+                height=self.store.get("height"),
+                anchors=self.patch.anchors,
+                template=self.patch.template,
+            )
+        )
+
+    def step(self) -> Frame:
+        """Generate one frame from the current parameters."""
+        snap = self.store.snapshot()
+        started = time.perf_counter()
+        image = self.generator(snap)
+        frame = Frame(image, self._count, self.clock.now(), time.perf_counter() - started, snap)
+        with self._lock:
+            self._latest = frame
+            self._count += 1
+        return frame
+
+    def latest(self) -> Frame | None:
+        with self._lock:
+            return self._latest
+
+    # -- live: the generator on its own thread -------------------------------------------
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="generator", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def close(self) -> None:
+        self.stop()
+        self.generator.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.step()
+            except Exception:  # the show goes on: report, keep the last good frame
+                self.errors += 1
+                now = time.monotonic()
+                if now - self._last_error_log >= 1.0:
+                    self._last_error_log = now
+                    log.exception(
+                        "frame failed (%d so far); showing the last good one", self.errors
+                    )
+                self._stop.wait(0.05)
+
+    def hud_lines(self) -> list[str]:
+        """What the HUD shows: the model, the frame rate and every live parameter."""
+        frame = self.latest()
+        rate = f"{1.0 / frame.seconds:5.1f} fps" if frame and frame.seconds > 0 else "  ... fps"
+        snap = self.store.snapshot()
+        lines = [f"{self.generator.identity}  {rate}"]
+        for p in REGISTRY.values():
+            if p.live:
+                value = snap[p.name]
+                shown = f"{value:.3g}" if isinstance(value, float) else repr(value)
+                lines.append(f"{p.name:<12} {shown} {p.unit}".rstrip())
+        return lines
