@@ -198,12 +198,13 @@ def _play(args: argparse.Namespace, session: Any, size: tuple[int, int]) -> int:
             log.info("%s", exc)
         else:
             with window:
-                play_window(session, window)
+                play_window(session, window, args.seconds)
             return 0
     out = args.out or Path("out") / time.strftime("play-%Y%m%d-%H%M%S.mp4")
     out.parent.mkdir(parents=True, exist_ok=True)
-    log.info("no window: playing headless for %g s, recording to %s", args.seconds, out)
-    written = play_headless(session, out, args.seconds, args.fps, size)
+    seconds = 10.0 if args.seconds is None else args.seconds
+    log.info("no window: playing headless for %g s, recording to %s", seconds, out)
+    written = play_headless(session, out, seconds, args.fps, size)
     log.info("wrote %d frames (%.1f s) to %s", written, written / args.fps, out.resolve())
     return 0
 

@@ -22,8 +22,8 @@ def crossfade_seconds(session: Session) -> float:
     return float(session.store.get("crossfade")) * interval
 
 
-def play_window(session: Session, window: object) -> int:
-    """Run until the window closes (Esc); returns the number of displayed frames."""
+def play_window(session: Session, window: object, seconds: float | None = None) -> int:
+    """Run until the window closes (Esc) or ``seconds`` pass; returns frames displayed."""
     from render.compositor import Compositor
     from render.window import Window
 
@@ -32,7 +32,8 @@ def play_window(session: Session, window: object) -> int:
     shown, drawn = -1, 0
     session.start()
     try:
-        while not window.should_close:
+        end = None if seconds is None else session.clock.now() + seconds
+        while not window.should_close and (end is None or session.clock.now() < end):
             window.poll()
             frame = session.latest()
             now = session.clock.now()

@@ -1,0 +1,59 @@
+# Two commands for a fresh machine:  make play   and   make test
+# Everything else is set up on the way (system packages when root on Debian/Ubuntu,
+# a virtual environment in .venv, torch's CPU build, the project in editable mode).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+ARGS   ?=
+
+# What the instrument and its tests need from the system (see TESTBED notes in README)
+APT_PACKAGES = libegl1 libgl1-mesa-dri libegl-mesa0 libosmesa6 xvfb x11-apps imagemagick \
+               libportaudio2 jackd2 ffmpeg
+
+.PHONY: play test lint setup system clean help
+
+help:
+	@echo "make play    play the default patch (headless to out/ when there is no display)"
+	@echo "make test    lint, type-check and run the whole test suite"
+	@echo "make setup   only install (system packages, $(VENV))"
+
+play: setup
+	$(BIN)/performer play $(ARGS)
+
+test: setup lint
+	$(BIN)/pytest -q $(ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+setup: system $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV) || { echo "need Python 3.11+ with venv (Debian: apt install python3-venv)"; exit 1; }
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+system:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing system packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	elif command -v apt-get >/dev/null; then \
+	  echo "missing system packages:$$missing"; \
+	  echo "install them with: sudo apt-get install$$missing"; exit 1; \
+	else \
+	  echo "not Debian/Ubuntu: install the equivalents of:$$missing"; \
+	  echo "(Mesa EGL, Xvfb, ImageMagick, PortAudio, JACK 2, FFmpeg), then run: make setup SKIP_SYSTEM=1"; \
+	  [ -n "$(SKIP_SYSTEM)" ] || exit 1; \
+	fi
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache *.egg-info

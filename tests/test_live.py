@@ -1,0 +1,65 @@
+"""Live play for real: a glfw window under Xvfb, and headless play on EGL."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from performer import patch
+from performer.generators.diffusion import DiffusersGenerator
+from performer.live import play_headless, play_window
+from performer.session import Session
+from tests.helpers import frames_in, needs_ffprobe
+
+
+def tiny_session(folder: Path, **overrides: object) -> Session:
+    session = Session(
+        patch.loads("[params]\ncrossfade = 0.0\n"),
+        DiffusersGenerator(str(folder)),
+        overrides={"width": 64, "height": 64, **overrides},
+    )
+    session.prepare()
+    return session
+
+
+@pytest.mark.display
+def test_window_shows_generated_frames(
+    tiny_models: dict[str, Path], xvfb: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from render.window import Window
+
+    monkeypatch.setenv("DISPLAY", xvfb)
+    session = tiny_session(tiny_models["sd"])
+    with Window(320, 240, title="performer-test") as window:
+        window.hud_visible = False
+        drawn = play_window(session, window, seconds=1.5)
+        shot = tmp_path / "shot.png"
+        subprocess.run(["import", "-window", "root", str(shot)], check=True, timeout=30)
+        x, y = window.position
+    session.close()
+    assert drawn > 5, "the display loop should redraw many times in 1.5 s"
+    assert session.latest() is not None
+    screen = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    inside = screen[y : y + 240, x : x + 320]
+    outside_mean = np.delete(screen, np.s_[y : y + 240], axis=0).mean()
+    # the letterboxed 64x64 frame fills the middle 240x240 of the window: it is a picture
+    picture = inside[:, 40:280]
+    assert picture.std() > 10, "the window should show a generated picture, not a flat fill"
+    assert outside_mean < 5, "Xvfb's root window around it stays black"
+
+
+@needs_ffprobe
+def test_headless_play_records_at_the_display_rate(
+    tiny_models: dict[str, Path], tmp_path: Path
+) -> None:
+    session = tiny_session(tiny_models["sd"], zoom=1.05)
+    out = tmp_path / "play.mp4"
+    written = play_headless(session, out, seconds=1.0, fps=12, size=(96, 64))
+    session.close()
+    assert written == 12
+    assert frames_in(out) == (12, 96, 64)
+    assert session.latest() is not None and session.latest().number >= 1  # type: ignore[union-attr]
