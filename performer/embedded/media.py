@@ -177,8 +177,8 @@ def jpeg_blocks(img: np.ndarray, quant: float) -> np.ndarray:
 def early_digital(img: np.ndarray, rng: np.random.Generator, u: float) -> np.ndarray:
     out = img + 1.6 * (img - blur(img, 1))  # oversharpened halos
     out = out * f32([0.92, 1.0, 1.12]) * 1.15  # cool balance, clipped highlights
-    out = jpeg_blocks(np.clip(out, 0, 1), 0.09 - 0.05 * u)
-    return grain(out, rng, 0.015, mono=False)
+    out = grain(np.clip(out, 0, 1), rng, 0.015, mono=False)  # sensor noise, then compression
+    return jpeg_blocks(out, 0.3 - 0.12 * u)
 
 
 def phone_hdr(img: np.ndarray, rng: np.random.Generator, u: float) -> np.ndarray:

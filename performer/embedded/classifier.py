@@ -1,0 +1,63 @@
+"""A simple era classifier: softmax regression on :func:`.stats.features`, numpy only.
+
+It is trained on dataset records alone and then applied to generated frames; if the
+model has learned the era, its frames land in the bucket they were conditioned on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from performer.embedded import dataset, stats
+
+BUCKETS = 10
+
+
+def bucket_edges(n: int = BUCKETS) -> np.ndarray:
+    return np.linspace(dataset.FIRST_YEAR, dataset.LAST_YEAR, n + 1)
+
+
+def bucket_centres(n: int = BUCKETS) -> np.ndarray:
+    edges = bucket_edges(n)
+    return 0.5 * (edges[:-1] + edges[1:])
+
+
+def bucket_of(years: np.ndarray, n: int = BUCKETS) -> np.ndarray:
+    return np.clip(np.searchsorted(bucket_edges(n), years, side="right") - 1, 0, n - 1)
+
+
+@dataclass
+class EraClassifier:
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray  # (F + 1, buckets)
+
+    @classmethod
+    def fit(cls, images: np.ndarray, years: np.ndarray, epochs: int = 400) -> EraClassifier:
+        x = stats.features(images)
+        mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+        x = np.hstack([(x - mean) / scale, np.ones((len(x), 1), np.float32)])
+        y = np.eye(BUCKETS, dtype=np.float32)[bucket_of(years)]
+        w = np.zeros((x.shape[1], BUCKETS), np.float32)
+        for _ in range(epochs):  # full-batch gradient descent, mild weight decay
+            p = _softmax(x @ w)
+            w -= 0.5 * (x.T @ (p - y) / len(x) + 1e-3 * w)
+        return cls(mean, scale, w)
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        x = (stats.features(images) - self.mean) / self.scale
+        return np.argmax(np.hstack([x, np.ones((len(x), 1), np.float32)]) @ self.weights, axis=1)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Rank correlation of two 1-D arrays (no tie correction; ties are unlikely here)."""
+    ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
+    return float(np.corrcoef(ra, rb)[0, 1])
