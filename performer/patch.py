@@ -35,7 +35,19 @@ from typing import Any
 
 from performer.params import REGISTRY, ParamError, param
 
-PATCH_KEYS = ("name", "model", "tiny_vae", "lora", "params", "era", "mappings", "scenes")
+PATCH_KEYS = (
+    "name",
+    "model",
+    "tiny_vae",
+    "lora",
+    "params",
+    "era",
+    "mappings",
+    "scenes",
+    "timelines",
+    "cues",
+    "transport",
+)
 PATCHES_DIR = Path(__file__).resolve().parent.parent / "patches"
 
 
@@ -59,6 +71,7 @@ class Patch:
     mappings: tuple[Mapping[str, Any], ...] = ()
     scenes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     path: Path | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)  # the whole parsed file
 
     @property
     def text(self) -> str:
@@ -136,6 +149,7 @@ def from_dict(data: Mapping[str, Any], source: str = "<patch>", path: Path | Non
             for name in scenes_table
         },
         path=path,
+        data=data,
     )
 
 
