@@ -1,0 +1,240 @@
+"""The compositor drawn for real on a headless EGL context, checked by reading pixels back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+import render.hud
+from render.compositor import Compositor, letterbox_scale
+from render.headless import Headless
+
+RED = (255, 0, 0)
+BLUE = (0, 0, 255)
+WHITE = (255, 255, 255)
+BLACK = (0, 0, 0)
+
+MakeHeadless = Callable[[int, int], Headless]
+Card = Callable[[int, int], np.ndarray]
+
+
+def show(out: Headless, comp: Compositor, now: float = 10.0, crossfade_s: float = 0.0):
+    out.use()
+    comp.draw(now, out.viewport, crossfade_s)
+    return out.read()
+
+
+def flat(width: int, height: int, colour: tuple[int, int, int]) -> np.ndarray:
+    return np.full((height, width, 3), colour, np.uint8)
+
+
+def test_picture_is_upright_and_colours_land_where_drawn(make_headless: MakeHeadless, card: Card):
+    out = make_headless(64, 48)
+    comp = Compositor(out.ctx)
+    comp.push(card(64, 48), now=0.0)
+    image = show(out, comp)
+    assert image.shape == (48, 64, 3) and image.dtype == np.uint8
+    assert tuple(image[8, 8]) == WHITE  # the square is at the top-left …
+    assert tuple(image[40, 8]) == RED  # … not the bottom-left
+    assert tuple(image[24, 10]) == RED
+    assert tuple(image[24, 54]) == BLUE
+    assert tuple(image[8, 56]) == BLUE
+    np.testing.assert_array_equal(image, card(64, 48))  # same size: texel-exact
+
+
+def test_odd_widths_upload_and_read_back_exactly(make_headless: MakeHeadless, card: Card):
+    out = make_headless(33, 17)  # rows of 99 bytes: no 4-byte alignment anywhere
+    comp = Compositor(out.ctx)
+    comp.push(card(33, 17), now=0.0)
+    np.testing.assert_array_equal(show(out, comp), card(33, 17))
+
+
+def test_smaller_frame_is_scaled_up(make_headless: MakeHeadless, card: Card):
+    out = make_headless(64, 48)
+    comp = Compositor(out.ctx)
+    comp.push(card(32, 24), now=0.0)  # square at rows/cols 2..6 → 4..12 on screen
+    image = show(out, comp)
+    assert tuple(image[8, 8]) == WHITE
+    assert tuple(image[30, 10]) == RED
+    assert tuple(image[30, 54]) == BLUE
+
+
+def test_wide_frame_is_letterboxed_with_black_bars(make_headless: MakeHeadless, card: Card):
+    out = make_headless(64, 64)
+    comp = Compositor(out.ctx)
+    comp.push(card(64, 32), now=0.0)  # 2:1 in a square: picture on rows 16..48
+    image = show(out, comp)
+    assert (image[:15] == 0).all() and (image[49:] == 0).all()
+    assert tuple(image[20, 4]) == WHITE
+    assert tuple(image[40, 10]) == RED
+    assert tuple(image[32, 50]) == BLUE
+
+
+def test_tall_frame_is_pillarboxed(make_headless: MakeHeadless, card: Card):
+    out = make_headless(64, 64)
+    comp = Compositor(out.ctx)
+    comp.push(card(32, 64), now=0.0)  # 1:2 in a square: picture on columns 16..48
+    image = show(out, comp)
+    assert (image[:, :15] == 0).all() and (image[:, 49:] == 0).all()
+    assert tuple(image[40, 20]) == RED
+    assert tuple(image[40, 44]) == BLUE
+
+
+def test_viewport_is_bottom_left_origin(make_headless: MakeHeadless, card: Card):
+    out = make_headless(64, 48)
+    comp = Compositor(out.ctx)
+    comp.push(card(64, 48), now=0.0)
+    out.use()
+    out.ctx.clear(0.0, 1.0, 0.0)
+    comp.draw(10.0, (0, 0, 32, 24), 0.0)  # GL's bottom-left quadrant
+    image = out.read()
+    assert (image[:24] == (0, 255, 0)).all()  # top half untouched
+    assert (image[24:, 32:] == (0, 255, 0)).all()
+    assert tuple(image[28, 4]) == WHITE  # the picture's top-left, scaled by 1/2
+    assert tuple(image[40, 28]) == BLUE
+
+
+def test_letterbox_scale():
+    assert letterbox_scale((200, 100), (100, 100)) == (1.0, 0.5)
+    assert letterbox_scale((100, 200), (100, 100)) == (0.5, 1.0)
+    assert letterbox_scale((160, 90), (1920, 1080)) == pytest.approx((1.0, 1.0))
+
+
+def test_crossfade_midpoint_is_the_average(make_headless: MakeHeadless):
+    out = make_headless(32, 32)
+    comp = Compositor(out.ctx)
+    first, second = flat(32, 32, (200, 40, 0)), flat(32, 32, (0, 80, 240))
+    comp.push(first, now=0.0)
+    assert tuple(show(out, comp, now=1.0, crossfade_s=0.5)[16, 16]) == (200, 40, 0)
+    comp.push(second, now=1.0)
+    assert tuple(show(out, comp, now=1.0, crossfade_s=0.5)[16, 16]) == (200, 40, 0)
+    middle = show(out, comp, now=1.25, crossfade_s=0.5)
+    np.testing.assert_allclose(middle[16, 16], (100, 60, 120), atol=2)
+    assert tuple(show(out, comp, now=1.5, crossfade_s=0.5)[16, 16]) == (0, 80, 240)
+
+
+def test_first_frame_fades_in_from_black(make_headless: MakeHeadless):
+    out = make_headless(16, 16)
+    comp = Compositor(out.ctx)
+    assert (show(out, comp) == 0).all()  # nothing pushed yet
+    comp.push(flat(16, 16, (200, 200, 200)), now=0.0)
+    np.testing.assert_allclose(show(out, comp, now=0.25, crossfade_s=1.0)[8, 8], 50, atol=2)
+
+
+def test_zero_crossfade_is_a_hard_cut(make_headless: MakeHeadless):
+    out = make_headless(16, 16)
+    comp = Compositor(out.ctx)
+    comp.push(flat(16, 16, RED), now=0.0)
+    show(out, comp, now=5.0)
+    comp.push(flat(16, 16, BLUE), now=5.0)
+    assert tuple(show(out, comp, now=5.0, crossfade_s=0.0)[8, 8]) == BLUE
+
+
+def test_push_mid_fade_starts_from_the_blend_on_screen(make_headless: MakeHeadless):
+    out = make_headless(16, 16)
+    comp = Compositor(out.ctx)
+    comp.push(flat(16, 16, (200, 0, 0)), now=0.0)
+    show(out, comp, now=1.0, crossfade_s=0.5)
+    comp.push(flat(16, 16, (0, 200, 0)), now=1.0)
+    on_screen = show(out, comp, now=1.25, crossfade_s=0.5)[8, 8]  # ≈ (100, 100, 0)
+    comp.push(flat(16, 16, (0, 0, 200)), now=1.25)
+    restarted = show(out, comp, now=1.25, crossfade_s=0.5)[8, 8]
+    np.testing.assert_allclose(restarted, on_screen, atol=1)
+    halfway = show(out, comp, now=1.5, crossfade_s=0.5)[8, 8]
+    np.testing.assert_allclose(halfway, (50, 50, 100), atol=2)
+    assert tuple(show(out, comp, now=2.0, crossfade_s=0.5)[8, 8]) == (0, 0, 200)
+
+
+def test_frame_size_changes_mid_fade(make_headless: MakeHeadless):
+    out = make_headless(64, 64)
+    comp = Compositor(out.ctx)
+    comp.push(flat(64, 32, (200, 0, 0)), now=0.0)
+    show(out, comp, now=1.0, crossfade_s=0.5)
+    comp.push(flat(32, 32, (0, 200, 0)), now=1.0)
+    show(out, comp, now=1.25, crossfade_s=0.5)
+    comp.push(flat(32, 64, (0, 0, 200)), now=1.25)  # bakes the 2:1/1:1 blend first
+    np.testing.assert_allclose(
+        show(out, comp, now=1.5, crossfade_s=0.5)[32, 32], (50, 50, 100), atol=2
+    )
+    image = show(out, comp, now=2.0, crossfade_s=0.5)
+    assert tuple(image[32, 32]) == (0, 0, 200)
+    assert (image[:, :15] == 0).all() and (image[:, 49:] == 0).all()  # pillarboxed
+
+
+def test_same_size_frames_reuse_textures(make_headless: MakeHeadless, card: Card):
+    out = make_headless(32, 32)
+    comp = Compositor(out.ctx)
+    for step in range(3):
+        comp.push(card(32, 32), now=float(step))
+        show(out, comp, now=step + 0.5, crossfade_s=0.25)
+    settled = comp.allocations
+    for step in range(3, 10):
+        comp.push(card(32, 32), now=float(step))
+        show(out, comp, now=step + 0.1, crossfade_s=0.25)  # mid-fade pushes too
+    assert comp.allocations == settled
+    comp.push(card(48, 32), now=20.0)
+    assert comp.allocations > settled
+
+
+def test_hud_overlays_the_top_left_and_hides(
+    make_headless: MakeHeadless, card: Card, monkeypatch: pytest.MonkeyPatch
+):
+    out = make_headless(256, 192)
+    comp = Compositor(out.ctx)
+    comp.push(card(256, 192), now=0.0)
+    plain = show(out, comp)
+    rasterised: list[list[str]] = []
+    real_rasterise = render.hud.rasterise
+
+    def counting_rasterise(lines: list[str], font_size: int) -> np.ndarray:
+        rasterised.append(lines)
+        return real_rasterise(lines, font_size)
+
+    monkeypatch.setattr(render.hud, "rasterise", counting_rasterise)
+    comp.set_hud(["era 1925", "guidance 0.0"])
+    comp.set_hud(["era 1925", "guidance 0.0"])  # unchanged text: not drawn again
+    assert len(rasterised) == 1
+    with_hud = show(out, comp)
+    changed = (with_hud != plain).any(axis=2)
+    rows, cols = np.nonzero(changed)
+    assert changed.sum() > 100
+    assert rows.min() == 0 and cols.min() == 0  # anchored at the top-left corner
+    assert rows.max() < 96 and cols.max() < 128
+    assert (with_hud[changed].max(axis=1) > 200).any()  # light ink somewhere
+    comp.set_hud(None)
+    np.testing.assert_array_equal(show(out, comp), plain)
+
+
+def test_bad_frames_are_refused(make_headless: MakeHeadless):
+    out = make_headless(16, 16)
+    comp = Compositor(out.ctx)
+    with pytest.raises(ValueError, match="uint8"):
+        comp.push(np.zeros((16, 16, 3), np.float32), now=0.0)
+    with pytest.raises(ValueError, match="H×W×3"):
+        comp.push(np.zeros((16, 16, 4), np.uint8), now=0.0)
+
+
+def test_release_is_safe_twice_and_final(make_headless: MakeHeadless):
+    out = make_headless(16, 16)
+    comp = Compositor(out.ctx)
+    comp.push(flat(16, 16, RED), now=0.0)
+    comp.release()
+    comp.release()
+    with pytest.raises(RuntimeError, match="after release"):
+        comp.draw(1.0, out.viewport, 0.0)
+
+
+def test_headless_read_into_and_close_twice(make_headless: MakeHeadless):
+    out = make_headless(8, 4)
+    buffer = np.empty((4, 8, 3), np.uint8)
+    out.use()
+    out.ctx.clear(1.0, 0.0, 0.0)
+    assert out.read(buffer) is buffer and (buffer == RED).all()
+    with pytest.raises(ValueError, match="4×8×3"):
+        out.read(np.empty((8, 4, 3), np.uint8))
+    out.close()
+    out.close()
+    with pytest.raises(RuntimeError, match="after close"):
+        out.read()

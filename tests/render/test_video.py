@@ -1,0 +1,108 @@
+"""The video writer, checked with ffprobe and by decoding with PyAV."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from render.video import VideoWriteError, VideoWriter
+
+Card = Callable[[int, int], np.ndarray]
+
+
+def probe(path: Path) -> dict[str, int]:
+    """Frame count and size as ffprobe (an independent reader) sees them."""
+    if shutil.which("ffprobe") is None:
+        pytest.skip("ffprobe not found (Debian package: ffmpeg)")
+    command = ["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0"]
+    command += ["-show_entries", "stream=nb_read_frames,width,height", "-of", "json", str(path)]
+    result = subprocess.run(command, capture_output=True, text=True, check=True, timeout=20)
+    stream = json.loads(result.stdout)["streams"][0]
+    return {key: int(value) for key, value in stream.items()}
+
+
+def decode(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as container:
+        return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_twelve_frames_are_written_and_read_back(tmp_path: Path, card: Card, suffix: str):
+    path = tmp_path / f"take{suffix}"
+    with VideoWriter(path, 64, 48, fps=30) as writer:
+        for _ in range(12):
+            writer.write(card(64, 48))
+    assert writer.frames_written == 12
+    assert probe(path) == {"width": 64, "height": 48, "nb_read_frames": 12}
+    frames = decode(path)
+    assert len(frames) == 12
+    last = frames[-1].astype(int)
+    np.testing.assert_allclose(last[30, 12], (255, 0, 0), atol=12)  # red half
+    np.testing.assert_allclose(last[30, 52], (0, 0, 255), atol=12)  # blue half
+    np.testing.assert_allclose(last[8, 8], (255, 255, 255), atol=12)  # square, top-left
+
+
+def test_odd_size_is_padded_to_even(tmp_path: Path):
+    path = tmp_path / "odd.mp4"
+    frame = np.zeros((47, 63, 3), np.uint8)
+    frame[:, :, 1] = 200  # green everywhere, so edge padding stays green
+    with VideoWriter(path, 63, 47, fps=24) as writer:
+        assert writer.encoded_size == (64, 48)
+        for _ in range(3):
+            writer.write(frame)
+    assert probe(path) == {"width": 64, "height": 48, "nb_read_frames": 3}
+    decoded = decode(path)[0].astype(int)
+    np.testing.assert_allclose(decoded[47, 63], (0, 200, 0), atol=12)
+
+
+def test_wrong_frame_shape_is_refused(tmp_path: Path):
+    writer = VideoWriter(tmp_path / "x.mp4", 32, 32, fps=30)
+    with pytest.raises(ValueError, match="32×32×3 uint8"):
+        writer.write(np.zeros((32, 16, 3), np.uint8))
+    writer.close()
+    writer.close()  # safe twice
+    with pytest.raises(RuntimeError, match="after close"):
+        writer.write(np.zeros((32, 32, 3), np.uint8))
+
+
+def test_disk_full_names_the_file(tmp_path: Path):
+    if not Path("/dev/full").exists():
+        pytest.skip("/dev/full is not available to simulate a full disk")
+    path = tmp_path / "full.mp4"
+    path.symlink_to("/dev/full")  # every write fails with ENOSPC
+    noise = np.random.default_rng(0).integers(0, 256, (64, 64, 3), np.uint8)
+    writer = VideoWriter(path, 64, 64, fps=30, preset="ultrafast")
+    with pytest.raises(VideoWriteError, match=r"full\.mp4") as caught:
+        for _ in range(60):
+            writer.write(noise)
+        writer.close()  # the error may surface only when the encoder flushes
+    writer.close()  # after a failed write: releases the file, raises nothing more
+    assert isinstance(caught.value, OSError)
+
+
+_KILLED_WRITER = """
+import os, signal, sys
+import numpy as np
+from render.video import VideoWriter
+writer = VideoWriter(sys.argv[1], 64, 64, fps=30, preset="ultrafast")
+for i in range(60):
+    writer.write(np.full((64, 64, 3), i * 4, np.uint8))
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_killed_recording_stays_readable(tmp_path: Path, suffix: str):
+    path = tmp_path / f"killed{suffix}"
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "-c", _KILLED_WRITER, str(path)], cwd=root, timeout=60)
+    frames = probe(path)["nb_read_frames"]
+    assert frames >= 30, f"only {frames} of 60 frames survived the kill"
