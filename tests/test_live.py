@@ -28,11 +28,10 @@ def tiny_session(folder: Path, **overrides: object) -> Session:
 
 @pytest.mark.display
 def test_window_shows_generated_frames(
-    tiny_models: dict[str, Path], xvfb: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    tiny_models: dict[str, Path], display: str, tmp_path: Path
 ) -> None:
     from render.window import Window
 
-    monkeypatch.setenv("DISPLAY", xvfb)
     session = tiny_session(tiny_models["sd"])
     with Window(320, 240, title="performer-test") as window:
         window.hud_visible = False
