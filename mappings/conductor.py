@@ -1,0 +1,318 @@
+"""The conductor: live input, timelines, LFOs and scenes in; one set of changes per frame out.
+
+For each parameter, every frame:
+
+1. The *base* value comes from whichever replace source wrote last: a live mapping or
+   a direct ``param:<name>`` set (by the time of its event), a scene cross-fade (by
+   its launch), or a continuous replace mapping (always now). A timeline on the
+   parameter takes the base over as its automation mode says (read/touch/latch/off).
+2. Every ``add`` source (mappings and tracks) is summed on top of the base.
+3. The sum is clamped into the parameter's range; it becomes a :class:`Change` when
+   it differs from the frame's snapshot, with the time of the tick and its cause.
+
+Everything depends only on the events fed, their times and the tick times, so a
+replay on a :class:`~performer.clock.FakeClock` produces the same changes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Mapping as MappingType
+from dataclasses import dataclass
+from typing import Any
+
+from mappings.automation import Automation
+from mappings.learn import Learner, learned_toml
+from mappings.mapping import Mapping, signal
+from mappings.scenes import Cue, Fade
+from mappings.spec import parse
+from mappings.tables import Table
+from mappings.timeline import Track
+from performer.clock import Clock
+from performer.events import Event
+from performer.params import ParamError, Snapshot, param
+
+
+@dataclass(frozen=True)
+class Change:
+    time: float  # performance clock, the tick that produced it
+    param: str
+    value: Any
+    cause: str  # "midi:cc:1:16", "timeline:era", "scene:dawn", "timeline:era+lfo:sine" ...
+
+
+@dataclass
+class _Write:
+    """A replace source's latest word on a parameter."""
+
+    value: Any
+    time: float
+    cause: str
+    live: bool
+
+
+class Conductor:
+    def __init__(self, patch_data: MappingType[str, Any], clock: Clock):
+        spec = parse(patch_data)
+        self.clock = clock
+        self.transport = spec.transport
+        self.tracks: dict[str, Track] = spec.tracks
+        self.scenes = spec.scenes
+        self.cues: dict[str, Cue] = spec.cues
+        self.mappings: list[Mapping] = []
+        self._by_source: dict[str, list[Mapping]] = defaultdict(list)
+        self._replace: dict[str, list[Mapping]] = defaultdict(list)
+        self._add: dict[str, list[Mapping]] = defaultdict(list)
+        for m in spec.mappings:
+            self._add_mapping(m)
+        self._tracks_for: dict[str, list[Track]] = defaultdict(list)
+        for t in self.tracks.values():
+            if t.param is not None:
+                self._tracks_for[t.param].append(t)
+        self._track_params = set(self._tracks_for)
+        self._automation = {
+            t.param: Automation(t.mode, t.release)
+            for t in self.tracks.values()
+            if t.param is not None and t.combine == "replace"
+        }
+        self._pending: deque[Event] = deque()  # fed, not yet due
+        self._launches: list[tuple[float, Cue]] = []  # (beat, cue) waiting for their beat
+        self._fades: list[Fade] = []
+        self._direct: dict[str, _Write] = {}
+        self._written: dict[str, _Write] = {}  # the write that set each base
+        self._emitted: dict[str, Any] = {}
+        self._last_beat: float | None = None
+        self._bpm_seen = self.transport.bpm
+        self._learner = Learner()
+        self.rejected: deque[tuple[Event, str]] = deque(maxlen=256)  # what live input got wrong
+
+    # -- input ----------------------------------------------------------------
+    def feed(self, event: Event) -> None:
+        """Queue one live event; it is applied by the first tick at or after its time."""
+        self._pending.append(event)
+
+    def cue(self, name: str, now: float) -> float:
+        """Launch a cue (or a scene by name) quantized per the patch; returns its beat."""
+        try:
+            cue = self.cues[name]
+        except KeyError:
+            raise ValueError(f"unknown cue {name!r}; known: {', '.join(self.cues)}") from None
+        beat = self.transport.next_boundary(now, cue.quantize)
+        self._launches.append((beat, cue))
+        return beat
+
+    def learn(self, name: str) -> None:
+        """Arm MIDI learn: the next moving control is mapped to ``name``."""
+        self._learner.arm(name)
+
+    def cancel_learn(self) -> None:
+        self._learner.cancel()
+
+    @property
+    def learned(self) -> list[dict[str, Any]]:
+        """The mapping tables learned so far, as a patch's ``[[mappings]]`` would hold them."""
+        return list(self._learner.learned)
+
+    def learned_toml(self) -> str:
+        return learned_toml(self.learned)
+
+    def set_mode(self, name: str, mode: str) -> None:
+        """Change a parameter's automation mode live (it needs a replace timeline)."""
+        try:
+            self._automation[name].set_mode(mode)
+        except KeyError:
+            raise ValueError(
+                f"{name} has no timeline; automated: {', '.join(self._automation)}"
+            ) from None
+
+    # -- the frame --------------------------------------------------------------
+    def tick(self, now: float, current: Snapshot) -> list[Change]:
+        """The parameter values for this frame: at most one change per parameter."""
+        beat = self.transport.beat(now)
+        self._take_events(now, current)
+        self._follow_tempo(now)
+        self._fire_cues(now, beat, current)
+        beat = self.transport.beat(now)
+        tracks = {name: t.value(beat, now) for name, t in self.tracks.items()}
+        self._step_mappings(now, beat, tracks)
+        changes = self._resolve(now, beat, current, tracks)
+        for change in changes:
+            if change.param == "bpm" and not change.cause.startswith("transport"):
+                self.transport.set_bpm(change.value, now)
+        self._bpm_seen = self.transport.bpm
+        self._fades = [f for f in self._fades if not f.done(beat)]
+        self._last_beat = beat
+        return changes
+
+    # 1. live events due by now, in time order
+    def _take_events(self, now: float, current: Snapshot) -> None:
+        due = [e for e in self._pending if e.time <= now]
+        if not due:
+            return
+        self._pending = deque(e for e in self._pending if e.time > now)
+        for event in sorted(due, key=lambda e: e.time):
+            self._take(event, current)
+
+    def _take(self, event: Event, current: Snapshot) -> None:
+        source = event.source
+        made = self._learner.offer(event)
+        if made is not None:
+            self._learn_mapping(made)
+        if source.startswith("param:"):
+            self._direct_set(event, source[6:])
+        elif source.startswith("midi:note:") and isinstance(event.value, int | float):
+            for cue in self.cues.values():
+                if cue.note == source and event.value > 0:
+                    self.cue(cue.name, event.time)
+        elif source.startswith("midi:program:") and event.raw is not None:
+            self._program(event)
+        for m in self._by_source.get(source, ()):
+            base = self._written.get(m.param.name)
+            start = base.value if base is not None else current[m.param.name]
+            if m.feed(event, float(start)):
+                automation = self._automation.get(m.param.name)
+                if automation is not None and m.combine == "replace":
+                    automation.moved(self.transport.beat(event.time))
+
+    def _direct_set(self, event: Event, name: str) -> None:
+        try:
+            value = param(name).clamp(event.value)
+        except ParamError as exc:
+            self.rejected.append((event, str(exc)))
+            return
+        self._direct[name] = _Write(value, event.time, event.source, live=True)
+        if name in self._automation:
+            self._automation[name].moved(self.transport.beat(event.time))
+
+    def _program(self, event: Event) -> None:
+        number = event.raw or 0
+        cues = [c for c in self.cues.values() if c.program == number]
+        if not any(c.program is not None for c in self.cues.values()):
+            cues = list(self.cues.values())[number : number + 1]  # none declared: the n-th cue
+        for cue in cues:
+            self.cue(cue.name, event.time)
+        if not cues:
+            self.rejected.append((event, f"no cue for program {event.raw}"))
+
+    # 2. tempo moved by tap or sync: the bpm parameter follows
+    def _follow_tempo(self, now: float) -> None:
+        if self.transport.bpm != self._bpm_seen:
+            cause = f"transport:{self.transport.changed_by or 'tempo'}"
+            self._direct["bpm"] = _Write(self.transport.bpm, now, cause, live=False)
+            self._bpm_seen = self.transport.bpm
+
+    # 3. cues whose beat has come: automatic ones, then launched ones
+    def _fire_cues(self, now: float, beat: float, current: Snapshot) -> None:
+        before = self._last_beat if self._last_beat is not None else -1e-9
+        for cue in self.cues.values():
+            at = cue.due(before, beat) if cue.at else None
+            if at is not None:
+                self._launches.append((at, cue))
+        due = sorted((b, i) for i, (b, _) in enumerate(self._launches) if b <= beat + 1e-9)
+        if not due:
+            return
+        fired = {i for _, i in due}
+        for fire_beat, i in due:
+            cue = self._launches[i][1]
+            found = {n: self._base(n, current) for n in self.scenes[cue.scene]}
+            found |= {n: self._base(n, current) for n in ("prompt", "prompt_b", "prompt_mix")}
+            self._fades.append(Fade(cue, self.scenes[cue.scene], fire_beat, found))
+            for name in cue.restart:
+                track = self.tracks[name]
+                track.origin = (
+                    fire_beat if track.unit == "beats" else self.transport.time_at(fire_beat)
+                )
+            for automation in self._automation.values():
+                automation.cue()
+        self._launches = [launch for i, launch in enumerate(self._launches) if i not in fired]
+
+    def _base(self, name: str, current: Snapshot) -> Any:
+        written = self._written.get(name)
+        return written.value if written is not None else current[name]
+
+    # 4. every mapping's smoother moves on, continuous sources sample now
+    def _step_mappings(self, now: float, beat: float, tracks: dict[str, Any]) -> None:
+        t = self.transport
+        bar, phase, bar_phase = t.bar(now), beat % 1.0, t.bar_phase(now)
+        for m in self.mappings:
+            m.step_to(now, signal(m, beat, bar, phase, bar_phase, tracks))
+
+    # 5. per parameter: base from replace sources, plus adds, clamped
+    def _resolve(
+        self, now: float, beat: float, current: Snapshot, tracks: dict[str, Any]
+    ) -> list[Change]:
+        fade_values = [(f, f.values(beat)) for f in self._fades]
+        names = set(self._replace) | set(self._add) | set(self._direct) | self._track_params
+        for _, values in fade_values:
+            names.update(values)
+        changes = []
+        for name in sorted(names):
+            value, cause = self._value(name, now, beat, current, tracks, fade_values)
+            if value is None:
+                continue
+            self._emitted[name] = value
+            if value != current[name]:
+                changes.append(Change(now, name, value, cause))
+        self._direct.clear()
+        return changes
+
+    def _value(
+        self, name: str, now: float, beat: float, current: Snapshot,
+        tracks: dict[str, Any], fades: list[tuple[Fade, dict[str, Any]]],
+    ) -> tuple[Any, str]:  # fmt: skip
+        if name in self._emitted and current[name] != self._emitted[name]:
+            self._written[name] = _Write(current[name], now, "outside", live=False)
+        written = self._written.get(name)
+        candidates = [self._direct[name]] if name in self._direct else []
+        for m in self._replace.get(name, ()):
+            if m.value is not None:
+                candidates.append(_Write(m.value, m.moved_at if m.live else now, m.source, m.live))
+        for fade, values in fades:
+            if name in values:
+                candidates.append(
+                    _Write(values[name], self.transport.time_at(fade.start), fade.cause, False)
+                )
+        for c in candidates:
+            if written is None or c.time >= written.time:
+                written = c
+        automation = self._automation.get(name)
+        if (
+            automation is not None
+            and automation.timeline_plays()
+            and not (written is not None and written.live and automation.live_owns(beat))
+        ):
+            for t in self._tracks_for[name]:
+                if t.combine == "replace":
+                    written = _Write(tracks[t.name], now, f"timeline:{t.name}", False)
+        if written is None:
+            if name not in self._add:
+                return None, ""
+            written = _Write(current[name], now, "base", False)  # what the adds sit on
+        self._written[name] = written
+        base, cause = written.value, written.cause
+        if param(name).kind == "str":
+            return base, cause
+        for m in self._add.get(name, ()):
+            if m.value is not None:
+                base, cause = base + m.value, f"{cause}+{m.source}"
+        for t in self._tracks_for.get(name, ()):
+            if t.combine == "add":
+                base, cause = base + tracks[t.name], f"{cause}+timeline:{t.name}"
+        if param(name).kind == "int":
+            base = round(base)
+        return param(name).clamp(base), cause
+
+    # -- set-up -----------------------------------------------------------------
+    def _add_mapping(self, m: Mapping) -> None:
+        self.mappings.append(m)
+        self._by_source[m.source].append(m)
+        (self._add if m.combine == "add" else self._replace)[m.param.name].append(m)
+
+    def _learn_mapping(self, table: dict[str, Any]) -> None:
+        for old in [m for m in self.mappings if m.learned and m.param.name == table["param"]]:
+            self.mappings.remove(old)
+            self._by_source[old.source].remove(old)
+            self._replace[old.param.name].remove(old)
+        m = Mapping(Table(table, "learned"), frozenset(self.tracks))
+        m.learned = True  # a second learn onto the same parameter replaces it
+        self._add_mapping(m)

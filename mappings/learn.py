@@ -1,0 +1,58 @@
+"""MIDI learn: arm a parameter, move a control, and a mapping is made.
+
+The mapping is the same table a patch declares (``source``, ``param``, and the
+defaults spelled out), so a learned set can be written into a patch as ``[[mappings]]``
+with :func:`learned_toml` and edited by hand later.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mappings.toml_writer import array_of_tables
+from performer.events import Event
+from performer.params import param
+
+LEARNABLE = ("midi:cc:", "midi:nrpn:", "midi:bend:", "osc:")
+
+
+class Learner:
+    def __init__(self) -> None:
+        self.armed: str | None = None
+        self.learned: list[dict[str, Any]] = []
+
+    def arm(self, name: str) -> None:
+        p = param(name)
+        if p.kind == "str":
+            raise ValueError(f"{name} is text; it cannot be learned onto a control")
+        self.armed = name
+
+    def cancel(self) -> None:
+        self.armed = None
+
+    def offer(self, event: Event) -> dict[str, Any] | None:
+        """The mapping table ``event`` makes when learn is armed and it is a control."""
+        if self.armed is None or not event.source.startswith(LEARNABLE):
+            return None
+        p = param(self.armed)
+        table: dict[str, Any] = {
+            "source": event.source,
+            "param": p.name,
+            "out": [p.lo, p.hi],
+            "curve": "linear",
+        }
+        self.learned = [t for t in self.learned if t["param"] != p.name] + [table]
+        self.armed = None
+        return table
+
+
+def learned_toml(tables: list[dict[str, Any]]) -> str:
+    header = "# Learned mappings: paste into a patch, or keep as a file of their own.\n\n"
+    return header + array_of_tables("mappings", tables)
+
+
+def write(path: str | Path, tables: list[dict[str, Any]]) -> Path:
+    path = Path(path)
+    path.write_text(learned_toml(tables), encoding="utf-8")
+    return path

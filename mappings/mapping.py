@@ -1,0 +1,159 @@
+"""One mapping: source → input range → curve → deadzone → output range → smoothing → parameter.
+
+Declared as ``[[mappings]]`` tables::
+
+    [[mappings]]
+    source = "midi:cc:1:16"      # an event source (see performer.events), or "lfo:<shape>",
+                                 # "timeline:<track>", "transport:<beat|bar|phase|bar_phase>"
+    param = "era"
+    in = [0.0, 1.0]              # the source's range; [1.0, 0.0] inverts
+    curve = "linear"             # linear | exp | log | scurve  (amount = 4.0 sets the bend)
+    deadzone = 0.02              # the first and last 2 % snap to the ends
+    out = [1840, 2030]           # default: the parameter's whole range
+    smooth = "onepole"           # none | onepole | slew | euro, or { kind = "euro", beta = 0.01 }
+    combine = "replace"          # replace (last wins) | add (a modulation on top of the base)
+    takeover = "pickup"          # pickup (default for absolute MIDI knobs) | jump
+    encoding = "absolute"        # or relative: signed-bit | signed-bit-2 | binary-offset
+                                 #              | twos-complement
+    step = 0.0078125             # relative only: share of the output range per detent (1/128)
+
+An ``lfo:`` source takes ``period`` (beats), ``offset`` and ``width`` like a track.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mappings import relative, smoothing, takeover
+from mappings.curves import Shape
+from mappings.oscillators import Oscillator
+from mappings.tables import SpecError, Table, number_or_none, parameter
+from performer.events import Event
+
+KEYS = (
+    "source", "param", "in", "curve", "amount", "deadzone", "out", "smooth", "combine",
+    "takeover", "encoding", "step", "period", "offset", "width",
+)  # fmt: skip
+EVENT_KINDS = ("midi", "osc", "audio")
+TRANSPORT = ("beat", "bar", "phase", "bar_phase")
+KNOBS = ("midi:cc:", "midi:nrpn:", "midi:bend:")  # absolute controls that can disagree
+SNAP = 1e-6  # share of the output range under which a glide counts as arrived
+RELATIVE_HOLD = 1.0  # seconds a relative knob keeps counting from its own last value
+
+
+class Mapping:
+    """A mapping's settings and its running state (target before smoothing, value after)."""
+
+    def __init__(self, table: Table, tracks: frozenset[str] = frozenset()):
+        table.only(KEYS)
+        self.source = table.text("source")
+        self.param = parameter(table.data.get("param"), table.at("param"))
+        if self.param.kind == "str":
+            raise SpecError(
+                table.at("param"), f"{self.param.name} is text; send it as param:{self.param.name}"
+            )
+        kind, _, detail = self.source.partition(":")
+        self.kind = kind
+        self.oscillator: Oscillator | None = None
+        if kind == "lfo":
+            self.oscillator = Oscillator.from_table(table, "source", detail)
+        elif kind == "transport" and detail not in TRANSPORT:
+            raise SpecError(
+                table.at("source"), f"unknown transport:{detail}; known: {', '.join(TRANSPORT)}"
+            )
+        elif kind == "timeline" and detail not in tracks:
+            raise SpecError(
+                table.at("source"),
+                f"no timeline named {detail!r}; known: {', '.join(sorted(tracks))}",
+            )
+        elif kind not in (*EVENT_KINDS, "lfo", "transport", "timeline") or not detail:
+            raise SpecError(
+                table.at("source"),
+                f"unknown source {self.source!r}; expected midi:…, osc:…, audio:…, lfo:<shape>, "
+                "timeline:<track> or transport:<beat|bar|phase|bar_phase>",
+            )
+        self.detail = detail
+        assert self.param.lo is not None and self.param.hi is not None
+        self.shape = Shape.from_table(table, (self.param.lo, self.param.hi))
+        self.combine = table.text("combine", "replace", ("replace", "add"))
+        self.encoding = table.text("encoding", "absolute", relative.ENCODINGS)
+        if self.encoding != "absolute" and not self.source.startswith("midi:cc:"):
+            raise SpecError(table.at("encoding"), "relative encodings are for midi:cc: sources")
+        self.step = table.number("step", 1.0 / 128.0, 1e-6, 1.0)
+        absolute_knob = self.source.startswith(KNOBS) and self.encoding == "absolute"
+        default_takeover = "pickup" if absolute_knob and self.combine == "replace" else "jump"
+        mode = table.text("takeover", default_takeover, takeover.TAKEOVERS)
+        self.takeover: takeover.Pickup | takeover.Jump = (
+            takeover.Pickup() if mode == "pickup" else takeover.Jump()
+        )
+        self.smoother = smoothing.from_table(
+            table.data.get("smooth", "none"), table.at("smooth"), self.shape.span()
+        )
+        self.table = dict(table.data)  # as declared, for writing back (MIDI learn)
+        self.learned = False  # made by MIDI learn rather than declared
+        self.live = kind in EVENT_KINDS  # moved by a person (or the room): counts for touch/latch
+        self.target: float | None = None
+        self.value: float | None = None
+        self.moved_at = float("-inf")  # last accepted live input, performance clock
+
+    @property
+    def target_param(self) -> str:
+        return self.param.name
+
+    def feed(self, event: Event, current: float) -> bool:
+        """Take one event; ``current`` is the parameter's value now. True if it moved."""
+        if self.encoding != "absolute":
+            if event.raw is None:
+                return False
+            lo, hi = self.shape.out
+            recent = self.target is not None and event.time - self.moved_at < RELATIVE_HOLD
+            start = self.target if recent and self.target is not None else current
+            moved = start + relative.decode(self.encoding, event.raw) * self.step * (hi - lo)
+            self.target = min(max(moved, min(lo, hi)), max(lo, hi))
+        else:
+            x = event.value[0] if isinstance(event.value, tuple) and event.value else event.value
+            number = number_or_none(x)
+            if number is None:
+                return False
+            lo, hi = self.shape.out
+            knob = self.shape.unit(number)
+            if self.combine == "replace" and not self.takeover.accept(
+                knob, (current - lo) / (hi - lo), event.time
+            ):
+                return False
+            self.target = lo + (hi - lo) * knob
+        self.moved_at = event.time
+        return True
+
+    def step_to(self, now: float, signal: float | None) -> float | None:
+        """Advance the smoother to ``now``; ``signal`` feeds continuous sources (lfo, timeline)."""
+        if signal is not None:
+            self.target = self.shape.apply(signal)
+        if self.target is None:
+            return None
+        value = self.smoother.step(self.target, now)
+        if value != self.target and abs(value - self.target) <= SNAP * self.shape.span():
+            value = self.target  # arrived: stop emitting changes too small to see
+            self.smoother.reset(value, now)
+        self.value = value
+        return value
+
+    def settled(self) -> bool:
+        return self.value is not None and self.value == self.target
+
+    def __repr__(self) -> str:
+        return f"Mapping({self.source!r} -> {self.param.name!r}, {self.combine})"
+
+
+def signal(
+    m: Mapping, beat: float, bar: int, phase: float, bar_phase: float, tracks: Any
+) -> float | None:
+    """The value of a continuous source now (None for event sources)."""
+    if m.oscillator is not None:
+        return m.oscillator(beat)
+    if m.kind == "transport":
+        return {"beat": beat, "bar": float(bar), "phase": phase, "bar_phase": bar_phase}[m.detail]
+    if m.kind == "timeline":
+        value = tracks[m.detail]
+        return float(value) if value is not None else None
+    return None

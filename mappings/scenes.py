@@ -1,0 +1,148 @@
+"""Scenes and cues: named sets of values, launched on the beat, cross-faded in beats.
+
+A scene is plain parameter values (prompts included), in the patch's ``[scenes]``.
+A cue says how a scene is launched; a scene with no cue of its own launches with the
+transport's defaults::
+
+    [scenes.dawn]
+    era = 1870
+    prompt = "a harbour at dawn"
+
+    [cues.dawn]                 # the cue's name; scene = "dawn" by default
+    quantize = "bar"            # none | beat | bar: fire on the next one (like clip launching)
+    fade = 2                    # beats of cross-fade from the values it finds
+    note = "midi:note:10:36"    # a pad that launches it (velocity > 0)
+    program = 0                 # a MIDI program change (any channel) that launches it
+    at = [0, 64]                # beats at which it launches by itself
+    every = 128                 # ... repeating every 128 beats
+    restart = ["era"]           # timeline tracks that start again from 0 when it fires
+
+A fade moves numbers in a straight line. A new ``prompt`` cross-fades through
+``prompt_b``/``prompt_mix`` (when the scene leaves those two alone and no blend is
+playing), then settles to prompt = new, prompt_mix = 0; other text switches at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mappings.tables import SpecError, Table, checked, number_or_none, parameter
+from mappings.transport import QUANTIZE
+
+CUE_KEYS = ("scene", "quantize", "fade", "note", "program", "at", "every", "restart")
+
+
+def scene_from_table(table: Table) -> dict[str, Any]:
+    return {
+        name: checked(parameter(name, table.at(name)), value, table.at(name))
+        for name, value in table.data.items()
+    }
+
+
+@dataclass(frozen=True)
+class Cue:
+    name: str
+    scene: str
+    quantize: str = "bar"
+    fade: float = 0.0  # beats
+    note: str | None = None
+    program: int | None = None
+    at: tuple[float, ...] = ()
+    every: float | None = None
+    restart: tuple[str, ...] = ()
+
+    @classmethod
+    def from_table(
+        cls, name: str, table: Table, scenes: Mapping[str, Any], tracks: Mapping[str, Any],
+        quantize: str, fade: float,
+    ) -> Cue:  # fmt: skip
+        table.only(CUE_KEYS)
+        scene = table.text("scene", name)
+        if scene not in scenes:
+            raise SpecError(
+                table.at("scene"), f"no scene named {scene!r}; known: {', '.join(scenes)}"
+            )
+        note = table.text("note", "") or None
+        if note is not None and not note.startswith("midi:note:"):
+            raise SpecError(
+                table.at("note"), f"expected a note source like midi:note:10:36, got {note!r}"
+            )
+        program = table.number("program", 0, 0, 127) if table.has("program") else None
+        at = table.data.get("at", [])
+        at_list = at if isinstance(at, list) else [at]
+        beats = [number_or_none(b) for b in at_list]
+        if any(b is None or b < 0 for b in beats):
+            raise SpecError(table.at("at"), f"expected beats (numbers >= 0), got {at!r}")
+        restart = table.data.get("restart", [])
+        if not isinstance(restart, list) or any(t not in tracks for t in restart):
+            raise SpecError(
+                table.at("restart"),
+                f"expected timeline names from {', '.join(tracks)}, got {restart!r}",
+            )
+        return cls(
+            name=name,
+            scene=scene,
+            quantize=table.text("quantize", quantize, QUANTIZE),
+            fade=table.number("fade", fade, 0.0, 1e6),
+            note=note,
+            program=int(program) if program is not None else None,
+            at=tuple(b for b in beats if b is not None),
+            every=table.number("every", 0.0, 1e-3, 1e9) if table.has("every") else None,
+            restart=tuple(restart),
+        )
+
+    def due(self, before: float, beat: float) -> float | None:
+        """The latest of the ``at`` beats (repeated ``every``) in (before, beat], if any."""
+        hits = []
+        for a in self.at:
+            if self.every is None:
+                if before < a <= beat:
+                    hits.append(a)
+            elif beat >= a and (beat - a) // self.every > (before - a) // self.every:
+                hits.append(a + (beat - a) // self.every * self.every)
+        return max(hits) if hits else None
+
+
+class Fade:
+    """A launched scene moving from the values it found to its own, over ``beats``."""
+
+    def __init__(self, cue: Cue, values: Mapping[str, Any], start: float, found: Mapping[str, Any]):
+        self.cue, self.start, self.beats = cue, start, cue.fade
+        self.cause = f"scene:{cue.scene}"
+        self.targets = dict(values)
+        self.found = {name: found[name] for name in values}
+        self.prompt = self._prompt_fade(found)
+
+    def _prompt_fade(self, found: Mapping[str, Any]) -> str | None:
+        new = self.targets.get("prompt")
+        if new is None or self.beats <= 0 or new == found["prompt"]:
+            return None
+        if "prompt_b" in self.targets or "prompt_mix" in self.targets or found["prompt_mix"] != 0:
+            return None
+        del self.targets["prompt"]
+        return str(new)
+
+    def progress(self, beat: float) -> float:
+        return 1.0 if self.beats <= 0 else min(max((beat - self.start) / self.beats, 0.0), 1.0)
+
+    def values(self, beat: float) -> dict[str, Any]:
+        t = self.progress(beat)
+        out: dict[str, Any] = {}
+        for name, target in self.targets.items():
+            start = self.found[name]
+            if isinstance(target, str) or t >= 1.0:
+                out[name] = target
+            else:
+                value = start + (target - start) * t
+                out[name] = round(value) if isinstance(target, int) else value
+        if self.prompt is not None:
+            if t < 1.0:
+                out.update(prompt_b=self.prompt, prompt_mix=t)
+            else:
+                out.update(prompt=self.prompt, prompt_b="", prompt_mix=0.0)
+        return out
+
+    def done(self, beat: float) -> bool:
+        return self.progress(beat) >= 1.0
