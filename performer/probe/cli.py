@@ -1,0 +1,146 @@
+"""``performer probe``: lay one prompt and a few seeds out across eras (or any parameter).
+
+    performer probe --prompt "a family at dinner" --eras 1850:2030:10 --seeds 4 --out probe/
+    performer probe --sweep guidance=0:6:1 --model stabilityai/sd-turbo
+
+``add_arguments(parser)`` declares the options on a (sub)parser; ``run(args)`` does the
+probe and returns the exit status (2 with a one-line message for a bad patch, model,
+parameter or output folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from performer.params import ParamError, Snapshot, defaults, param
+
+log = logging.getLogger("performer.probe")
+
+
+def _assignment(text: str) -> tuple[str, Any]:
+    name, sep, raw = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        p = param(name.strip())
+        return p.name, p.check(raw if p.kind == "str" else float(raw))
+    except (ParamError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--prompt", help="what every frame shows (default: the patch's prompt)")
+    parser.add_argument(
+        "--eras",
+        default="1850:2030:10",
+        metavar="START:STOP:STEP",
+        help="years to sweep, stop included, or a list 1850,1925,1985 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--sweep",
+        metavar="NAME=VALUES",
+        help="sweep another parameter instead of era, e.g. guidance=0:6:1",
+    )
+    parser.add_argument("--seeds", type=int, default=4, help="rows of the sheet (default: 4)")
+    parser.add_argument("--first-seed", type=int, default=0, help="seed of the first row")
+    parser.add_argument("--out", type=Path, default=Path("probe"), help="output folder")
+    parser.add_argument("--patch", default="default", help="patch name or .toml path")
+    parser.add_argument("--model", help="Hugging Face id or model folder (default: the patch's)")
+    parser.add_argument("--tiny-vae", help="AutoencoderTiny (TAESD) id or folder")
+    parser.add_argument("--lora", help="LCM-LoRA id or folder fused into the model")
+    parser.add_argument("--device", help="cuda, cuda:1, mps or cpu (default: the best one here)")
+    parser.add_argument("--width", type=int, help="frame width in pixels")
+    parser.add_argument("--height", type=int, help="frame height in pixels")
+    parser.add_argument("--steps", type=int, help="denoising steps per frame, 1-4")
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        metavar="NAME=VALUE",
+        type=_assignment,
+        action="append",
+        default=[],
+        help="hold a parameter at a value, e.g. --set guidance=1.5 (repeatable)",
+    )
+    parser.add_argument("--cell", type=int, default=128, help="sheet cell size in pixels")
+    parser.add_argument(
+        "--reference",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="compare with the embedded model's training records (auto: on for that model)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from performer.generators import GeneratorError
+    from performer.patch import PatchError
+
+    try:
+        report = probe(args)
+    except (PatchError, GeneratorError, ParamError, ValueError, OSError) as exc:
+        print(f"performer probe: error: {exc}", file=sys.stderr)
+        return 2
+    print(report)
+    return 0
+
+
+def probe(args: argparse.Namespace) -> Path:
+    """Do the probe ``args`` describe; returns the HTML report's path."""
+    from performer import patch as patches
+    from performer.generators import Setup, load_generator
+    from performer.probe import distance, reference
+    from performer.probe.report import Extras, write_probe
+    from performer.probe.sweep import parse_sweep, run_sweep
+
+    sweep = parse_sweep(args.sweep) if args.sweep else parse_sweep(args.eras, "era")
+    if args.reference == "on" and sweep.name != "era":
+        raise ValueError("--reference on: only an era sweep has training records to compare")
+    if args.seeds < 1:
+        raise ValueError(f"--seeds: expected at least 1, got {args.seeds}")
+    seeds = [param("seed").check(args.first_seed + i) for i in range(args.seeds)]
+    patch = patches.load(args.patch)
+    values = {**defaults(), **patch.params, **dict(args.sets)}
+    if args.prompt is not None:
+        values["prompt"] = args.prompt
+    for name in ("width", "height", "steps"):
+        if getattr(args, name) is not None:
+            values[name] = param(name).check(getattr(args, name))
+    base = Snapshot(defaults()).replace(**values)
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    generator = load_generator(
+        args.model or patch.model,
+        tiny_vae=args.tiny_vae or patch.tiny_vae,
+        lora=args.lora or patch.lora,
+        device=args.device,
+    )
+    log.info("loading %s", args.model or patch.model or "the embedded model")
+    setup = Setup(base["width"], base["height"], patch.anchors, patch.template)
+    generator.prepare(setup)
+    try:
+        result = run_sweep(generator, base, sweep, seeds, progress=not args.no_progress)
+        result.distances["stats"] = distance.stat_distance(result)
+        text = distance.text_distance(generator, base, sweep, seeds[0])
+        if text is not None:
+            result.distances["text"] = text
+    finally:
+        generator.close()
+
+    extras = Extras()
+    wanted = args.reference == "on" or (
+        args.reference == "auto" and reference.is_embedded(result.identity)
+    )
+    if wanted and sweep.name == "era":
+        extras.reference_name = "the embedded model's training records"
+        extras.reference = reference.dataset_means(sweep.values, distance.DISTANCE_KEYS)
+        extras.agreement = reference.agreement(result, extras.reference)
+        for key, rho in extras.agreement.items():
+            log.info("spearman %s vs training records: %.3f", key, rho)
+    title = f"{base['prompt']!r} across {sweep.name}"
+    page = write_probe(result, args.out, title, extras)
+    log.info("probe: %d frames in %.1f s; wrote %s", len(result.frames), result.seconds, args.out)
+    return page
