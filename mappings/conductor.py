@@ -51,6 +51,12 @@ class _Write:
     live: bool
 
 
+def _pressed(event: Event) -> bool:
+    """A button going down: a note-on or a CC above 0."""
+    value = event.value[0] if isinstance(event.value, tuple) and event.value else event.value
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
 class Conductor:
     def __init__(self, patch_data: MappingType[str, Any], clock: Clock):
         spec = parse(patch_data)
@@ -70,11 +76,17 @@ class Conductor:
             if t.param is not None:
                 self._tracks_for[t.param].append(t)
         self._track_params = set(self._tracks_for)
+        self._added_by_tracks = {t.param for t in self.tracks.values() if t.combine == "add"}
         self._automation = {
             t.param: Automation(t.mode, t.release)
             for t in self.tracks.values()
             if t.param is not None and t.combine == "replace"
         }
+        self._triggers: dict[str, list[Cue]] = defaultdict(list)
+        for cue in self.cues.values():
+            if cue.trigger is not None:
+                self._triggers[cue.trigger].append(cue)
+        self._tap = spec.tap
         self._pending: deque[Event] = deque()  # fed, not yet due
         self._launches: list[tuple[float, Cue]] = []  # (beat, cue) waiting for their beat
         self._fades: list[Fade] = []
@@ -160,12 +172,13 @@ class Conductor:
             self._learn_mapping(made)
         if source.startswith("param:"):
             self._direct_set(event, source[6:])
-        elif source.startswith("midi:note:") and isinstance(event.value, int | float):
-            for cue in self.cues.values():
-                if cue.note == source and event.value > 0:
-                    self.cue(cue.name, event.time)
         elif source.startswith("midi:program:") and event.raw is not None:
             self._program(event)
+        elif source in self._triggers and _pressed(event):
+            for cue in self._triggers[source]:
+                self.cue(cue.name, event.time)
+        if source == self._tap and _pressed(event):
+            self.transport.tap(event.time)
         for m in self._by_source.get(source, ()):
             base = self._written.get(m.param.name)
             start = base.value if base is not None else current[m.param.name]
@@ -285,7 +298,7 @@ class Conductor:
                 if t.combine == "replace":
                     written = _Write(tracks[t.name], now, f"timeline:{t.name}", False)
         if written is None:
-            if name not in self._add:
+            if name not in self._add and name not in self._added_by_tracks:
                 return None, ""
             written = _Write(current[name], now, "base", False)  # what the adds sit on
         self._written[name] = written

@@ -11,7 +11,7 @@ transport's defaults::
     [cues.dawn]                 # the cue's name; scene = "dawn" by default
     quantize = "bar"            # none | beat | bar: fire on the next one (like clip launching)
     fade = 2                    # beats of cross-fade from the values it finds
-    note = "midi:note:10:36"    # a pad that launches it (velocity > 0)
+    trigger = "midi:note:10:36" # a pad or button that launches it (on press: value > 0)
     program = 0                 # a MIDI program change (any channel) that launches it
     at = [0, 64]                # beats at which it launches by itself
     every = 128                 # ... repeating every 128 beats
@@ -31,7 +31,8 @@ from typing import Any
 from mappings.tables import SpecError, Table, checked, number_or_none, parameter
 from mappings.transport import QUANTIZE
 
-CUE_KEYS = ("scene", "quantize", "fade", "note", "program", "at", "every", "restart")
+CUE_KEYS = ("scene", "quantize", "fade", "trigger", "program", "at", "every", "restart")
+TRIGGERS = ("midi:note:", "midi:cc:", "osc:")
 
 
 def scene_from_table(table: Table) -> dict[str, Any]:
@@ -47,7 +48,7 @@ class Cue:
     scene: str
     quantize: str = "bar"
     fade: float = 0.0  # beats
-    note: str | None = None
+    trigger: str | None = None
     program: int | None = None
     at: tuple[float, ...] = ()
     every: float | None = None
@@ -64,11 +65,7 @@ class Cue:
             raise SpecError(
                 table.at("scene"), f"no scene named {scene!r}; known: {', '.join(scenes)}"
             )
-        note = table.text("note", "") or None
-        if note is not None and not note.startswith("midi:note:"):
-            raise SpecError(
-                table.at("note"), f"expected a note source like midi:note:10:36, got {note!r}"
-            )
+        trigger = trigger_source(table, "trigger")
         program = table.number("program", 0, 0, 127) if table.has("program") else None
         at = table.data.get("at", [])
         at_list = at if isinstance(at, list) else [at]
@@ -86,7 +83,7 @@ class Cue:
             scene=scene,
             quantize=table.text("quantize", quantize, QUANTIZE),
             fade=table.number("fade", fade, 0.0, 1e6),
-            note=note,
+            trigger=trigger,
             program=int(program) if program is not None else None,
             at=tuple(b for b in beats if b is not None),
             every=table.number("every", 0.0, 1e-3, 1e9) if table.has("every") else None,
@@ -103,6 +100,16 @@ class Cue:
             elif beat >= a and (beat - a) // self.every > (before - a) // self.every:
                 hits.append(a + (beat - a) // self.every * self.every)
         return max(hits) if hits else None
+
+
+def trigger_source(table: Table, key: str) -> str | None:
+    """A button's source (``midi:note:…``, ``midi:cc:…``, ``osc:…``), or None."""
+    source = table.text(key, "") or None
+    if source is not None and (not source.startswith(TRIGGERS) or source in TRIGGERS):
+        raise SpecError(
+            table.at(key), f"expected a button like midi:note:10:36 or midi:cc:1:41, got {source!r}"
+        )
+    return source
 
 
 class Fade:

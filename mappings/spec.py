@@ -10,6 +10,7 @@ runtime objects the :class:`~mappings.conductor.Conductor` plays::
     beats_per_bar = 4
     quantize = "bar"        # default launch quantize for cues: none | beat | bar
     fade = 0                # default scene cross-fade, beats
+    tap = "midi:cc:1:46"    # a button that taps the tempo (on press)
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mappings.mapping import Mapping
-from mappings.scenes import Cue, scene_from_table
+from mappings.scenes import Cue, scene_from_table, trigger_source
 from mappings.tables import SpecError, Table
 from mappings.timeline import Track
 from mappings.transport import QUANTIZE, Transport
 from performer.params import param
 
-TRANSPORT_KEYS = ("bpm", "beats_per_bar", "quantize", "fade")
+TRANSPORT_KEYS = ("bpm", "beats_per_bar", "quantize", "fade", "tap")
 
 __all__ = ["PatchSpec", "SpecError", "parse", "validate"]
 
@@ -35,6 +36,7 @@ class PatchSpec:
     transport: Transport
     quantize: str = "bar"
     fade: float = 0.0
+    tap: str | None = None
     tracks: dict[str, Track] = field(default_factory=dict)
     mappings: list[Mapping] = field(default_factory=list)
     scenes: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -50,6 +52,7 @@ def parse(data: MappingType[str, Any]) -> PatchSpec:
         transport=Transport.from_table(transport_table, bpm),
         quantize=transport_table.text("quantize", "bar", QUANTIZE),
         fade=transport_table.number("fade", 0.0, 0.0, 1e6),
+        tap=trigger_source(transport_table, "tap"),
     )
 
     timelines = Table(data.get("timelines", {}), "timelines")
