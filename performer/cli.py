@@ -64,6 +64,49 @@ def _performance_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fps", type=int, default=30, help="video frame rate (default: 30)")
 
 
+def _control_options(parser: argparse.ArgumentParser) -> None:
+    osc = parser.add_argument_group("OSC and MIDI")
+    osc.add_argument(
+        "--osc-host",
+        default="127.0.0.1",
+        help="address to listen on (default: %(default)s, this machine only; "
+        "0.0.0.0 listens on every network)",
+    )
+    osc.add_argument("--osc-port", type=int, default=9000, help="OSC UDP port (default: 9000)")
+    osc.add_argument(
+        "--osc-allow",
+        metavar="IP",
+        action="append",
+        default=[],
+        help="only hear OSC from this sender address (repeatable)",
+    )
+    osc.add_argument("--no-osc", action="store_true", help="do not listen for OSC")
+    osc.add_argument(
+        "--oscquery-port",
+        type=int,
+        default=9010,
+        help="OSCQuery HTTP port, on the OSC host (default: 9010)",
+    )
+    osc.add_argument("--no-oscquery", action="store_true", help="do not serve OSCQuery")
+    osc.add_argument(
+        "--mdns",
+        action="store_true",
+        help="advertise OSCQuery over mDNS (multicast; needs zeroconf)",
+    )
+    osc.add_argument(
+        "--midi",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="open MIDI inputs whose name contains NAME (repeatable; re-opened on re-plug)",
+    )
+    osc.add_argument(
+        "--no-midi-virtual",
+        action="store_true",
+        help="do not create the virtual MIDI input named performer",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="performer",
@@ -86,14 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--no-vsync", action="store_true", help="draw as fast as possible")
     play.add_argument("--headless", action="store_true", help="no window even with a display")
     play.add_argument(
-        "--seconds",
-        type=float,
-        default=10.0,
-        help="headless only: how long to play (default: %(default)s)",
+        "--seconds", type=float, help="stop after this long (default: until Esc; headless: 10)"
     )
     play.add_argument(
         "--out", type=Path, help="headless only: video file (default: out/play-TIME.mp4)"
     )
+    _control_options(play)
 
     render = commands.add_parser(
         "render",
@@ -185,6 +226,25 @@ def _perform(args: argparse.Namespace) -> int:
 
 
 def _play(args: argparse.Namespace, session: Any, size: tuple[int, int]) -> int:
+    from performer.controls import ControlOptions, start_controls, stop_controls
+
+    options = ControlOptions(
+        osc_host=args.osc_host,
+        osc_port=None if args.no_osc else args.osc_port,
+        osc_allow=args.osc_allow,
+        oscquery_port=None if args.no_oscquery else args.oscquery_port,
+        mdns=args.mdns,
+        midi=args.midi,
+        midi_virtual=not args.no_midi_virtual,
+    )
+    controls = start_controls(session, options)
+    try:
+        return _show(args, session, size)
+    finally:
+        stop_controls(controls)
+
+
+def _show(args: argparse.Namespace, session: Any, size: tuple[int, int]) -> int:
     from performer.live import play_headless, play_window
 
     if not args.headless:

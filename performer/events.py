@@ -19,8 +19,11 @@ Inputs (OSC, MIDI, audio analysis, keys) only create events and put them in an
 
 from __future__ import annotations
 
+import heapq
+import itertools
+import math
 import threading
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,23 +41,26 @@ class Inbox:
     """A bounded, thread-safe mailbox between input threads and the frame loop.
 
     Continuous sources coalesce: a flood of 10,000 fader moves leaves one event per
-    source, the latest. Discrete ones (notes, commands) queue in order, up to a bound;
-    past it the oldest are dropped and counted.
+    source, the latest. Discrete ones (notes, commands, bundles) queue in time order
+    and wait until they are due (an OSC bundle time-tagged in the future), up to a
+    bound; past it new ones are dropped and counted.
     """
 
     def __init__(self, max_sources: int = 4096, max_discrete: int = 1024):
         self._lock = threading.Lock()
         self._latest: OrderedDict[str, Event] = OrderedDict()
-        self._discrete: deque[Event] = deque(maxlen=max_discrete)
-        self._max_sources = max_sources
+        self._discrete: list[tuple[float, int, Event]] = []  # a heap by due time
+        self._order = itertools.count()
+        self._max_sources, self._max_discrete = max_sources, max_discrete
         self.dropped = 0
 
     def put(self, event: Event, coalesce: bool = True) -> None:
         with self._lock:
             if not coalesce:
-                if len(self._discrete) == self._discrete.maxlen:
+                if len(self._discrete) >= self._max_discrete:
                     self.dropped += 1
-                self._discrete.append(event)
+                    return
+                heapq.heappush(self._discrete, (event.time, next(self._order), event))
                 return
             self._latest.pop(event.source, None)
             if len(self._latest) >= self._max_sources:
@@ -62,11 +68,12 @@ class Inbox:
                 self.dropped += 1
             self._latest[event.source] = event
 
-    def drain(self) -> list[Event]:
-        """Everything since the last drain, in time order."""
+    def drain(self, now: float = math.inf) -> list[Event]:
+        """Everything due by ``now`` since the last drain, in time order."""
         with self._lock:
-            events = [*self._latest.values(), *self._discrete]
+            events = list(self._latest.values())
             self._latest.clear()
-            self._discrete.clear()
+            while self._discrete and self._discrete[0][0] <= now:
+                events.append(heapq.heappop(self._discrete)[2])
         events.sort(key=lambda e: e.time)
         return events

@@ -10,13 +10,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from performer.clock import Clock, MonotonicClock
+from performer.events import Event, Inbox
 from performer.generators import Generator, Setup
 from performer.params import REGISTRY, ParamStore, Snapshot
 from performer.patch import Patch
@@ -45,6 +47,11 @@ class Session:
         self.generator = generator
         self.clock = clock or MonotonicClock()
         self.store = ParamStore({**patch.params, **(overrides or {})})
+        self.inbox = Inbox()
+        # command events ("learn", "scene", "tap", "record/start", ...) -> what they do
+        self.commands: dict[str, Callable[[Event], None]] = {}
+        # told of every applied change, grouped by who made it (OSC feedback)
+        self.listeners: list[Callable[[list[tuple[str, Any]], str], None]] = []
         self.errors = 0
         self._latest: Frame | None = None
         self._count = 0
@@ -64,8 +71,26 @@ class Session:
             )
         )
 
+    def apply(self, events: list[Event]) -> None:
+        """Apply input events: parameter sets (bundles all at once) and commands."""
+        changed: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+        for event in events:
+            if event.source == "bundle":
+                values = [(s[len("param:") :], v) for s, v in event.value if s.startswith("param:")]
+                self.store.update(values)
+                changed[event.origin] += [(n, self.store.get(n)) for n, _ in values]
+            elif event.source.startswith("param:"):
+                name = event.source[len("param:") :]
+                changed[event.origin].append((name, self.store.set(name, event.value)))
+            elif event.source in self.commands:
+                self.commands[event.source](event)
+        for origin, changes in changed.items():
+            for listener in self.listeners:
+                listener(changes, origin)
+
     def step(self) -> Frame:
-        """Generate one frame from the current parameters."""
+        """Apply what came in since the last frame, then generate one frame."""
+        self.apply(self.inbox.drain(self.clock.now()))
         snap = self.store.snapshot()
         started = time.perf_counter()
         image = self.generator(snap)

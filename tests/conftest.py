@@ -93,3 +93,36 @@ def display(xvfb: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("DISPLAY", xvfb)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     return xvfb
+
+
+@pytest.fixture(scope="session")
+def jack() -> Iterator[str]:
+    """A private JACK server on the dummy driver (real-time audio and MIDI, no sound card).
+
+    Its name goes into JACK_DEFAULT_SERVER, so JACK clients in this process (rtmidi,
+    PortAudio) use it and never touch another server on the machine.
+    """
+    if shutil.which("jackd") is None:
+        pytest.skip("jackd not found (Debian package: jackd2)")
+    name = f"performer-test-{os.getpid()}"
+    server = subprocess.Popen(
+        ["jackd", "--no-realtime", "-n", name, "-d", "dummy", "-r", "48000", "-p", "256"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent,
+    )
+    ready = subprocess.run(["jack_wait", "-w", "-s", name, "-t", "10"], capture_output=True)
+    if ready.returncode != 0:
+        server.terminate()
+        pytest.fail(f"jackd did not start: {ready.stdout!r} {ready.stderr!r}")
+    previous = os.environ.get("JACK_DEFAULT_SERVER")
+    os.environ["JACK_DEFAULT_SERVER"] = name
+    try:
+        yield name
+    finally:
+        if previous is None:
+            os.environ.pop("JACK_DEFAULT_SERVER", None)
+        else:
+            os.environ["JACK_DEFAULT_SERVER"] = previous
+        server.terminate()
+        server.wait(timeout=10)

@@ -1,0 +1,116 @@
+"""The OSC UDP server: moves datagrams between the socket and :class:`OscRouter`.
+
+It binds to 127.0.0.1 unless a host is given; an allow-list limits which senders are
+heard. The thread only receives, hands bytes to the router (which only enqueues) and
+sends replies: it never sleeps on a bundle or waits on the frame loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from control.osc import OscRouter, Sender
+
+log = logging.getLogger(__name__)
+
+
+class OscServer:
+    def __init__(
+        self,
+        router: OscRouter,
+        host: str = "127.0.0.1",
+        port: int = 9000,
+        allow: Iterable[str] | None = None,
+    ):
+        self.router = router
+        self.host, self.port = host, port
+        self.allow = set(allow) if allow else None
+        self.received = 0
+        self._sock: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    @property
+    def address(self) -> Sender:
+        """Where it listens (the real port, when started with port 0)."""
+        assert self._sock is not None, "start() first"
+        host, port = self._sock.getsockname()[:2]
+        return host, port
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        # a bigger receive buffer rides out bursts (a TouchDesigner table sent at once);
+        # the kernel caps it at net.core.rmem_max
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as exc:
+            sock.close()
+            raise OSError(
+                exc.errno,
+                f"cannot listen for OSC on {self.host}:{self.port}: {exc.strerror} "
+                "(is another performer running? try --osc-port)",
+            ) from None
+        sock.settimeout(0.2)
+        self._sock = sock
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="osc-server", daemon=True)
+        self._thread.start()
+        log.info("OSC listening on %s:%d", *self.address)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def send(self, messages: Iterable[tuple[bytes, Sender]]) -> None:
+        """Send datagrams; a controller that went away is not an error worth stopping for."""
+        sock = self._sock
+        if sock is None:
+            return
+        for data, target in messages:
+            try:
+                sock.sendto(data, target)
+            except OSError as exc:
+                log.debug("OSC reply to %s:%d failed: %s", target[0], target[1], exc)
+
+    def feedback(self, changes: Iterable[tuple[str, Any]], origin: str) -> None:
+        """Tell registered controllers (but the one that made them) about ``changes``."""
+        self.send(self.router.feedback(changes, origin))
+
+    def _run(self) -> None:
+        assert self._sock is not None
+        sock = self._sock
+        while not self._stop.is_set():
+            try:
+                data, sender = sock.recvfrom(65535)
+            except TimeoutError:
+                continue
+            except OSError as exc:  # e.g. ICMP port unreachable from an earlier reply
+                if self._stop.is_set():
+                    return
+                log.debug("OSC receive: %s", exc)
+                continue
+            self.received += 1
+            if self.allow is not None and sender[0] not in self.allow:
+                self.router.complaints("sender not allowed", sender[0], "not in --osc-allow")
+                continue
+            self.send(self.router.handle(data, (sender[0], sender[1])))
+
+    def __enter__(self) -> OscServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

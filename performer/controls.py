@@ -1,0 +1,82 @@
+"""Start the inputs a performance listens to: OSC (+ OSCQuery) and MIDI.
+
+Each input that cannot start (port in use, no MIDI system) is reported in one line
+and the performance goes on without it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from performer.session import Session
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ControlOptions:
+    osc_host: str = "127.0.0.1"
+    osc_port: int | None = 9000  # None: no OSC
+    osc_allow: list[str] = field(default_factory=list)
+    oscquery_port: int | None = 9010  # None: no OSCQuery
+    mdns: bool = False
+    midi: list[str] = field(default_factory=list)  # port name patterns
+    midi_virtual: bool = True
+
+
+def start_controls(session: Session, options: ControlOptions) -> list[Any]:
+    """Start what ``options`` ask for; returns the started inputs (each has ``stop()``)."""
+    started: list[Any] = []
+    if options.osc_port is not None:
+        from control.osc import OscRouter
+        from control.osc_server import OscServer
+
+        router = OscRouter(session.inbox, session.clock, session.store)
+        server = OscServer(router, options.osc_host, options.osc_port, options.osc_allow or None)
+        try:
+            server.start()
+        except OSError as exc:
+            log.error("%s; playing without OSC", exc.strerror or exc)
+        else:
+            started.append(server)
+            session.listeners.append(server.feedback)
+            if options.oscquery_port is not None:
+                started += _oscquery(session, server, options)
+    if options.midi or options.midi_virtual:
+        from control.midi import MidiInput, MidiUnavailable
+
+        midi = MidiInput(options.midi, session.inbox, session.clock, options.midi_virtual)
+        try:
+            midi.start()
+        except MidiUnavailable as exc:
+            log.warning("%s; playing without MIDI", exc)
+        else:
+            started.append(midi)
+    return started
+
+
+def _oscquery(session: Session, server: Any, options: ControlOptions) -> list[Any]:
+    from control.oscquery import OscQueryServer
+
+    assert options.oscquery_port is not None
+    try:
+        query = OscQueryServer(
+            session.store, server.address, options.osc_host, options.oscquery_port, options.mdns
+        )
+    except OSError as exc:
+        log.error(
+            "cannot serve OSCQuery on %s:%d: %s; playing without it",
+            options.osc_host,
+            options.oscquery_port,
+            exc.strerror or exc,
+        )
+        return []
+    query.start()
+    return [query]
+
+
+def stop_controls(started: list[Any]) -> None:
+    for control in reversed(started):
+        control.stop()

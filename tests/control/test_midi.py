@@ -1,0 +1,138 @@
+"""MIDI: decoding as pure logic, and real ports through JACK's MIDI (dummy driver)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import mido
+import pytest
+
+from control.midi import MidiInput
+from control.midi_decode import MidiDecoder
+from performer.clock import FakeClock, MonotonicClock
+from performer.events import Event, Inbox
+
+
+def decode(decoder: MidiDecoder, *messages: mido.Message, now: float = 0.0) -> list[Event]:
+    return [e for m in messages for e, _ in decoder.decode(m, now)]
+
+
+def cc(control: int, value: int, channel: int = 0) -> mido.Message:
+    return mido.Message("control_change", channel=channel, control=control, value=value)
+
+
+def test_seven_bit_cc_is_normalised() -> None:
+    (event,) = decode(MidiDecoder(), cc(7, 127, channel=2))
+    assert (event.source, event.value, event.raw) == ("midi:cc:3:7", 1.0, 127)
+
+
+def test_fourteen_bit_pairs_msb_and_lsb() -> None:
+    decoder = MidiDecoder()
+    msb, lsb = decode(decoder, cc(1, 64), cc(33, 127))
+    assert msb.source == lsb.source == "midi:cc:1:1"
+    assert lsb.raw == (64 << 7) | 127 and lsb.value == pytest.approx(8319 / 16383)
+
+
+def test_a_lone_cc_32_to_63_is_its_own_control() -> None:
+    decoder = MidiDecoder()
+    decode(decoder, cc(0, 10), now=0.0)
+    (button,) = decode(decoder, cc(32, 127), now=1.0)  # a second later: a button, not an LSB
+    assert (button.source, button.value) == ("midi:cc:1:32", 1.0)
+
+
+def test_nrpn_sets_a_fourteen_bit_parameter() -> None:
+    decoder = MidiDecoder()
+    events = decode(decoder, cc(99, 1), cc(98, 2), cc(6, 100), cc(38, 5))
+    assert [e.source for e in events] == ["midi:nrpn:1:130"] * 2
+    assert events[-1].raw == (100 << 7) | 5
+
+
+def test_bend_notes_and_program_change() -> None:
+    decoder = MidiDecoder()
+    bend, on, off, program = decode(
+        decoder,
+        mido.Message("pitchwheel", pitch=0),
+        mido.Message("note_on", note=60, velocity=127, channel=9),
+        mido.Message("note_on", note=60, velocity=0, channel=9),
+        mido.Message("program_change", program=5),
+    )
+    assert bend.value == pytest.approx(0.5, abs=1e-4)
+    assert (on.source, on.value, off.value) == ("midi:note:10:60", 1.0, 0.0)
+    assert (program.source, program.raw) == ("midi:program:1", 5)
+
+
+def test_midi_clock_gives_smoothed_bpm_and_beats() -> None:
+    decoder, t = MidiDecoder(), 0.0
+    decode(decoder, mido.Message("start"), now=t)
+    tempo: list[Event] = []
+    for _ in range(96):  # four beats at 120 BPM: a tick every 60 / 120 / 24 s
+        t += 60 / 120 / 24
+        tempo = decode(decoder, mido.Message("clock"), now=t) or tempo
+    beat, bpm = tempo[-1].value
+    assert bpm == pytest.approx(120, abs=0.5) and beat == pytest.approx(4.0)
+    decode(decoder, mido.Message("songpos", pos=16), now=t)
+    assert decoder.clock.ticks == 96  # 16 sixteenths = 4 beats
+
+
+@pytest.fixture
+def jack_midi(jack: str) -> Iterator[None]:
+    previous = mido.backend.name
+    mido.set_backend("mido.backends.rtmidi/UNIX_JACK", load=True)
+    yield
+    mido.set_backend(previous)
+
+
+def wait_for(condition, timeout: float = 3.0) -> bool:  # type: ignore[no-untyped-def]
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_real_ports_through_jack_with_hot_plug(jack_midi: None) -> None:
+    inbox = Inbox()
+    midi = MidiInput(["test-knobs"], inbox, MonotonicClock(), poll_s=0.1)
+    knobs = mido.open_output("test-knobs", virtual=True)
+    midi.start()
+    try:
+        assert "performer" in midi.ports, "a virtual input named performer"
+        assert wait_for(lambda: any("test-knobs" in name for name in midi.ports))
+        knobs.send(cc(7, 100))
+        assert wait_for(lambda: bool(events := inbox.drain()) and events[0].raw == 100)
+        knobs.close()  # unplugged
+        assert wait_for(lambda: not any("test-knobs" in name for name in midi.ports))
+        knobs = mido.open_output("test-knobs", virtual=True)  # plugged back in
+        assert wait_for(lambda: any("test-knobs" in name for name in midi.ports))
+        knobs.send(mido.Message("note_on", note=64, velocity=64))
+        assert wait_for(lambda: any(e.source == "midi:note:1:64" for e in inbox.drain()))
+    finally:
+        midi.stop()
+        knobs.close()
+
+
+def test_other_software_can_play_the_virtual_port(jack_midi: None) -> None:
+    import subprocess
+
+    inbox = Inbox()
+    midi = MidiInput([], inbox, FakeClock(), poll_s=0.1)
+    midi.start()
+    sender = mido.open_output("test-sequencer", virtual=True)
+    try:
+        ours = next(p for p in _jack_ports() if p.endswith(":performer"))
+        theirs = next(p for p in _jack_ports() if p.endswith(":test-sequencer"))
+        subprocess.run(["jack_connect", theirs, ours], check=True)
+        sender.send(cc(20, 1))
+        assert wait_for(lambda: any(e.source == "midi:cc:1:20" for e in inbox.drain()))
+    finally:
+        sender.close()
+        midi.stop()
+
+
+def _jack_ports() -> list[str]:
+    import subprocess
+
+    out = subprocess.run(["jack_lsp"], capture_output=True, text=True, check=True)
+    return out.stdout.split("\n")
