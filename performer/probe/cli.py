@@ -73,6 +73,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="compare with the embedded model's training records (auto: on for that model)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--take",
+        type=Path,
+        metavar="LOG",
+        help="instead of sweeping: report a take's live captures (a JSON-lines log)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,12 +86,20 @@ def run(args: argparse.Namespace) -> int:
     from performer.patch import PatchError
 
     try:
-        report = probe(args)
+        report = take_report(args) if args.take else probe(args)
     except (PatchError, GeneratorError, ParamError, ValueError, OSError) as exc:
         print(f"performer probe: error: {exc}", file=sys.stderr)
         return 2
     print(report)
     return 0
+
+
+def take_report(args: argparse.Namespace) -> Path:
+    """The HTML page of a take's ``/performer/probe`` captures."""
+    from performer.probe.capture import read_captures
+    from performer.probe.report import write_take
+
+    return write_take(read_captures(args.take), args.out, f"take {args.take.name}")
 
 
 def probe(args: argparse.Namespace) -> Path:

@@ -177,3 +177,40 @@ def _html(
         f"<title>{html.escape(title or 'performer probe')}</title><style>{_STYLE}</style>"
         f"</head><body>\n{body}\n</body></html>\n"
     )
+
+
+def write_take(records: list[dict[str, Any]], out: Path, title: str = "") -> Path:
+    """A take's live captures as one self-contained HTML page (``out/take.html``)."""
+    from performer.probe.capture import performance_plots
+
+    out.mkdir(parents=True, exist_ok=True)
+    plots = performance_plots(records)
+    played = sorted({k for r in records for k in r["params"]})
+    header = ["time", "frame", *played, *SCALAR_KEYS]
+    rows = [
+        [
+            f"{float(r['time']):.2f}",
+            str(r.get("frame", "")),
+            *(html.escape(str(r["params"].get(k, ""))) for k in played),
+            *(f"{float(r['stats'][k]):.4g}" for k in SCALAR_KEYS),
+        ]
+        for r in records
+    ]
+    name = title or "performer take: probe captures"
+    body = "\n".join(
+        [
+            f"<h1>{html.escape(name)}</h1>",
+            f'<p class="muted">{len(records)} captures</p>',
+            '<div class="plots">' + "".join(_img(p, "capture plot", "plot") for p in plots),
+            "</div><h2>Captures</h2>",
+            _table(header, rows),
+        ]
+    )
+    page = out / "take.html"
+    page.write_text(
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(name)}</title><style>{_STYLE}</style></head>"
+        f"<body>\n{body}\n</body></html>\n",
+        encoding="utf-8",
+    )
+    return page

@@ -43,8 +43,8 @@ def contact_sheet(result: ProbeResult, cell: int = 128, title: str = "") -> Imag
     label_font, title_font = font(label_size), font(title_size)
     left = int(label_font.getlength("seed 0000000")) + 2 * GAP
     top = (title_size + label_size + 3 * GAP if title else 0) + label_size + 2 * GAP
-    width = left + len(values) * (cell + GAP) + GAP
-    height = top + len(seeds) * (cell + GAP) + GAP
+    width = left + len(values) * (cell + GAP)
+    height = top + len(seeds) * (cell + GAP)
     sheet = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(sheet)
     if title:

@@ -126,8 +126,9 @@ def edge_orientation(y: np.ndarray) -> tuple[float, float]:
     Doubled angles let opposite gradients add up instead of cancelling; the length of
     the vector is how strongly one direction dominates (0 for no preference).
     """
-    gx = y[1:-1, 2:] - y[1:-1, :-2]
-    gy = y[2:, 1:-1] - y[:-2, 1:-1]
+    # gradients on 2×2 cells, so even one-pixel stripes (scanlines) have edges
+    a, b, c, d = y[:-1, :-1], y[:-1, 1:], y[1:, :-1], y[1:, 1:]
+    gx, gy = (b - a) + (d - c), (c - a) + (d - b)
     xx, yy, xy = (gx * gx).sum(), (gy * gy).sum(), (gx * gy).sum()
     total = xx + yy
     if total <= _EPS:
