@@ -180,8 +180,11 @@ class Conductor:
         if source == self._tap and _pressed(event):
             self.transport.tap(event.time)
         for m in self._by_source.get(source, ()):
-            base = self._written.get(m.param.name)
-            start = base.value if base is not None else current[m.param.name]
+            written = self._written.get(m.param.name)
+            if written is not None and written.cause == source and m.target is not None:
+                start = m.target  # it holds the parameter: compare with where it was going
+            else:
+                start = written.value if written is not None else current[m.param.name]
             if m.feed(event, float(start)):
                 automation = self._automation.get(m.param.name)
                 if automation is not None and m.combine == "replace":

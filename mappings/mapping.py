@@ -122,6 +122,8 @@ class Mapping:
             ):
                 return False
             self.target = lo + (hi - lo) * knob
+        if self.smoother.value is None and self.combine == "replace":
+            self.smoother.reset(current, event.time)  # glide from where the parameter is
         self.moved_at = event.time
         return True
 

@@ -176,7 +176,7 @@ def test_a_new_prompt_cross_fades_through_prompt_b() -> None:
 
 
 def test_a_note_and_a_program_change_launch_cues() -> None:
-    data = {**CUED, "cues": {"night": {"note": "midi:note:10:36", "quantize": "none"},
+    data = {**CUED, "cues": {"night": {"trigger": "midi:note:10:36", "quantize": "none"},
                             "dawn": {"program": 5, "quantize": "none"}}}  # fmt: skip
     rig = Rig(data)
     rig.send("midi:note:10:36", 0.8)
