@@ -126,6 +126,7 @@ def from_dict(data: Mapping[str, Any], source: str = "<patch>", path: Path | Non
             value = str((path.parent / value).resolve())  # folders relative to the patch
         return value or None
 
+    _check_sequencing(data, fail)
     era = _table(data, "era", fail)
     template = era.get("template", "{prompt}, {era}")
     if not isinstance(template, str) or "{era}" not in template:
@@ -143,14 +144,20 @@ def from_dict(data: Mapping[str, Any], source: str = "<patch>", path: Path | Non
         anchors=_anchors(_table(era, "anchors", fail, prefix="era."), fail),
         template=template,
         mappings=tuple(_mappings(data.get("mappings", []), fail)),
-        scenes={
-            name: _values(_table(scenes_table, name, fail, "scenes."), f"scenes.{name}", fail)
-            for scenes_table in [_table(data, "scenes", fail)]
-            for name in scenes_table
-        },
+        scenes=_table(data, "scenes", fail),
         path=path,
         data=data,
     )
+
+
+def _check_sequencing(data: Mapping[str, Any], fail: Any) -> None:
+    """Mappings, scenes, timelines, cues and transport are the mappings package's to judge."""
+    from mappings import SpecError, validate
+
+    try:
+        validate(data)
+    except SpecError as exc:
+        raise fail(exc.key, exc.message) from None
 
 
 def _table(data: Mapping[str, Any], key: str, fail: Any, prefix: str = "") -> Mapping[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from mappings import Conductor
 from performer.clock import Clock, MonotonicClock
 from performer.events import Event, Inbox
 from performer.generators import Generator, Setup
@@ -48,8 +49,15 @@ class Session:
         self.clock = clock or MonotonicClock()
         self.store = ParamStore({**patch.params, **(overrides or {})})
         self.inbox = Inbox()
-        # command events ("learn", "scene", "tap", "record/start", ...) -> what they do
-        self.commands: dict[str, Callable[[Event], None]] = {}
+        self.conductor = Conductor(patch.data, self.clock)
+        # command events ("learn", "scene", "record/start", ...) -> what they do
+        self.commands: dict[str, Callable[[Event], None]] = {
+            "learn": self._learn,
+            "scene": self._scene,
+            "tap": self._tap,
+            "clock:tempo": self._tempo,
+        }
+        self._origins: dict[str, str] = {}  # event source -> who last sent it
         # told of every applied change, grouped by who made it (OSC feedback)
         self.listeners: list[Callable[[list[tuple[str, Any]], str], None]] = []
         self.errors = 0
@@ -72,21 +80,53 @@ class Session:
         )
 
     def apply(self, events: list[Event]) -> None:
-        """Apply input events: parameter sets (bundles all at once) and commands."""
-        changed: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+        """Apply input events and this frame's mappings, timelines and cues."""
+        now = self.clock.now()
         for event in events:
-            if event.source == "bundle":
-                values = [(s[len("param:") :], v) for s, v in event.value if s.startswith("param:")]
-                self.store.update(values)
-                changed[event.origin] += [(n, self.store.get(n)) for n, _ in values]
-            elif event.source.startswith("param:"):
-                name = event.source[len("param:") :]
-                changed[event.origin].append((name, self.store.set(name, event.value)))
-            elif event.source in self.commands:
+            if event.source in self.commands:
                 self.commands[event.source](event)
-        for origin, changes in changed.items():
+            elif event.source == "bundle":  # fed together: the same tick applies them all
+                for source, value in event.value:
+                    self._feed(Event(event.time, source, value, origin=event.origin))
+            else:
+                self._feed(event)
+        changes = self.conductor.tick(now, self.store.snapshot())
+        if not changes:
+            return
+        self.store.update((c.param, c.value) for c in changes)
+        by_origin: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+        for c in changes:
+            by_origin[self._origins.get(c.cause, "")].append((c.param, self.store.get(c.param)))
+        for origin, values in by_origin.items():
             for listener in self.listeners:
-                listener(changes, origin)
+                listener(values, origin)
+
+    def _feed(self, event: Event) -> None:
+        if event.origin:
+            self._origins[event.source] = event.origin
+        self.conductor.feed(event)
+
+    # -- commands from OSC and keys ------------------------------------------------------
+    def _learn(self, event: Event) -> None:
+        self.conductor.learn(str(event.value))
+        log.info("MIDI learn: move a control to map it to %s", event.value)
+
+    def _scene(self, event: Event) -> None:
+        names = list(self.conductor.cues)
+        name = event.value
+        if isinstance(name, int) and not isinstance(name, bool) and 0 <= name < len(names):
+            name = names[name]
+        try:
+            self.conductor.cue(str(name), event.time)
+        except ValueError as exc:
+            log.warning("scene %r: %s", event.value, exc)
+
+    def _tap(self, event: Event) -> None:
+        self.conductor.transport.tap(event.time)
+
+    def _tempo(self, event: Event) -> None:
+        beat, bpm = event.value
+        self.conductor.transport.sync(beat, bpm, event.time)
 
     def step(self) -> Frame:
         """Apply what came in since the last frame, then generate one frame."""

@@ -78,3 +78,34 @@ def test_osc_flood_keeps_the_loop_running_and_lands_within_a_frame(session: Sess
         session.stop()
         stop_controls(controls)
         session.close()
+
+
+def test_the_demo_patch_sequences_era_on_a_fake_clock(tiny_models: dict[str, Path]) -> None:
+    from performer.clock import FakeClock
+
+    clock = FakeClock()
+    s = Session(
+        patch.load("demo"),
+        DiffusersGenerator(str(tiny_models["sd"])),
+        clock=clock,
+        overrides={"width": 32, "height": 32},
+    )
+    s.prepare()
+    eras = []
+    for second in range(0, 32, 4):  # 64 beats at 120 BPM
+        clock.set(float(second))
+        eras.append(s.step().snapshot["era"])
+    s.close()
+    assert eras[0] == pytest.approx(1850, abs=5)
+    assert eras == sorted(eras) and eras[-1] > 1950, f"era should sweep upwards: {eras}"
+
+
+def test_midi_learn_from_an_osc_command(session: Session) -> None:
+    session.inbox.put(Event(0.0, "learn", "guidance"), coalesce=False)
+    session.step()
+    for raw in (0, 1, 2, 127):  # from the parameter's value (0) up: soft takeover picks it up
+        session.inbox.put(Event(0.0, "midi:cc:1:21", raw / 127, raw=raw))
+        snap = session.step().snapshot
+    assert session.conductor.learned and session.conductor.learned[0]["source"] == "midi:cc:1:21"
+    assert snap["guidance"] == 12.0
+    session.close()
