@@ -1,0 +1,231 @@
+"""Audio input for real, through a private JACK server on the dummy driver.
+
+The test plays a click train out of the same process through JACK into the
+instrument's input port, and checks what comes out of the inbox and the clock.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+
+from control.audio import AudioInput, AudioUnavailable, SampleRing, find_device, load_sounddevice
+from control.audio_clock import AudioClock
+from performer.events import Inbox
+
+RATE = 48000
+PERIOD = 256
+
+
+def _reinitialise(sd: ModuleType) -> None:
+    """PortAudio reads the JACK server name when it initialises: make it read it again."""
+    sd._terminate()
+    sd._initialize()
+
+
+@pytest.fixture
+def jack(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    """A private JACK server (dummy driver, 48 kHz, 256 frames) and sounddevice on it."""
+    if shutil.which("jackd") is None or shutil.which("jack_wait") is None:
+        pytest.skip("jackd not found (Debian package: jackd2)")
+    sd = load_sounddevice()
+    name = f"performer-audio-{os.getpid()}"
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", name)
+    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+    server = subprocess.Popen(
+        ["jackd", "--no-realtime", "-n", name, "-d", "dummy", "-r", str(RATE), "-p", str(PERIOD)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        subprocess.run(["jack_wait", "-w", "-t", "10"], check=True, capture_output=True)
+        _reinitialise(sd)
+        yield sd
+    finally:
+        sd._terminate()
+        server.terminate()
+        server.wait(timeout=10)
+        monkeypatch.delenv("JACK_DEFAULT_SERVER")
+        sd._initialize()
+
+
+def _connect(source: str, destination: str) -> None:
+    subprocess.run(["jack_connect", source, destination], check=True, capture_output=True)
+
+
+class ClickTrain:
+    """Plays clicks at ``bpm`` over a quiet 1 kHz tone (RMS 0.035) out of JACK."""
+
+    def __init__(self, sd: ModuleType, bpm: float):
+        self.every = round(60.0 / bpm * RATE)
+        self.played = 0
+        self.stream = sd.OutputStream(
+            device="system", channels=1, samplerate=RATE, blocksize=PERIOD, callback=self._play
+        )
+
+    def _play(self, outdata: Any, frames: int, _time: Any, _status: Any) -> None:
+        n = np.arange(self.played, self.played + frames)
+        tone = 0.05 * np.sin(2 * np.pi * 1000 / RATE * n)
+        outdata[:, 0] = np.where(n % self.every < 48, 0.8 * np.sign(np.sin(n)), tone)
+        self.played += frames
+
+
+def test_click_train_through_jack_gives_onsets_beat_and_a_running_clock(jack: ModuleType) -> None:
+    inbox = Inbox()
+    audio = AudioInput("system", (1,), inbox, samplerate=RATE, blocksize=PERIOD)
+    clicks = ClickTrain(jack, bpm=120)
+    audio.start()
+    try:
+        _connect("PortAudio:out_0", "PortAudio:in_0")  # ports exist once streams are open
+        clicks.stream.start()  # so the tone and the first click start together
+        perf0, clock0 = time.perf_counter(), audio.clock.now()
+        events = []
+        deadline = perf0 + 4.5
+        while time.perf_counter() < deadline:
+            time.sleep(0.05)
+            events += inbox.drain()
+        perf1, clock1 = time.perf_counter(), audio.clock.now()
+        assert audio.clock.following_audio
+    finally:
+        clicks.stream.stop()
+        clicks.stream.close()
+        audio.stop()
+        audio.stop()  # twice is fine
+    onsets = [e.time for e in events if e.source == "audio:onset"]
+    assert 7 <= len(onsets) <= 10, onsets  # 9 clicks in 4.5 s, give or take the edges
+    assert np.allclose(np.diff(onsets), 0.5, atol=2 * 512 / RATE), np.diff(onsets)
+    levels = [e.value for e in events if e.source == "audio:rms"]
+    assert min(levels[5:]) > 0.03 and max(levels) < 0.5  # the tone, and clicks now and then
+    assert [e.value for e in events if e.source == "audio:mid"][-1] > 0.2  # 1 kHz is mid
+    bpms = [e.value for e in events if e.source == "audio:bpm"]
+    assert bpms and abs(bpms[-1] - 120) < 2, bpms
+    # The clock follows the device, which the dummy driver paces in real time.
+    assert (clock1 - clock0) / (perf1 - perf0) == pytest.approx(1.0, abs=0.05)
+    times = [e.time for e in events]
+    assert times == sorted(times)
+    assert audio.overflows == 0 and audio._ring is not None and audio._ring.lost == 0
+
+
+def test_passthrough_carries_the_input_to_an_output(jack: ModuleType) -> None:
+    inbox = Inbox()
+    audio = AudioInput("system", (1,), inbox, passthrough="system", samplerate=RATE)
+    heard = []
+
+    def listen(indata: Any, frames: int, _time: Any, _status: Any) -> None:
+        heard.append(float(np.abs(indata).max()))
+
+    clicks = ClickTrain(jack, bpm=240)
+    audio.start()
+    clicks.stream.start()
+    # A second input stream is a second set of ports on the same "PortAudio" client.
+    listener = jack.InputStream(device="system", channels=1, samplerate=RATE, callback=listen)
+    listener.start()
+    try:
+        ports = subprocess.run(["jack_lsp"], capture_output=True, text=True, check=True)
+        names = [p for p in ports.stdout.split() if p.startswith("PortAudio:")]
+        # Ports in order of opening: ours in_0 (passthrough out_0, out_1), clicks, listener.
+        ins = [p for p in names if ":in_" in p]
+        outs = [p for p in names if ":out_" in p]
+        _connect(outs[-1], ins[0])  # clicks → instrument
+        _connect(outs[0], ins[-1])  # instrument's passthrough → listener
+        time.sleep(1.0)
+    finally:
+        listener.stop()
+        listener.close()
+        clicks.stream.stop()
+        clicks.stream.close()
+        audio.stop()
+    assert max(heard) == pytest.approx(0.8, abs=0.05)
+
+
+def test_a_missing_device_names_the_ones_there_are(jack: ModuleType) -> None:
+    audio = AudioInput("no such card", None, Inbox())
+    with pytest.raises(
+        AudioUnavailable, match=r"no input device named like 'no such card'.*system"
+    ):
+        audio.start()
+    assert not audio.running
+    with pytest.raises(AudioUnavailable, match="no input device with index 7"):
+        find_device(jack, 7, "input")
+    with pytest.raises(AudioUnavailable, match="has 2 input channels; asked for"):
+        AudioInput("system", (3, 4), Inbox()).start()
+
+
+def test_no_portaudio_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "sounddevice", None)  # import fails
+    with pytest.raises(AudioUnavailable, match="sounddevice package is not installed"):
+        AudioInput(None, None, Inbox()).start()
+
+
+def test_the_instrument_goes_on_without_audio(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wiring the session does: try audio; on failure the same clock stays monotonic."""
+    monkeypatch.setitem(sys.modules, "sounddevice", None)
+    clock = AudioClock()
+    audio = AudioInput(None, None, Inbox(), clock=clock)
+    with pytest.raises(AudioUnavailable):
+        audio.start()
+    before = clock.now()
+    time.sleep(0.02)
+    assert clock.now() - before == pytest.approx(0.02, abs=0.015)
+    assert not clock.following_audio
+    audio.stop()  # never started: nothing to do
+
+
+def test_channels_are_numbered_from_one() -> None:
+    with pytest.raises(ValueError, match="numbered from 1"):
+        AudioInput(None, (0, 1), Inbox())
+
+
+def test_ring_keeps_order_across_the_wrap_and_skips_when_lapped() -> None:
+    ring = SampleRing(frames=10, channels=2)
+    block = np.arange(12, dtype=np.float32).reshape(6, 2)  # columns 0, 1
+    out = np.zeros((4, 2), dtype=np.float32)
+    ring.write(block, (1, 0))  # swap the columns on the way in
+    assert ring.read_into(out) == 0
+    assert out[:, 0].tolist() == [1, 3, 5, 7]
+    ring.write(block, (1, 0))  # wraps: frames 6..11 land at 6..9 and 0..1
+    assert ring.read_into(out) == 4
+    assert ring.read_into(out) == 8
+    assert out[:, 1].tolist() == [4, 6, 8, 10]
+    assert ring.read_into(out) is None  # nothing left
+    for _ in range(4):
+        ring.write(block, (0, 1))  # 24 frames: the reader has been lapped
+    assert ring.read_into(out) is not None
+    assert ring.lost > 0
+
+
+def test_ring_single_producer_single_consumer_threads() -> None:
+    """A writer thread and a reader: every frame read is the frame written there."""
+    ring = SampleRing(frames=1024, channels=1)
+    out = np.zeros((64, 1), dtype=np.float32)
+    total = 64 * 500
+
+    def produce() -> None:
+        for start in range(0, total, 32):
+            block = np.arange(start, start + 32, dtype=np.float32)[:, None]
+            while ring.written - ring.read > 900:
+                time.sleep(0)
+            ring.write(block, (0,))
+
+    writer = threading.Thread(target=produce)
+    writer.start()
+    got = 0
+    while got < total:
+        first = ring.read_into(out)
+        if first is None:
+            time.sleep(0)
+            continue
+        assert out[:, 0].tolist() == list(range(first, first + 64))
+        got += 64
+    writer.join()
+    assert ring.lost == 0
