@@ -65,7 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="hold a parameter at a value, e.g. --set guidance=1.5 (repeatable)",
     )
-    parser.add_argument("--cell", type=int, default=128, help="sheet cell size in pixels")
+    parser.add_argument(
+        "--cell", type=int, help="sheet cell size in pixels (default: fit about 1500 wide)"
+    )
     parser.add_argument(
         "--reference",
         choices=("auto", "on", "off"),
@@ -155,6 +157,6 @@ def probe(args: argparse.Namespace) -> Path:
         for key, rho in extras.agreement.items():
             log.info("spearman %s vs training records: %.3f", key, rho)
     title = f"{base['prompt']!r} across {sweep.name}"
-    page = write_probe(result, args.out, title, extras)
+    page = write_probe(result, args.out, title, extras, args.cell)
     log.info("probe: %d frames in %.1f s; wrote %s", len(result.frames), result.seconds, args.out)
     return page

@@ -43,7 +43,7 @@ def line_plot(
     title: str,
     x_label: str = "",
     reference: Sequence[float] | None = None,
-    size: tuple[int, int] = (400, 240),
+    size: tuple[int, int] = (360, 220),
 ) -> Image.Image:
     """``per_seed`` is ``(seeds, len(xs))``; returns the plot as an RGB image."""
     per_seed = np.asarray(per_seed, np.float64).reshape(-1, len(xs))

@@ -67,12 +67,16 @@ def _tables(result: ProbeResult, out: Path) -> dict[str, list[float]]:
 
 
 def write_probe(
-    result: ProbeResult, out: Path, title: str = "", extras: Extras | None = None
+    result: ProbeResult,
+    out: Path,
+    title: str = "",
+    extras: Extras | None = None,
+    cell: int | None = None,
 ) -> Path:
     """Write every output of ``result`` under ``out``; returns the report's path."""
     extras = extras or Extras()
     (out / "plots").mkdir(parents=True, exist_ok=True)
-    sheet = contact_sheet(result, title=title)
+    sheet = contact_sheet(result, cell, title)
     sheet.save(out / "sheet.png")
     means = _tables(result, out)
     xs = list(result.sweep.values)
@@ -104,7 +108,8 @@ def write_probe(
 
 
 _STYLE = """
-body{font:14px/1.4 system-ui,sans-serif;margin:16px;background:#fafafa;color:#222}
+body{font:14px/1.4 system-ui,sans-serif;margin:16px;background:#fafafa;color:#222;
+max-width:1600px}
 h1{font-size:20px;margin:0 0 4px} h2{font-size:16px;margin:24px 0 8px}
 img{image-rendering:pixelated;max-width:100%;border:1px solid #ddd;background:#fff}
 .plots{display:flex;flex-wrap:wrap;gap:6px}

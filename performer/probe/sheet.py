@@ -34,14 +34,20 @@ def fit(image: Image.Image, cell: int) -> Image.Image:
     return image.resize(size, resample)
 
 
-def contact_sheet(result: ProbeResult, cell: int = 128, title: str = "") -> Image.Image:
+def auto_cell(columns: int, width: int = 1500) -> int:
+    """A cell size that fits ``columns`` in about ``width`` pixels, between 48 and 128."""
+    return max(48, min(128, width // max(1, columns)))
+
+
+def contact_sheet(result: ProbeResult, cell: int | None = None, title: str = "") -> Image.Image:
     """The sheet as an RGB image; ``title`` goes above it (the prompt and the model)."""
+    values, seeds = result.sweep.values, result.seeds
+    cell = auto_cell(len(values)) if cell is None else cell
     if cell < 16:
         raise ValueError(f"sheet cell: expected at least 16 pixels, got {cell}")
-    values, seeds = result.sweep.values, result.seeds
     label_size, title_size = max(11, cell // 9), max(12, cell // 8)
     label_font, title_font = font(label_size), font(title_size)
-    left = int(label_font.getlength("seed 0000000")) + 2 * GAP
+    left = int(max(label_font.getlength(f"seed {s}") for s in seeds)) + 3 * GAP
     top = (title_size + label_size + 3 * GAP if title else 0) + label_size + 2 * GAP
     width = left + len(values) * (cell + GAP)
     height = top + len(seeds) * (cell + GAP)

@@ -43,11 +43,11 @@ def test_stat_distance_is_a_metric_that_grows_with_era_gap(era_result: ProbeResu
 def test_plots_and_heat_map_draw(era_result: ProbeResult) -> None:
     xs = list(era_result.sweep.values)
     plot = line_plot(xs, era_result.by_value("saturation"), "saturation", "era", [0.1] * 7)
-    assert plot.size == (400, 240)
+    assert plot.size == (360, 220)
     assert np.asarray(plot).std() > 10, "a plot should not be blank"
     flat = line_plot([1.0], np.array([[2.0]]), "one point")  # degenerate ranges still draw
-    assert flat.size == (400, 240)
-    assert grid([plot, flat, plot], columns=2).size == (800, 480)
+    assert flat.size == (360, 220)
+    assert grid([plot, flat, plot], columns=2).size == (720, 440)
     heat = heat_map(stat_distance(era_result), [f"{v:g}" for v in xs], "d")
     assert heat.width > 7 * 28
     with pytest.raises(ValueError, match="square"):
