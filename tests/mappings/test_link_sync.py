@@ -1,0 +1,88 @@
+"""Ableton Link, run inside a private network namespace so nothing leaves the machine.
+
+Skipped without linkpython-extern (an optional extra), without ``unshare`` rights,
+or without ``ip``. Two Link peers take a few seconds to find each other.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+NETNS = (
+    "ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo && "
+    "exec {python} -c {script}"
+)
+
+SCRIPT = textwrap.dedent(
+    """
+    import time
+    import link
+    from mappings.link import LinkSync
+    from mappings.transport import Transport
+
+    other = link.Link(140.0)
+    other.enabled = True
+    transport = Transport(bpm=120.0)
+    sync = LinkSync(transport)
+    sync.start()
+    start = time.monotonic()
+    def now():
+        return time.monotonic() - start
+    while sync.peers < 1 and now() < 20:
+        sync.poll(now())
+        time.sleep(0.05)
+    assert sync.peers == 1, "no peer found"
+    state = other.captureAppSessionState()
+    state.setTempo(140.0, other.clock().micros())
+    other.commitAppSessionState(state)
+    while abs(transport.bpm - 140.0) > 1e-3 and now() < 30:
+        sync.poll(now())
+        time.sleep(0.05)
+    assert abs(transport.bpm - 140.0) < 1e-3, f"did not follow: {transport.bpm}"
+    transport.set_bpm(100.0, now())
+    sync.poll(now())
+    deadline = now() + 10
+    while abs(other.captureAppSessionState().tempo() - 100.0) > 1e-3 and now() < deadline:
+        time.sleep(0.05)
+    assert abs(other.captureAppSessionState().tempo() - 100.0) < 1e-3, "did not lead"
+    sync.stop()
+    print("ok", transport.changed_by)
+    """
+)
+
+
+def can_unshare() -> bool:
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return False
+    return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("link") is None, reason="needs linkpython-extern")
+@pytest.mark.skipif(not can_unshare(), reason="needs unshare -n (root or user namespaces)")
+def test_link_follows_and_leads_inside_a_private_network() -> None:
+    import shlex
+
+    command = NETNS.format(python=shlex.quote(sys.executable), script=shlex.quote(SCRIPT))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run(
+        ["unshare", "-n", "sh", "-c", command], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok sync"
+
+
+def test_link_is_opt_in_and_says_how_to_get_it() -> None:
+    from mappings.link import load_link
+
+    if importlib.util.find_spec("link") is not None:
+        pytest.skip("linkpython-extern is installed")
+    with pytest.raises(ImportError, match="pip install linkpython-extern"):
+        load_link()
