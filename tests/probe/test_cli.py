@@ -91,3 +91,15 @@ def test_embedded_probe_compares_with_training_records(tmp_path: Path) -> None:
     assert doc["model"].startswith("embedded:")
     assert set(doc["spearman"]) == {"saturation", "scanline", "warmth"}
     assert len(doc["reference"]["means"]["saturation"]) == 3
+
+
+def test_text_model_probe_draws_both_distance_maps(
+    tiny_models: dict[str, Path], tmp_path: Path
+) -> None:
+    argv = ["--model", str(tiny_models["sd"]), "--device", "cpu", "--eras", "1850,1950,2020"]
+    argv += ["--seeds", "1", "--width", "32", "--height", "32", "--out", str(tmp_path)]
+    assert cli.run(parse(*argv, "--no-progress")) == 0
+    doc = json.loads((tmp_path / "probe.json").read_text())
+    assert set(doc["distances"]) == {"stats", "text"}
+    assert (tmp_path / "distance-text.png").is_file()
+    assert doc["spearman"] == {}, "training records are the embedded model's only"
