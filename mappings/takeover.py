@@ -2,10 +2,12 @@
 
 After a scene change or a timeline move, a physical knob no longer sits where its
 parameter is. Jumping to the knob would make the picture lurch, so the knob is
-*picked up* instead, as Mixxx does (``SoftTakeover::ignore``): a move is accepted
-when the knob lands within ``THRESHOLD`` of the parameter's value, or crosses it
-between two messages, or comes within ``WINDOW`` seconds of the last accepted move
-(a fast turn sends big steps; once the knob has the parameter it keeps it).
+*picked up* instead, as Mixxx does (``SoftTakeover::ignore``): a move is refused
+only while the knob stays on one side of the parameter's value, more than
+``THRESHOLD`` away both before and after it. So it is taken when the knob lands
+near the value, crosses it, or moves from where the value is (the knob already has
+it); and always within ``WINDOW`` seconds of the last accepted move (a fast turn
+sends big steps). The very first message is taken only near the value.
 Positions are compared in 0..1 of the mapping's output range.
 """
 
@@ -25,10 +27,14 @@ class Pickup:
 
     def accept(self, knob: float, current: float, now: float) -> bool:
         previous, self.previous = self.previous, knob
-        owned = self.accepted_at is not None and now - self.accepted_at <= self.window
-        near = abs(knob - current) <= self.threshold
-        crossed = previous is not None and (previous - current) * (knob - current) < 0
-        ok = owned or near or crossed
+        if self.accepted_at is not None and now - self.accepted_at <= self.window:
+            ok = True
+        elif previous is None:  # the first message: only a knob already there
+            ok = abs(knob - current) <= self.threshold
+        else:  # refuse only a knob that stays on one side, away from the value
+            gap, previous_gap = knob - current, previous - current
+            same_side = gap * previous_gap > 0
+            ok = not (same_side and min(abs(gap), abs(previous_gap)) > self.threshold)
         if ok:
             self.accepted_at = now
         return ok
