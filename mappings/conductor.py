@@ -24,7 +24,7 @@ from typing import Any
 from mappings.automation import Automation
 from mappings.learn import Learner, learned_toml
 from mappings.mapping import Mapping, signal
-from mappings.scenes import Cue, Fade
+from mappings.scenes import Cue, Cues, Fade, pressed
 from mappings.spec import parse
 from mappings.tables import Table
 from mappings.timeline import Track
@@ -49,12 +49,6 @@ class _Write:
     time: float
     cause: str
     live: bool
-
-
-def _pressed(event: Event) -> bool:
-    """A button going down: a note-on or a CC above 0."""
-    value = event.value[0] if isinstance(event.value, tuple) and event.value else event.value
-    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
 
 
 class Conductor:
@@ -82,13 +76,9 @@ class Conductor:
             for t in self.tracks.values()
             if t.param is not None and t.combine == "replace"
         }
-        self._triggers: dict[str, list[Cue]] = defaultdict(list)
-        for cue in self.cues.values():
-            if cue.trigger is not None:
-                self._triggers[cue.trigger].append(cue)
+        self._cues = Cues(self.cues, self.scenes)
         self._tap = spec.tap
         self._pending: deque[Event] = deque()  # fed, not yet due
-        self._launches: list[tuple[float, Cue]] = []  # (beat, cue) waiting for their beat
         self._fades: list[Fade] = []
         self._direct: dict[str, _Write] = {}
         self._written: dict[str, _Write] = {}  # the write that set each base
@@ -105,13 +95,7 @@ class Conductor:
 
     def cue(self, name: str, now: float) -> float:
         """Launch a cue (or a scene by name) quantized per the patch; returns its beat."""
-        try:
-            cue = self.cues[name]
-        except KeyError:
-            raise ValueError(f"unknown cue {name!r}; known: {', '.join(self.cues)}") from None
-        beat = self.transport.next_boundary(now, cue.quantize)
-        self._launches.append((beat, cue))
-        return beat
+        return self._cues.launch(name, now, self.transport)
 
     def learn(self, name: str) -> None:
         """Arm MIDI learn: the next moving control is mapped to ``name``."""
@@ -143,7 +127,7 @@ class Conductor:
         beat = self.transport.beat(now)
         self._take_events(now, current)
         self._follow_tempo(now)
-        self._fire_cues(now, beat, current)
+        self._fire_cues(beat, current)
         beat = self.transport.beat(now)
         tracks = {name: t.value(beat, now) for name, t in self.tracks.items()}
         self._step_mappings(now, beat, tracks)
@@ -172,12 +156,11 @@ class Conductor:
             self._learn_mapping(made)
         if source.startswith("param:"):
             self._direct_set(event, source[6:])
-        elif source.startswith("midi:program:") and event.raw is not None:
-            self._program(event)
-        elif source in self._triggers and _pressed(event):
-            for cue in self._triggers[source]:
-                self.cue(cue.name, event.time)
-        if source == self._tap and _pressed(event):
+        else:
+            problem = self._cues.take(event, self.transport)
+            if problem is not None:
+                self.rejected.append((event, problem))
+        if source == self._tap and pressed(event):
             self.transport.tap(event.time)
         for m in self._by_source.get(source, ()):
             written = self._written.get(m.param.name)
@@ -200,16 +183,6 @@ class Conductor:
         if name in self._automation:
             self._automation[name].moved(self.transport.beat(event.time))
 
-    def _program(self, event: Event) -> None:
-        number = event.raw or 0
-        cues = [c for c in self.cues.values() if c.program == number]
-        if not any(c.program is not None for c in self.cues.values()):
-            cues = list(self.cues.values())[number : number + 1]  # none declared: the n-th cue
-        for cue in cues:
-            self.cue(cue.name, event.time)
-        if not cues:
-            self.rejected.append((event, f"no cue for program {event.raw}"))
-
     # 2. tempo moved by tap or sync: the bpm parameter follows
     def _follow_tempo(self, now: float) -> None:
         if self.transport.bpm != self._bpm_seen:
@@ -217,30 +190,17 @@ class Conductor:
             self._direct["bpm"] = _Write(self.transport.bpm, now, cause, live=False)
             self._bpm_seen = self.transport.bpm
 
-    # 3. cues whose beat has come: automatic ones, then launched ones
-    def _fire_cues(self, now: float, beat: float, current: Snapshot) -> None:
+    # 3. cues whose beat has come start their fades; latches let go
+    def _fire_cues(self, beat: float, current: Snapshot) -> None:
         before = self._last_beat if self._last_beat is not None else -1e-9
-        for cue in self.cues.values():
-            at = cue.due(before, beat) if cue.at else None
-            if at is not None:
-                self._launches.append((at, cue))
-        due = sorted((b, i) for i, (b, _) in enumerate(self._launches) if b <= beat + 1e-9)
-        if not due:
-            return
-        fired = {i for _, i in due}
-        for fire_beat, i in due:
-            cue = self._launches[i][1]
-            found = {n: self._base(n, current) for n in self.scenes[cue.scene]}
-            found |= {n: self._base(n, current) for n in ("prompt", "prompt_b", "prompt_mix")}
-            self._fades.append(Fade(cue, self.scenes[cue.scene], fire_beat, found))
-            for name in cue.restart:
+        for fade in self._cues.due(before, beat, lambda name: self._base(name, current)):
+            self._fades.append(fade)
+            for name in fade.cue.restart:
                 track = self.tracks[name]
-                track.origin = (
-                    fire_beat if track.unit == "beats" else self.transport.time_at(fire_beat)
-                )
+                at = fade.start if track.unit == "beats" else self.transport.time_at(fade.start)
+                track.origin = at
             for automation in self._automation.values():
                 automation.cue()
-        self._launches = [launch for i, launch in enumerate(self._launches) if i not in fired]
 
     def _base(self, name: str, current: Snapshot) -> Any:
         written = self._written.get(name)

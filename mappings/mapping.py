@@ -38,7 +38,6 @@ EVENT_KINDS = ("midi", "osc", "audio")
 TRANSPORT = ("beat", "bar", "phase", "bar_phase")
 KNOBS = ("midi:cc:", "midi:nrpn:", "midi:bend:")  # absolute controls that can disagree
 SNAP = 1e-6  # share of the output range under which a glide counts as arrived
-RELATIVE_HOLD = 1.0  # seconds a relative knob keeps counting from its own last value
 
 
 class Mapping:
@@ -101,14 +100,16 @@ class Mapping:
         return self.param.name
 
     def feed(self, event: Event, current: float) -> bool:
-        """Take one event; ``current`` is the parameter's value now. True if it moved."""
+        """Take one event. True if it moved the target.
+
+        ``current`` is the parameter's base value, or this mapping's own target while it
+        holds the parameter (so a smoothed knob compares with where it is going).
+        """
         if self.encoding != "absolute":
             if event.raw is None:
                 return False
             lo, hi = self.shape.out
-            recent = self.target is not None and event.time - self.moved_at < RELATIVE_HOLD
-            start = self.target if recent and self.target is not None else current
-            moved = start + relative.decode(self.encoding, event.raw) * self.step * (hi - lo)
+            moved = current + relative.decode(self.encoding, event.raw) * self.step * (hi - lo)
             self.target = min(max(moved, min(lo, hi)), max(lo, hi))
         else:
             x = event.value[0] if isinstance(event.value, tuple) and event.value else event.value

@@ -24,12 +24,14 @@ playing), then settles to prompt = new, prompt_mix = 0; other text switches at o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mappings.tables import SpecError, Table, checked, number_or_none, parameter
-from mappings.transport import QUANTIZE
+from mappings.transport import QUANTIZE, Transport
+from performer.events import Event
 
 CUE_KEYS = ("scene", "quantize", "fade", "trigger", "program", "at", "every", "restart")
 TRIGGERS = ("midi:note:", "midi:cc:", "osc:")
@@ -153,3 +155,63 @@ class Fade:
 
     def done(self, beat: float) -> bool:
         return self.progress(beat) >= 1.0
+
+
+def pressed(event: Event) -> bool:
+    """A button going down: a note-on or a CC above 0."""
+    value = event.value[0] if isinstance(event.value, tuple) and event.value else event.value
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+class Cues:
+    """Launches waiting for their beat: from :meth:`launch`, buttons, programs, ``at``."""
+
+    def __init__(self, cues: Mapping[str, Cue], scenes: Mapping[str, Mapping[str, Any]]):
+        self.cues, self.scenes = cues, scenes
+        self.waiting: list[tuple[float, Cue]] = []  # (beat, cue)
+        self.triggers: dict[str, list[Cue]] = defaultdict(list)
+        for cue in cues.values():
+            if cue.trigger is not None:
+                self.triggers[cue.trigger].append(cue)
+        self.numbered = any(c.program is not None for c in cues.values())
+
+    def launch(self, name: str, now: float, transport: Transport) -> float:
+        try:
+            cue = self.cues[name]
+        except KeyError:
+            raise ValueError(f"unknown cue {name!r}; known: {', '.join(self.cues)}") from None
+        beat = transport.next_boundary(now, cue.quantize)
+        self.waiting.append((beat, cue))
+        return beat
+
+    def take(self, event: Event, transport: Transport) -> str | None:
+        """Launch what a button or a program change asks for; a reason if nothing fits."""
+        if event.source.startswith("midi:program:"):
+            number = event.raw or 0
+            if self.numbered:
+                named = [c.name for c in self.cues.values() if c.program == number]
+            else:  # no program declared: the n-th cue
+                named = list(self.cues)[number : number + 1]
+            for name in named:
+                self.launch(name, event.time, transport)
+            return None if named else f"no cue for program {number}"
+        if event.source in self.triggers and pressed(event):
+            for cue in self.triggers[event.source]:
+                self.launch(cue.name, event.time, transport)
+        return None
+
+    def due(self, before: float, beat: float, found: Callable[[str], Any]) -> list[Fade]:
+        """Fades for the cues whose beat has come, in beat order; ``found`` reads a base value."""
+        for cue in self.cues.values():
+            at = cue.due(before, beat) if cue.at else None
+            if at is not None:
+                self.waiting.append((at, cue))
+        ready = sorted((b, i) for i, (b, _) in enumerate(self.waiting) if b <= beat + 1e-9)
+        fades = []
+        for fire_beat, i in ready:
+            cue = self.waiting[i][1]
+            names = [*self.scenes[cue.scene], "prompt", "prompt_b", "prompt_mix"]
+            fades.append(Fade(cue, self.scenes[cue.scene], fire_beat, {n: found(n) for n in names}))
+        fired = {i for _, i in ready}
+        self.waiting = [w for i, w in enumerate(self.waiting) if i not in fired]
+        return fades

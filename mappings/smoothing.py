@@ -18,8 +18,6 @@ from typing import Protocol
 
 from mappings.tables import Table
 
-SETTLED = 1e-9  # relative to the output span: closer than this is "arrived"
-
 
 class Smoother(Protocol):
     value: float | None
