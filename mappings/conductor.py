@@ -164,8 +164,11 @@ class Conductor:
             self.transport.tap(event.time)
         for m in self._by_source.get(source, ()):
             written = self._written.get(m.param.name)
-            if written is not None and written.cause == source and m.target is not None:
-                start = m.target  # it holds the parameter: compare with where it was going
+            holds = m.target is not None and (
+                written is None or written.cause == source or m.moved_at >= written.time
+            )
+            if holds and m.target is not None:
+                start = m.target  # it holds the parameter: count from where it was going
             else:
                 start = written.value if written is not None else current[m.param.name]
             if m.feed(event, float(start)):
