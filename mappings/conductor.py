@@ -16,6 +16,8 @@ replay on a :class:`~performer.clock.FakeClock` produces the same changes.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections import defaultdict, deque
 from collections.abc import Mapping as MappingType
 from dataclasses import dataclass
@@ -78,7 +80,9 @@ class Conductor:
         }
         self._cues = Cues(self.cues, self.scenes)
         self._tap = spec.tap
-        self._pending: deque[Event] = deque()  # fed, not yet due
+        self._fed: deque[Event] = deque()  # fed since the last tick
+        self._pending: list[tuple[float, int, Event]] = []  # a heap: (time, order fed, event)
+        self._order = itertools.count()
         self._fades: list[Fade] = []
         self._direct: dict[str, _Write] = {}
         self._written: dict[str, _Write] = {}  # the write that set each base
@@ -91,7 +95,7 @@ class Conductor:
     # -- input ----------------------------------------------------------------
     def feed(self, event: Event) -> None:
         """Queue one live event; it is applied by the first tick at or after its time."""
-        self._pending.append(event)
+        self._fed.append(event)
 
     def cue(self, name: str, now: float) -> float:
         """Launch a cue (or a scene by name) quantized per the patch; returns its beat."""
@@ -142,12 +146,11 @@ class Conductor:
 
     # 1. live events due by now, in time order
     def _take_events(self, now: float, current: Snapshot) -> None:
-        due = [e for e in self._pending if e.time <= now]
-        if not due:
-            return
-        self._pending = deque(e for e in self._pending if e.time > now)
-        for event in sorted(due, key=lambda e: e.time):
-            self._take(event, current)
+        while self._fed:  # popleft is safe against a feed() on another thread
+            event = self._fed.popleft()
+            heapq.heappush(self._pending, (event.time, next(self._order), event))
+        while self._pending and self._pending[0][0] <= now:
+            self._take(heapq.heappop(self._pending)[2], current)
 
     def _take(self, event: Event, current: Snapshot) -> None:
         source = event.source

@@ -244,3 +244,15 @@ def test_replay_reproduces_the_performance_exactly() -> None:
     events = [Event(0.1 + i * 0.037, "midi:cc:1:7", (i % 20) / 19) for i in range(40)]
     first, second = replay(events), replay(list(events))
     assert first == second and len(first) > 100
+
+
+def test_a_whole_log_fed_up_front_plays_in_time_order() -> None:
+    rig = Rig({})
+    for t, era in [(0.3, 1930.0), (0.1, 1910.0), (0.2, 1920.0)]:
+        rig.conductor.feed(Event(t, "param:era", era))
+    rig.clock.set(0.25)
+    rig.tick()
+    assert rig["era"] == 1920.0
+    rig.clock.set(0.35)
+    rig.tick()
+    assert rig["era"] == 1930.0
