@@ -6,7 +6,6 @@ import argparse
 import logging
 import os
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -132,18 +131,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--seconds", type=float, help="stop after this long (default: until Esc; headless: 10)"
     )
     play.add_argument(
-        "--out", type=Path, help="headless only: video file (default: out/play-TIME.mp4)"
+        "--record",
+        action="store_true",
+        help="record a take from the start (R or /performer/record/start also do)",
+    )
+    play.add_argument(
+        "--takes", type=Path, default=Path("takes"), help="where takes go (default: takes/)"
     )
     _control_options(play)
 
     render = commands.add_parser(
         "render",
-        help="render frames offline to a video file",
-        description="Render offline on a fake clock: every frame is generated, none dropped.",
+        help="render offline to a video file, or replay a take",
+        description="Render offline on a fake clock: every frame is generated, none dropped. "
+        "With TAKE, replay a recorded take through the same mappings and generator, "
+        "at any --width/--height/--steps, with its audio.",
     )
+    render.add_argument("take", nargs="?", type=Path, help="a take folder to replay")
     _performance_options(render)
     render.add_argument("--frames", type=int, default=120, help="frames to render (default: 120)")
     render.add_argument("--out", type=Path, default=Path("out/render.mp4"), help="video file")
+
+    takes = commands.add_parser("takes", help="list recorded takes")
+    takes.add_argument("--takes", type=Path, default=Path("takes"), help="folder (default: takes/)")
 
     commands.add_parser("devices", help="list monitors, MIDI ports and audio devices")
 
@@ -175,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(report())
             return 0
+        if args.command == "takes":
+            return _list_takes(args.takes)
         if args.command == "train-embedded":
             from performer.embedded import train as training
 
@@ -194,22 +206,19 @@ def _perform(args: argparse.Namespace) -> int:
     from performer.generators import load_generator
     from performer.session import Session
 
+    if args.command == "render" and args.take is not None:
+        return _replay(args)
     patch = patches.load(args.patch)
-    overrides = dict(args.sets)
-    for name in ("width", "height", "steps"):
-        if getattr(args, name) is not None:
-            overrides[name] = param(name).check(getattr(args, name))
+    model = args.model or patch.model
     generator = load_generator(
-        args.model or patch.model,
+        model,
         tiny_vae=args.tiny_vae or patch.tiny_vae,
         lora=args.lora or patch.lora,
         device=args.device,
     )
     clock = FakeClock() if args.command == "render" else None
-    session = Session(patch, generator, clock=clock, overrides=overrides)
-    log.info(
-        "loading %s for patch %r", args.model or patch.model or "the embedded model", patch.name
-    )
+    session = Session(patch, generator, clock=clock, overrides=_overrides(args), model=model)
+    log.info("loading %s for patch %r", model or "the embedded model", patch.name)
     session.prepare()
     size = (session.store.get("width"), session.store.get("height"))
     try:
@@ -223,6 +232,40 @@ def _perform(args: argparse.Namespace) -> int:
         return _play(args, session, size)
     finally:
         session.close()
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    overrides = dict(args.sets)
+    for name in ("width", "height", "steps"):
+        if getattr(args, name) is not None:
+            overrides[name] = param(name).check(getattr(args, name))
+    return overrides
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from performer.generators import load_generator
+    from performer.replay import read_take, replay
+
+    info, _, _ = read_take(args.take)
+    model = args.model or info.get("model_arg")
+    generator = load_generator(model, tiny_vae=args.tiny_vae, lora=args.lora, device=args.device)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    result = replay(args.take, generator, args.out, _overrides(args))
+    log.info("wrote %d frames to %s", result.frames, args.out)
+    if result.compared:
+        log.info("%d of %d frames bit-identical to the take", result.identical, result.compared)
+    return 0
+
+
+def _list_takes(root: Path) -> int:
+    from performer.take import list_takes
+
+    found = list_takes(root)
+    if not found:
+        print(f"no takes in {root}/ (record with: performer play --record)")
+    for t in found:
+        print(f"{t.folder}  {t.seconds:7.1f} s  {t.frames:6d} frames  {t.started}  {t.patch}")
+    return 0
 
 
 def _play(args: argparse.Namespace, session: Any, size: tuple[int, int]) -> int:
@@ -245,7 +288,7 @@ def _play(args: argparse.Namespace, session: Any, size: tuple[int, int]) -> int:
 
 
 def _show(args: argparse.Namespace, session: Any, size: tuple[int, int]) -> int:
-    from performer.live import play_headless, play_window
+    from performer.live import Stage, play_headless, play_window
 
     if not args.headless:
         from render.window import Window
@@ -258,14 +301,26 @@ def _show(args: argparse.Namespace, session: Any, size: tuple[int, int]) -> int:
             log.info("%s", exc)
         else:
             with window:
-                play_window(session, window, args.seconds)
+                stage = Stage(session, window, args.fps, args.takes)
+                stage.record(args.record)
+                try:
+                    play_window(stage, window, args.seconds)
+                finally:
+                    stage.close()
             return 0
-    out = args.out or Path("out") / time.strftime("play-%Y%m%d-%H%M%S.mp4")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    from render.headless import Headless
+
     seconds = 10.0 if args.seconds is None else args.seconds
-    log.info("no window: playing headless for %g s, recording to %s", seconds, out)
-    written = play_headless(session, out, seconds, args.fps, size)
-    log.info("wrote %d frames (%.1f s) to %s", written, written / args.fps, out.resolve())
+    with Headless(*size) as surface:
+        stage = Stage(session, surface, args.fps, args.takes)
+        stage.record(True)  # headless, the take is how the performance is seen
+        log.info("no window: playing headless for %g s into %s", seconds, stage.take.folder)
+        try:
+            drawn = play_headless(stage, seconds)
+        finally:
+            folder = stage.take.folder if stage.take else args.takes
+            stage.close()
+    log.info("played %d frames; the video is %s", drawn, (folder / "video.mp4").resolve())
     return 0
 
 

@@ -20,6 +20,10 @@ class MonotonicClock:
     def __init__(self) -> None:
         self._start = time.perf_counter()
 
+    def restart(self) -> None:
+        """Back to 0: the performance starts now (after loading, not before it)."""
+        self._start = time.perf_counter()
+
     def now(self) -> float:
         return time.perf_counter() - self._start
 

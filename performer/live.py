@@ -2,6 +2,8 @@
 
 The generator runs on the session's thread; this loop redraws at the display's own
 rate, cross-fading to each new frame, so a slow model never freezes the picture.
+A :class:`Stage` is what both loops share: compositor, HUD, keys and the take being
+recorded.
 """
 
 from __future__ import annotations
@@ -9,78 +11,150 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import Any, Protocol
 
+import numpy as np
+
+from performer.events import Event
+from performer.params import REGISTRY
 from performer.session import Session
 
 log = logging.getLogger(__name__)
 
-
-def crossfade_seconds(session: Session) -> float:
-    """The cross-fade: the ``crossfade`` share of the time between generated frames."""
-    frame = session.latest()
-    interval = frame.seconds if frame else 0.0
-    return float(session.store.get("crossfade")) * interval
+LEARNABLE = [p.name for p in REGISTRY.values() if p.live and p.kind != "str"]
 
 
-def play_window(session: Session, window: object, seconds: float | None = None) -> int:
+class Surface(Protocol):
+    ctx: Any
+
+    @property
+    def viewport(self) -> tuple[int, int, int, int]: ...
+
+    def use(self) -> None: ...
+
+    def read(self) -> np.ndarray: ...
+
+
+class Stage:
+    """Compositor, HUD, keys and recording around one session and one surface."""
+
+    def __init__(
+        self, session: Session, surface: Surface, fps: int = 30, takes: Path = Path("takes")
+    ):
+        from render.compositor import Compositor
+
+        self.session, self.surface, self.fps, self.takes = session, surface, fps, takes
+        self.compositor = Compositor(surface.ctx)
+        self.take: Any = None  # a TakeRecorder while recording
+        self.audio: Any = None  # an AudioInput, when audio runs (its blocks go to the take)
+        self.learning: int | None = None  # HUD line picked for MIDI learn (L key)
+        self._want_recording: bool | None = None
+        self._shown = -1
+        session.commands["record/start"] = lambda _: self._record(True)
+        session.commands["record/stop"] = lambda _: self._record(False)
+
+    def _record(self, on: bool) -> None:
+        self._want_recording = on  # acted on by the display thread, which owns the pixels
+
+    def record(self, on: bool) -> None:
+        if on and self.take is None:
+            from performer.recording import TakeRecorder
+
+            w, h = self.surface.viewport[2:]
+            rate = getattr(self.audio, "samplerate", None)
+            try:
+                self.take = TakeRecorder(self.session, self.takes, (w, h), self.fps, rate)
+            except OSError as exc:
+                log.error("cannot start recording in %s: %s", self.takes, exc)
+        elif not on and self.take is not None:
+            self.take.stop()
+            self.take = None
+
+    def draw(self, now: float, hud: bool = False) -> None:
+        if self._want_recording is not None:
+            self.record(self._want_recording)
+            self._want_recording = None
+        frame = self.session.latest()
+        if frame is not None and frame.number != self._shown:
+            self.compositor.push(frame.image, now)
+            self._shown = frame.number
+        self.compositor.set_hud(self.hud_lines() if hud else None)
+        self.surface.use()
+        self.compositor.draw(now, self.surface.viewport, self.crossfade_seconds())
+        if self.take is not None and self.take.due(now):
+            self.take.video(self.surface.read(), now)
+
+    def crossfade_seconds(self) -> float:
+        """The cross-fade: the ``crossfade`` share of the time between generated frames."""
+        frame = self.session.latest()
+        interval = frame.seconds if frame else 0.0
+        return float(self.session.store.get("crossfade")) * interval
+
+    def hud_lines(self) -> list[str]:
+        lines = self.session.hud_lines()
+        if self.take is not None:
+            lines[0] += "  ● REC"
+        if self.learning is not None:
+            name = LEARNABLE[self.learning]
+            lines.append(f"learn: {name}  (Up/Down pick, Enter arm, L cancel)")
+        return lines
+
+    def key(self, name: str) -> None:
+        """L: pick a parameter for MIDI learn; R: record; P: capture a probe; SPACE: tap."""
+        now = self.session.clock.now()
+        if name == "L":
+            self.learning = None if self.learning is not None else 0
+        elif self.learning is not None and name in ("UP", "DOWN"):
+            step = 1 if name == "DOWN" else -1
+            self.learning = (self.learning + step) % len(LEARNABLE)
+        elif self.learning is not None and name == "ENTER":
+            self.session.inbox.put(Event(now, "learn", LEARNABLE[self.learning]), coalesce=False)
+            self.learning = None
+        elif name == "R":
+            self.record(self.take is None)
+        elif name == "P":
+            self.session.inbox.put(Event(now, "probe", True), coalesce=False)
+        elif name == "SPACE":
+            self.session.inbox.put(Event(now, "tap", True), coalesce=False)
+
+    def close(self) -> None:
+        self.record(False)
+        self.compositor.release()
+
+
+def play_window(stage: Stage, window: Any, seconds: float | None = None) -> int:
     """Run until the window closes (Esc) or ``seconds`` pass; returns frames displayed."""
-    from render.compositor import Compositor
-    from render.window import Window
-
-    assert isinstance(window, Window)
-    compositor = Compositor(window.ctx)
-    shown, drawn = -1, 0
+    session, drawn = stage.session, 0
     session.start()
     try:
         end = None if seconds is None else session.clock.now() + seconds
         while not window.should_close and (end is None or session.clock.now() < end):
             window.poll()
-            frame = session.latest()
-            now = session.clock.now()
-            if frame is not None and frame.number != shown:
-                compositor.push(frame.image, now)
-                shown = frame.number
-            compositor.set_hud(session.hud_lines() if window.hud_visible else None)
-            window.use()
-            compositor.draw(now, window.viewport, crossfade_seconds(session))
+            for key in window.take_keys():
+                stage.key(key)
+            stage.draw(session.clock.now(), hud=window.hud_visible)
             window.swap()
             drawn += 1
     finally:
         session.stop()
-        compositor.release()
     return drawn
 
 
-def play_headless(
-    session: Session, out: Path, seconds: float, fps: int, size: tuple[int, int]
-) -> int:
-    """No display: play in real time for ``seconds`` and record what a window would show."""
-    from render.compositor import Compositor
-    from render.headless import Headless
-    from render.video import VideoWriter
-
-    written, shown = 0, -1
-    with Headless(*size) as surface, VideoWriter(out, *size, fps=fps) as video:
-        compositor = Compositor(surface.ctx)
-        session.start()
-        try:
-            while written < seconds * fps:
-                deadline = written / fps
-                while session.clock.now() < deadline:  # pace output at fps, real time
-                    time.sleep(min(0.005, deadline - session.clock.now()))
-                frame = session.latest()
-                if frame is None:  # the first frame is still coming
-                    time.sleep(0.005)
-                    continue
-                now = session.clock.now()
-                if frame.number != shown:
-                    compositor.push(frame.image, now)
-                    shown = frame.number
-                surface.use()
-                compositor.draw(now, surface.viewport, crossfade_seconds(session))
-                video.write(surface.read())
-                written += 1
-        finally:
-            session.stop()
-            compositor.release()
-    return written
+def play_headless(stage: Stage, seconds: float) -> int:
+    """No display: play in real time for ``seconds``, drawing at the stage's fps."""
+    session, drawn = stage.session, 0
+    session.start()
+    start = session.clock.now()
+    try:
+        while drawn < seconds * stage.fps:
+            deadline = start + drawn / stage.fps
+            while session.clock.now() < deadline:  # pace at fps, real time
+                time.sleep(min(0.005, deadline - session.clock.now()))
+            if session.latest() is None:  # the first frame is still coming
+                time.sleep(0.005)
+                continue
+            stage.draw(session.clock.now())
+            drawn += 1
+    finally:
+        session.stop()
+    return drawn

@@ -43,8 +43,10 @@ class Session:
         generator: Generator,
         clock: Clock | None = None,
         overrides: Mapping[str, Any] | None = None,
+        model: str | None = None,
     ):
         self.patch = patch
+        self.model = model  # what the patch or --model named (None: embedded), for takes
         self.generator = generator
         self.clock = clock or MonotonicClock()
         self.store = ParamStore({**patch.params, **(overrides or {})})
@@ -60,6 +62,8 @@ class Session:
         self._origins: dict[str, str] = {}  # event source -> who last sent it
         # told of every applied change, grouped by who made it (OSC feedback)
         self.listeners: list[Callable[[list[tuple[str, Any]], str], None]] = []
+        # told of every frame with the events applied for it (the take's control log)
+        self.frame_listeners: list[Callable[[Frame, list[Event]], None]] = []
         self.errors = 0
         self._latest: Frame | None = None
         self._count = 0
@@ -78,6 +82,8 @@ class Session:
                 template=self.patch.template,
             )
         )
+        if isinstance(self.clock, MonotonicClock):
+            self.clock.restart()  # loading can take minutes; the performance starts now
 
     def apply(self, events: list[Event]) -> None:
         """Apply input events and this frame's mappings, timelines and cues."""
@@ -128,9 +134,10 @@ class Session:
         beat, bpm = event.value
         self.conductor.transport.sync(beat, bpm, event.time)
 
-    def step(self) -> Frame:
-        """Apply what came in since the last frame, then generate one frame."""
-        self.apply(self.inbox.drain(self.clock.now()))
+    def step(self, events: list[Event] | None = None) -> Frame:
+        """Apply what came in since the last frame (or ``events``), then make one frame."""
+        events = self.inbox.drain(self.clock.now()) if events is None else events
+        self.apply(events)
         snap = self.store.snapshot()
         started = time.perf_counter()
         image = self.generator(snap)
@@ -138,6 +145,8 @@ class Session:
         with self._lock:
             self._latest = frame
             self._count += 1
+        for listener in self.frame_listeners:
+            listener(frame, events)
         return frame
 
     def latest(self) -> Frame | None:

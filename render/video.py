@@ -53,6 +53,8 @@ class VideoWriter:
         fps: int | Fraction,
         crf: int = 18,
         preset: str = "veryfast",
+        audio_rate: int | None = None,
+        audio_channels: int = 2,
     ) -> None:
         import av
 
@@ -64,6 +66,7 @@ class VideoWriter:
         self.size = (width, height)
         self.encoded_size = (_even(width), _even(height))
         self.frames_written = 0
+        self.next_index = 0
         self._closed = False
         self._failed = False
         self._padded = np.empty((self.encoded_size[1], self.encoded_size[0], 3), np.uint8)
@@ -81,9 +84,43 @@ class VideoWriter:
         self._stream.width, self._stream.height = self.encoded_size
         self._stream.pix_fmt = "yuv420p"
         self._stream.time_base = 1 / rate
+        self.audio_rate, self.audio_channels = audio_rate, audio_channels
+        self.samples_written = 0
+        self._audio: Any = None
+        if audio_rate:  # AAC in the same file; PyAV regroups blocks into AAC's frame size
+            self._audio = self._container.add_stream("aac", rate=audio_rate)
+            self._audio.layout = "stereo" if audio_channels == 2 else "mono"
 
-    def write(self, frame: np.ndarray) -> None:
-        """Append one H×W×3 uint8 RGB frame (row 0 = top) of the writer's size."""
+    def write_audio(self, samples: np.ndarray, start: int | None = None) -> None:
+        """Append audio: ``(n, channels)`` float32 in -1..1, as sounddevice delivers it.
+
+        ``start`` is the first sample's position on the video's clock (in samples);
+        by default it follows the last block.
+        """
+        self._check_open()
+        if self._audio is None:
+            raise RuntimeError(f"{self.path} was opened without audio (audio_rate=None)")
+        if samples.ndim != 2 or samples.shape[1] != self.audio_channels:
+            raise ValueError(
+                f"audio must be (n, {self.audio_channels}) for {self.path}, got {samples.shape}"
+            )
+        import av
+
+        planar = np.ascontiguousarray(samples.T, dtype=np.float32)
+        frame = av.AudioFrame.from_ndarray(planar, format="fltp", layout=self._audio.layout.name)
+        assert self.audio_rate is not None
+        frame.sample_rate = self.audio_rate
+        pts = self.samples_written if start is None else max(start, self.samples_written)
+        frame.pts = pts
+        self.samples_written = pts + samples.shape[0]
+        self._mux(self._audio.encode(frame))
+
+    def write(self, frame: np.ndarray, index: int | None = None) -> None:
+        """Append one H×W×3 uint8 RGB frame (row 0 = top) of the writer's size.
+
+        ``index`` places it at that frame number (frames skipped before it hold the
+        previous picture in players); by default it follows the last one.
+        """
         self._check_open()
         width, height = self.size
         if frame.shape != (height, width, 3) or frame.dtype != np.uint8:
@@ -94,8 +131,9 @@ class VideoWriter:
         import av
 
         video_frame = av.VideoFrame.from_ndarray(self._pad(frame), format="rgb24")
-        video_frame.pts = self.frames_written
+        video_frame.pts = self.next_index if index is None else max(index, self.next_index)
         self._mux(self._stream.encode(video_frame))
+        self.next_index = video_frame.pts + 1
         self.frames_written += 1
 
     def close(self) -> None:
@@ -106,6 +144,8 @@ class VideoWriter:
         try:
             if not self._failed:
                 self._mux(self._stream.encode(None))
+                if self._audio is not None:
+                    self._mux(self._audio.encode(None))
         finally:
             self._close_container()
 

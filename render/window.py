@@ -11,6 +11,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 import glfw
+import numpy as np
 
 from render import contexts
 
@@ -159,6 +160,13 @@ class Window:
 
     def swap(self) -> None:
         glfw.swap_buffers(self._handle)
+
+    def read(self) -> np.ndarray:
+        """What was drawn (before swap), H×W×3 uint8 RGB, row 0 = top: for recording."""
+        self._make_current()
+        width, height = self.framebuffer_size
+        data = self.ctx.screen.read(viewport=(0, 0, width, height), components=3, alignment=1)
+        return np.frombuffer(data, np.uint8).reshape(height, width, 3)[::-1]
 
     def take_keys(self) -> list[str]:
         """Key presses since the last call, oldest first, other than Esc, F and H."""

@@ -11,7 +11,7 @@ from PIL import Image
 
 from performer import patch
 from performer.generators.diffusion import DiffusersGenerator
-from performer.live import play_headless, play_window
+from performer.live import Stage, play_headless, play_window
 from performer.session import Session
 from tests.helpers import frames_in, needs_ffprobe
 
@@ -35,10 +35,12 @@ def test_window_shows_generated_frames(
     session = tiny_session(tiny_models["sd"])
     with Window(320, 240, title="performer-test") as window:
         window.hud_visible = False
-        drawn = play_window(session, window, seconds=1.5)
+        stage = Stage(session, window)
+        drawn = play_window(stage, window, seconds=1.5)
         shot = tmp_path / "shot.png"
         subprocess.run(["import", "-window", "root", str(shot)], check=True, timeout=30)
         x, y = window.position
+        stage.close()
     session.close()
     assert drawn > 5, "the display loop should redraw many times in 1.5 s"
     assert session.latest() is not None
@@ -52,13 +54,20 @@ def test_window_shows_generated_frames(
 
 
 @needs_ffprobe
-def test_headless_play_records_at_the_display_rate(
+def test_headless_play_records_a_take_at_the_display_rate(
     tiny_models: dict[str, Path], tmp_path: Path
 ) -> None:
+    from render.headless import Headless
+
     session = tiny_session(tiny_models["sd"], zoom=1.05)
-    out = tmp_path / "play.mp4"
-    written = play_headless(session, out, seconds=1.0, fps=12, size=(96, 64))
+    with Headless(96, 64) as surface:
+        stage = Stage(session, surface, fps=12, takes=tmp_path)
+        stage.record(True)
+        folder = stage.take.folder
+        drawn = play_headless(stage, seconds=1.0)
+        stage.close()
     session.close()
-    assert written == 12
-    assert frames_in(out) == (12, 96, 64)
+    assert drawn == 12
+    frames, width, height = frames_in(folder / "video.mp4")
+    assert (width, height) == (96, 64) and 10 <= frames <= 12
     assert session.latest() is not None and session.latest().number >= 1  # type: ignore[union-attr]

@@ -1,0 +1,95 @@
+"""Recording a take while playing: the video the display shows, the input audio, and
+the control log that lets ``performer render TAKE`` play it again.
+
+Started by ``performer play --record`` or OSC ``/performer/record/start``. Every part
+stops on its own when it cannot write (a full disk) and says why; the performance
+never stops for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from performer import take as takes
+from performer.events import Event
+from performer.session import Frame, Session
+
+log = logging.getLogger(__name__)
+
+
+def digest(image: np.ndarray) -> str:
+    """A fingerprint of a generated frame: replay compares these for bit-identity."""
+    return hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest()
+
+
+class TakeRecorder:
+    def __init__(
+        self,
+        session: Session,
+        root: Path,
+        size: tuple[int, int],
+        fps: int,
+        audio_rate: int | None = None,
+        audio_channels: int = 2,
+    ):
+        from render.recorder import Recorder
+
+        self.session, self.fps = session, fps
+        info = {
+            "patch": session.patch.name,
+            "model": session.generator.identity,
+            "model_arg": session.model,
+            "generated_size": list(session.generator.size),
+            "video_size": list(size),
+            "fps": fps,
+            "audio_rate": audio_rate,
+        }
+        self.folder = takes.new_take(root, session.patch.name, session.patch.text, info)
+        self.log = takes.ControlLog(self.folder / takes.LOG)
+        self.log.write({"type": "take", **info, "params": dict(session.store.snapshot())})
+        self.recorder = Recorder(
+            self.folder / takes.VIDEO,
+            *size,
+            fps,
+            audio_rate=audio_rate,
+            audio_channels=audio_channels,
+        )
+        self.started = session.clock.now()
+        self._next_video = 0
+        session.frame_listeners.append(self._on_frame)
+        log.info("recording take to %s", self.folder)
+
+    def _on_frame(self, frame: Frame, events: list[Event]) -> None:
+        for event in events:
+            self.log.event(frame.number, event)
+        self.log.frame(frame.number, frame.time, frame.snapshot, digest(frame.image))
+
+    def due(self, now: float) -> bool:
+        """Whether the display should hand over a picture now (it records at ``fps``)."""
+        return (now - self.started) * self.fps >= self._next_video
+
+    def video(self, picture: np.ndarray, now: float) -> None:
+        index = round((now - self.started) * self.fps)
+        self._next_video = index + 1
+        self.recorder.video(picture, index / self.fps)
+
+    def audio(self, samples: np.ndarray, now: float) -> None:
+        self.recorder.audio(samples, now - self.started)
+
+    def stop(self) -> None:
+        if self._on_frame in self.session.frame_listeners:
+            self.session.frame_listeners.remove(self._on_frame)
+        self.recorder.close()
+        self.log.close()
+        problems = [p for p in (self.recorder.error, self.log.error) if p]
+        log.info(
+            "take saved: %s (%d frames%s)%s",
+            self.folder,
+            self.recorder.frames_written,
+            f", {self.recorder.dropped} dropped" if self.recorder.dropped else "",
+            f"; stopped early: {'; '.join(problems)}" if problems else "",
+        )
