@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mappings.tables import number_or_none
 from mappings.toml_writer import array_of_tables
 from performer.events import Event
 from performer.params import param
@@ -34,6 +35,9 @@ class Learner:
     def offer(self, event: Event) -> dict[str, Any] | None:
         """The mapping table ``event`` makes when learn is armed and it is a control."""
         if self.armed is None or not event.source.startswith(LEARNABLE):
+            return None
+        value = event.value[0] if isinstance(event.value, tuple) and event.value else event.value
+        if number_or_none(value) is None:  # a text message is not a control
             return None
         p = param(self.armed)
         table: dict[str, Any] = {

@@ -78,7 +78,12 @@ class Mapping:
         self.encoding = table.text("encoding", "absolute", relative.ENCODINGS)
         if self.encoding != "absolute" and not self.source.startswith("midi:cc:"):
             raise SpecError(table.at("encoding"), "relative encodings are for midi:cc: sources")
+        if self.encoding == "absolute" and table.has("step"):
+            raise SpecError(table.at("step"), "step is for relative encoders (set encoding)")
         self.step = table.number("step", 1.0 / 128.0, 1e-6, 1.0)
+        for key in ("period", "offset", "width"):
+            if kind != "lfo" and table.has(key):
+                raise SpecError(table.at(key), f"{key} is for lfo: sources")
         absolute_knob = self.source.startswith(KNOBS) and self.encoding == "absolute"
         default_takeover = "pickup" if absolute_knob and self.combine == "replace" else "jump"
         mode = table.text("takeover", default_takeover, takeover.TAKEOVERS)

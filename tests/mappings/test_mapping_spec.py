@@ -55,6 +55,8 @@ UNORDERED = [[0, 1850], [8, 1900], [16, 1950], [12, 1990]]
         (one("timeline:nope"), f"{M0}.source", "no timeline named 'nope'"),
         (one("transport:tempo"), f"{M0}.source", "unknown transport:tempo"),
         (one(curv="exp"), f"{M0}.curv", "unknown key"),
+        (one(step=0.1), f"{M0}.step", "relative encoders"),
+        (one(period=4), f"{M0}.period", "lfo: sources"),
         ({"mappings": {"source": "x"}}, "mappings", "array of tables"),
         ({"timelines": {"era": {"keys": UNORDERED}}}, "timelines.era.keys[3]", "increasing order"),
         ({"timelines": {"wobble": {"param": "colour", "keys": [[0, 1]]}}},

@@ -19,6 +19,7 @@ def test_learn_maps_the_next_moving_control(tmp_path: Path) -> None:
     conductor = Conductor({}, clock)
     conductor.learn("guidance")
     conductor.feed(Event(0.0, "param:era", 1900.0))  # not a control: learn stays armed
+    conductor.feed(Event(0.0, "osc:/title", "hello"))  # text: not a control either
     conductor.feed(Event(0.01, "midi:cc:2:74", 0.0))
     conductor.tick(0.02, store.snapshot())
     assert conductor.learned == [
