@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from performer.generators import Setup, load_generator
+from performer.generators.embedded import EmbeddedGenerator
 from performer.params import Snapshot, defaults
 from performer.probe.distance import DISTANCE_KEYS, stat_distance
 from performer.probe.reference import SIGNATURE_KEYS, agreement, dataset_means
@@ -32,11 +33,12 @@ def main() -> None:
     parser.add_argument("--prompt", default="a street with people, houses and a car")
     parser.add_argument("--scenes", type=int, default=16, help="training records per era")
     parser.add_argument("--out", type=Path, help="also write the report here")
+    parser.add_argument("--folder", type=Path, help="weights folder (default: the package's)")
     args = parser.parse_args()
 
     print(f"cpu threads: torch {torch.get_num_threads()}, os {os.cpu_count()}")
     started = time.perf_counter()
-    generator = load_generator(None)
+    generator = EmbeddedGenerator(args.folder) if args.folder else load_generator(None)
     generator.prepare(Setup())
     loaded = time.perf_counter() - started
     sweep = parse_sweep(args.eras)

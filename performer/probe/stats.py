@@ -12,7 +12,11 @@ key                 meaning
 ==================  ============================================================
 luma_mean           mean Rec. 601 luma, 0..1
 luma_contrast       standard deviation of luma (RMS contrast)
-saturation          mean HSV saturation, (max - min) / max; grey 0, pure colour 1
+saturation          mean chroma, max - min of R, G, B: how colourful; grey 0, a pure
+                    primary 1. Unlike HSV saturation it does not blow up in the dark,
+                    where a few levels of colour noise on a black pixel read as "fully
+                    saturated" and a sepia print as colourful as Technicolor
+hsv_saturation      mean HSV saturation, (max - min) / max, for comparison
 warmth              colour temperature: mean red minus mean blue, -1..1
 tint                mean green minus the mean of red and blue (+ green, - magenta)
 hue_000 … hue_330   hue histogram, 12 bins of 30°, weighted by chroma, sums to 1
@@ -42,6 +46,7 @@ KEYS: tuple[str, ...] = (
     "luma_mean",
     "luma_contrast",
     "saturation",
+    "hsv_saturation",
     "warmth",
     "tint",
     *HUE_KEYS,
@@ -73,6 +78,11 @@ def luma(x: np.ndarray) -> np.ndarray:
 
 
 def saturation(x: np.ndarray) -> float:
+    """Mean chroma (max - min over R, G, B): colourfulness, whatever the brightness."""
+    return float((x.max(axis=2) - x.min(axis=2)).mean())
+
+
+def hsv_saturation(x: np.ndarray) -> float:
     """Mean HSV saturation; black pixels count as 0."""
     hi, lo = x.max(axis=2), x.min(axis=2)
     return float(np.where(hi > _EPS, (hi - lo) / np.maximum(hi, _EPS), 0.0).mean())
@@ -186,6 +196,7 @@ def frame_stats(image: np.ndarray) -> dict[str, float]:
         "luma_mean": float(y.mean()),
         "luma_contrast": float(y.std()),
         "saturation": saturation(x),
+        "hsv_saturation": hsv_saturation(x),
         "warmth": warm,
         "tint": tint,
         **dict(zip(HUE_KEYS, (float(v) for v in hue_histogram(x)), strict=True)),

@@ -35,9 +35,16 @@ def test_keys_are_stable_and_finite() -> None:
 def test_pure_grey_frame() -> None:
     stats = frame_stats(flat((128, 128, 128)))
     assert stats["luma_mean"] == pytest.approx(128 / 255)
-    for key in ("luma_contrast", "saturation", "warmth", "tint", "grain", "sharpness"):
+    for key in ("luma_contrast", "saturation", "hsv_saturation", "warmth", "tint", "grain"):
         assert stats[key] == pytest.approx(0.0, abs=1e-9), key
-    for key in ("vignette", "scanline", "line_strength", "edge_horizontal", "edge_diagonal"):
+    for key in (
+        "sharpness",
+        "vignette",
+        "scanline",
+        "line_strength",
+        "edge_horizontal",
+        "edge_diagonal",
+    ):
         assert stats[key] == pytest.approx(0.0, abs=1e-9), key
     assert all(stats[k] == 0.0 for k in HUE_KEYS), "a grey frame has no hue"
 
@@ -45,6 +52,7 @@ def test_pure_grey_frame() -> None:
 def test_saturated_red_frame() -> None:
     stats = frame_stats(flat((255, 0, 0)))
     assert stats["saturation"] == pytest.approx(1.0)
+    assert stats["hsv_saturation"] == pytest.approx(1.0)
     assert stats["warmth"] == pytest.approx(1.0)
     assert stats["hue_000"] == pytest.approx(1.0)
 
@@ -53,14 +61,24 @@ def test_saturated_red_frame() -> None:
 def test_hue_histogram_finds_the_primary(rgb: tuple[int, int, int], hue_key: str) -> None:
     stats = frame_stats(flat(rgb))
     assert stats[hue_key] == pytest.approx(1.0)
-    assert stats["saturation"] == pytest.approx(1.0)
+    assert stats["saturation"] == pytest.approx(200 / 255)
+    assert stats["hsv_saturation"] == pytest.approx(1.0)
 
 
 def test_half_saturated_and_green_tint() -> None:
     stats = frame_stats(flat((100, 200, 100)))
-    assert stats["saturation"] == pytest.approx(0.5)
+    assert stats["saturation"] == pytest.approx(100 / 255)
+    assert stats["hsv_saturation"] == pytest.approx(0.5)
     assert stats["tint"] == pytest.approx(100 / 255)
     assert stats["warmth"] == pytest.approx(0.0)
+
+
+def test_colour_noise_in_the_dark_is_not_colourful() -> None:
+    rng = np.random.default_rng(2)
+    dark = np.clip(12 + rng.normal(0, 3, (SIZE, SIZE, 3)), 0, 255).round().astype(np.uint8)
+    stats = frame_stats(dark)
+    assert stats["saturation"] < 0.03, "a few levels of noise are a few levels of chroma"
+    assert stats["hsv_saturation"] > 0.3, "while HSV calls them strongly saturated"
 
 
 def test_black_and_white_halves() -> None:
