@@ -1,0 +1,94 @@
+"""Figures for docs/embedded-model.md: dataset and generated grids by year, loss curve.
+
+    .venv/bin/python bench/embedded_figures.py --loss runs/embedded-era/loss.csv
+
+Writes ``docs/embedded/dataset_by_year.png``, ``docs/embedded/generated_by_year.png``
+and ``docs/embedded/loss.png`` (drawn with Pillow; no plotting library needed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from performer.embedded import dataset
+from performer.generators.base import Setup
+from performer.generators.embedded import EmbeddedGenerator
+from performer.params import Snapshot, defaults
+
+YEARS = np.linspace(1840, 2030, 10)
+SCALE = 2
+
+
+def labelled(grid: np.ndarray, years: np.ndarray) -> Image.Image:
+    img = Image.fromarray(grid).resize(
+        (grid.shape[1] * SCALE, grid.shape[0] * SCALE), Image.NEAREST
+    )
+    canvas = Image.new("RGB", (img.width, img.height + 14), "white")
+    canvas.paste(img, (0, 14))
+    draw = ImageDraw.Draw(canvas)
+    step = img.width / len(years)
+    for i, year in enumerate(years):
+        draw.text((i * step + 4, 1), f"{year:.0f}", fill="black")
+    return canvas
+
+
+def generated_grid(rows: int, steps: int) -> np.ndarray:
+    gen = EmbeddedGenerator()
+    gen.prepare(Setup())
+    snap = Snapshot(defaults()).replace(timestep=1.0, steps=steps, prompt="")
+    out = []
+    for seed in range(rows):
+        row = []
+        for year in YEARS:
+            gen.reset()
+            row.append(gen(snap.replace(era=float(year), seed=seed)))
+        out.append(np.concatenate(row, axis=1))
+    return np.concatenate(out, axis=0)
+
+
+def loss_plot(path: Path, width: int = 640, height: int = 320) -> Image.Image:
+    with path.open() as f:
+        rows = list(csv.DictReader(f))
+    steps = np.array([int(r["step"]) for r in rows])
+    series = {"mse": (31, 119, 180), "texture": (255, 127, 14)}
+    img = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(img)
+    pad = 40
+    top = max(float(np.quantile([float(r[k]) for r in rows], 0.99)) for k in series)
+    draw.rectangle([pad, 10, width - 10, height - pad], outline="black")
+    for name, colour in series.items():
+        values = np.array([float(r[name]) for r in rows])
+        k = max(1, len(values) // 200)  # a running mean keeps the curve readable
+        smooth = np.convolve(values, np.ones(k) / k, mode="valid")
+        xs = pad + (steps[: len(smooth)] / steps[-1]) * (width - pad - 10)
+        ys = height - pad - np.clip(smooth / top, 0, 1) * (height - pad - 10)
+        draw.line(list(zip(xs.tolist(), ys.tolist(), strict=True)), fill=colour, width=2)
+        draw.text((width - 120, 14 + 12 * list(series).index(name)), name, fill=colour)
+    draw.text((pad, height - pad + 6), f"step 0 … {steps[-1]}", fill="black")
+    draw.text((4, 12), f"{top:.2f}", fill="black")
+    draw.text((4, height - pad - 10), "0", fill="black")
+    return img
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--loss", type=Path, required=True)
+    parser.add_argument("--out", type=Path, default=Path("docs/embedded"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    labelled(dataset.year_grid(4, len(YEARS)), YEARS).save(args.out / "dataset_by_year.png")
+    for steps in (1, 4):
+        labelled(generated_grid(4, steps), YEARS).save(
+            args.out / f"generated_by_year_{steps}step.png"
+        )
+    loss_plot(args.loss).save(args.out / "loss.png")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
