@@ -295,6 +295,6 @@ class Conductor:
             self.mappings.remove(old)
             self._by_source[old.source].remove(old)
             self._replace[old.param.name].remove(old)
-        m = Mapping(Table(table, "learned"), frozenset(self.tracks))
+        m = Mapping(Table(table, "learned"))
         m.learned = True  # a second learn onto the same parameter replaces it
         self._add_mapping(m)

@@ -44,6 +44,7 @@ class Mapping:
     """A mapping's settings and its running state (target before smoothing, value after)."""
 
     def __init__(self, table: Table, tracks: frozenset[str] = frozenset()):
+        """``tracks``: the timelines of numbers a ``timeline:`` source may name."""
         table.only(KEYS)
         self.source = table.text("source")
         self.param = parameter(table.data.get("param"), table.at("param"))
@@ -63,7 +64,7 @@ class Mapping:
         elif kind == "timeline" and detail not in tracks:
             raise SpecError(
                 table.at("source"),
-                f"no timeline named {detail!r}; known: {', '.join(sorted(tracks))}",
+                f"no timeline of numbers named {detail!r}; known: {', '.join(sorted(tracks))}",
             )
         elif kind not in (*EVENT_KINDS, "lfo", "transport", "timeline") or not detail:
             raise SpecError(
@@ -93,16 +94,11 @@ class Mapping:
         self.smoother = smoothing.from_table(
             table.data.get("smooth", "none"), table.at("smooth"), self.shape.span()
         )
-        self.table = dict(table.data)  # as declared, for writing back (MIDI learn)
         self.learned = False  # made by MIDI learn rather than declared
         self.live = kind in EVENT_KINDS  # moved by a person (or the room): counts for touch/latch
         self.target: float | None = None
         self.value: float | None = None
         self.moved_at = float("-inf")  # last accepted live input, performance clock
-
-    @property
-    def target_param(self) -> str:
-        return self.param.name
 
     def feed(self, event: Event, current: float) -> bool:
         """Take one event. True if it moved the target.
@@ -145,9 +141,6 @@ class Mapping:
             self.smoother.reset(value, now)
         self.value = value
         return value
-
-    def settled(self) -> bool:
-        return self.value is not None and self.value == self.target
 
     def __repr__(self) -> str:
         return f"Mapping({self.source!r} -> {self.param.name!r}, {self.combine})"

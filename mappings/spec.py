@@ -61,7 +61,7 @@ def parse(data: MappingType[str, Any]) -> PatchSpec:
     mappings = data.get("mappings", [])
     if not isinstance(mappings, list):
         raise SpecError("mappings", "expected an array of tables ([[mappings]])")
-    names = frozenset(spec.tracks)
+    names = frozenset(n for n, t in spec.tracks.items() if not t.text)
     spec.mappings = [Mapping(Table(m, f"mappings[{i}]"), names) for i, m in enumerate(mappings)]
 
     scenes = Table(data.get("scenes", {}), "scenes")

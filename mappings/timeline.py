@@ -103,6 +103,7 @@ class Track:
         self.length = length if length is not None else (self.times[-1] if self.times else 0.0)
         self.release = release  # beats a touch lasts after the last live move
         self.origin = 0.0  # where position 0 lies, in this track's unit (cues restart it)
+        self.text = bool(self.keys) and isinstance(self.keys[0].value, str)
 
     def position(self, beat: float, seconds: float) -> float:
         pos = (beat if self.unit == "beats" else seconds) - self.origin
