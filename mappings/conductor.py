@@ -21,10 +21,12 @@ import itertools
 from collections import defaultdict, deque
 from collections.abc import Mapping as MappingType
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from mappings.automation import Automation
 from mappings.learn import Learner, learned_toml
+from mappings.learn import write as write_learned
 from mappings.mapping import Mapping, signal
 from mappings.scenes import Cue, Cues, Fade, pressed
 from mappings.spec import parse
@@ -115,6 +117,10 @@ class Conductor:
 
     def learned_toml(self) -> str:
         return learned_toml(self.learned)
+
+    def write_learned(self, path: str | Path) -> Path:
+        """Write the learned mappings as a TOML file of ``[[mappings]]`` tables."""
+        return write_learned(path, self.learned)
 
     def set_mode(self, name: str, mode: str) -> None:
         """Change a parameter's automation mode live (it needs a replace timeline)."""

@@ -31,9 +31,10 @@ def test_learn_maps_the_next_moving_control(tmp_path: Path) -> None:
     assert [(c.param, c.value, c.cause) for c in changes if c.param == "guidance"] == [
         ("guidance", 6.0, "midi:cc:2:74")
     ]
-    text = conductor.learned_toml()
-    validate(tomllib.loads(text))
-    (tmp_path / "learned.toml").write_text(text, encoding="utf-8")
+    validate(tomllib.loads(conductor.learned_toml()))
+    written = conductor.write_learned(tmp_path / "learned.toml")
+    replayed = Conductor(tomllib.loads(written.read_text(encoding="utf-8")), clock)
+    assert [m.source for m in replayed.mappings] == ["midi:cc:2:74"]
 
 
 def test_learning_the_same_parameter_again_replaces_the_mapping() -> None:
