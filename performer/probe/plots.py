@@ -115,6 +115,52 @@ def _dashed(
         draw.rectangle([px - 2, py - 2, px + 2, py + 2], outline=fill)
 
 
+def hue_chart(
+    xs: Sequence[float],
+    shares: np.ndarray,
+    title: str = "hue",
+    heights: Sequence[float] | None = None,
+    size: tuple[int, int] = (360, 220),
+) -> Image.Image:
+    """One stacked bar per value: the share of each hue bin, drawn in that hue.
+
+    ``shares`` is ``(len(xs), bins)``; a grey frame's bar (all zeros) is left empty.
+    With ``heights`` (e.g. saturation), each bar's height is scaled to it, relative
+    to the largest, so the hue of near-grey frames does not fill a whole bar.
+    """
+    shares = np.asarray(shares, np.float64)
+    if heights is not None:
+        h = np.asarray(heights, np.float64)
+        shares = shares * (h / h.max() if h.max() > 0 else h)[:, None]
+    width, height = size
+    img = Image.new("RGB", size, PAPER)
+    draw = ImageDraw.Draw(img)
+    small, big = font(11), font(13)
+    left, right, top, bottom = 12, 12, 24, 34
+    draw.text((left, 4), title, fill=(0, 0, 0), font=big)
+    n, bins = shares.shape
+    step = (width - left - right) / max(1, n)
+    colours = [_hue_rgb(360.0 * (b + 0.5) / bins) for b in range(bins)]
+    for i, row in enumerate(shares):
+        x0, y = left + i * step + 1, float(height - bottom)
+        for b in range(bins):
+            h = row[b] * (height - top - bottom)
+            draw.rectangle([x0, y - h, x0 + step - 2, y], fill=colours[b])
+            y -= h
+    for i in range(0, n, max(1, n // 6)):
+        px = left + (i + 0.5) * step
+        draw.text((px, height - bottom + 5), f"{xs[i]:g}", fill=AXIS, font=small, anchor="mt")
+    return img
+
+
+def _hue_rgb(degrees: float) -> tuple[int, int, int]:
+    """A fully saturated colour of the given hue (HSV with S = V = 1)."""
+    h = (degrees % 360.0) / 60.0
+    x = 1 - abs(h % 2 - 1)
+    rgb = [(1, x, 0), (x, 1, 0), (0, 1, x), (0, x, 1), (x, 0, 1), (1, 0, x)][int(h) % 6]
+    return int(rgb[0] * 230), int(rgb[1] * 230), int(rgb[2] * 230)
+
+
 def grid(images: Sequence[Image.Image], columns: int = 3) -> Image.Image:
     """Plots of one size side by side, ``columns`` to a row."""
     if not images:

@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image
 
 from performer.probe.distance import closest_pairs, heat_map
-from performer.probe.plots import line_plot
+from performer.probe.plots import hue_chart, line_plot
 from performer.probe.sheet import contact_sheet
-from performer.probe.stats import KEYS, SCALAR_KEYS
+from performer.probe.stats import HUE_KEYS, KEYS, SCALAR_KEYS
 from performer.probe.sweep import ProbeResult
 
 
@@ -87,6 +88,10 @@ def write_probe(
         )
         plot.save(out / "plots" / f"{key}.png")
         plots[key] = plot
+    hues = np.stack([result.by_value(k).mean(axis=0) for k in HUE_KEYS], axis=1)
+    saturation = result.means(["saturation"])["saturation"]
+    plots["hue"] = hue_chart(xs, hues, "hue (bar height: saturation)", saturation)
+    plots["hue"].save(out / "plots" / "hue.png")
     labels = [result.sweep.label(v) for v in xs]
     maps = {}
     for kind, matrix in result.distances.items():

@@ -121,7 +121,11 @@ class ProbeResult:
             "sweep": self.sweep.name,
             "values": list(self.sweep.values),
             "seeds": list(self.seeds),
-            "fixed": {k: v for k, v in self.base.items() if k not in (self.sweep.name, "seed")},
+            "fixed": {
+                k: 1.0 if k == "timestep" else v
+                for k, v in self.base.items()
+                if k not in (self.sweep.name, "seed")
+            },
             "seconds": round(self.seconds, 3),
         }
 

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from performer.probe.distance import closest_pairs, heat_map, stat_distance
-from performer.probe.plots import grid, line_plot
+from performer.probe.plots import grid, hue_chart, line_plot
 from performer.probe.report import Extras, write_probe
 from performer.probe.sheet import contact_sheet
 from performer.probe.stats import KEYS, SCALAR_KEYS
@@ -60,7 +60,7 @@ def test_write_probe(era_result: ProbeResult, tmp_path: Path) -> None:
     page = write_probe(era_result, tmp_path, "a family at dinner across era", extras)
     for name in ("sheet.png", "frames.csv", "means.csv", "probe.json", "distance-stats.png"):
         assert (tmp_path / name).is_file(), name
-    assert {p.stem for p in (tmp_path / "plots").glob("*.png")} == set(SCALAR_KEYS)
+    assert {p.stem for p in (tmp_path / "plots").glob("*.png")} == {*SCALAR_KEYS, "hue"}
     with (tmp_path / "frames.csv").open() as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["seed", "era", *KEYS] and len(rows) == 1 + 21
@@ -73,8 +73,25 @@ def test_write_probe(era_result: ProbeResult, tmp_path: Path) -> None:
 
     text = page.read_text()
     sources = re.findall(r'src="([^"]*)"', text)
-    assert len(sources) == 1 + len(SCALAR_KEYS) + 1  # sheet, plots, heat map
+    assert len(sources) == 1 + len(SCALAR_KEYS) + 2  # sheet, plots, hue chart, heat map
     assert all(s.startswith("data:image/png;base64,") for s in sources)
     assert not re.search(r"(href|src)=\"(http|//|file:)", text), "no external assets"
     assert "<script" not in text and "0.950" in text
     Image.open(tmp_path / "sheet.png").verify()
+
+
+def test_hue_chart_draws_hue_where_there_is_colour() -> None:
+    shares = np.zeros((3, 12))
+    shares[1, 0] = 1.0  # all in the red bin
+    shares[2, 4] = 1.0  # all in the 120..150° bin: green
+    chart = np.asarray(hue_chart([1900, 1950, 2000], shares, "hue", [0.0, 0.5, 1.0]))
+    thirds = [t.reshape(-1, 3).astype(int) for t in np.array_split(chart[30:-40, 12:-12], 3, 1)]
+    painted = [int((t != 255).any(axis=1).sum()) for t in thirds]
+    assert painted[0] == 0, "a grey value has no bar"
+    assert painted[2] == pytest.approx(2 * painted[1], rel=0.05), "height follows saturation"
+    red, green = (
+        thirds[1][(thirds[1] != 255).any(axis=1)],
+        thirds[2][(thirds[2] != 255).any(axis=1)],
+    )
+    assert (red[:, 0] > 200).all() and (red[:, 1] < 100).all()
+    assert (green[:, 1] > 200).all() and (green[:, 0] < 100).all()
