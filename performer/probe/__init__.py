@@ -13,3 +13,7 @@ measure what changes::
 probe log (the ``/performer/probe`` message or a key); ``performer.probe.cli`` is the
 ``performer probe`` command.
 """
+
+from performer.probe.stats import KEYS, frame_stats
+
+__all__ = ["KEYS", "frame_stats"]

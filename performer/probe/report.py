@@ -119,7 +119,7 @@ h1{font-size:20px;margin:0 0 4px} h2{font-size:16px;margin:24px 0 8px}
 img{image-rendering:pixelated;max-width:100%;border:1px solid #ddd;background:#fff}
 .plots{display:flex;flex-wrap:wrap;gap:6px}
 table{border-collapse:collapse;font-size:12px} td,th{padding:2px 6px;text-align:right}
-tr:nth-child(even){background:#eee} .muted{color:#666}
+tr:nth-child(even){background:#eee} .muted{color:#666} .wide{overflow-x:auto}
 """
 
 
@@ -131,7 +131,7 @@ def _img(image: Image.Image, alt: str, css_class: str = "") -> str:
 def _table(header: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return f'<div class="wide"><table><tr>{head}</tr>{body}</table></div>'
 
 
 def _html(
