@@ -71,8 +71,10 @@ def parse_sweep(text: str, default_name: str = "era") -> Sweep:
     if not sep:
         name, spec = default_name, text
     p = param(name.strip())
-    if p.kind == "str" or p.name in _UNSWEEPABLE:
+    if p.kind == "str" or p.name in _UNSWEEPABLE or not p.live:
         why = _UNSWEEPABLE.get(p.name, "it is text, not a number")
+        if not p.live:
+            why = "it is fixed when the model is prepared (use --set or --width/--height)"
         raise ParamError(f"cannot sweep {p.name!r}: {why}")
     values = parse_values(spec)
     try:

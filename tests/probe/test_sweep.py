@@ -51,6 +51,7 @@ def test_named_sweeps() -> None:
         ("seed=0:3:1", "--seeds"),
         ("timestep=0:1:0.5", "fresh sample"),
         ("steps=1:2:0.5", "integer"),
+        ("width=256,512", "fixed when the model is prepared"),
     ],
 )
 def test_bad_sweeps(text: str, message: str) -> None:
