@@ -38,9 +38,12 @@ BANDS_HZ = {"low": (20.0, 250.0), "mid": (250.0, 4000.0), "high": (4000.0, 16000
 
 _SILENCE_POWER = 1e-7  # band power (mean square) below about -70 dBFS counts as nothing
 _BAND_SPAN = 1e-3  # a band's auto-gain never climbs above 30 dB under the loudest band
+_MEL_BANDS = 40
+_LOW_BEAT_HZ = 300.0  # the kick and the bass: what a dance floor calls the beat
 _LOG_GAMMA = 100.0  # log compression of magnitudes for the flux (as in librosa/madmom)
 _ONSET_DELTA = 0.02  # flux (mean log-magnitude rise per bin) that is always too little
 _ONSET_RATIO = 2.0  # … or twice the recent mean flux
+_ONSET_SPREAD = 4.0  # … or this many standard deviations over it (steady noise)
 _ONSET_GAP_S = 0.06  # at most one onset per 60 ms (a 16th at 250 BPM)
 _TEMPO_EVERY_S = 0.25  # re-estimate the tempo this often
 _TEMPO_MIN_S = 3.0  # of onset envelope before the first estimate
@@ -70,7 +73,6 @@ class Analyzer:
         self.fps = samplerate / hop  # analysis frames (hops) per second
         self._window = np.hanning(self.n_fft)
         self._power_scale = 2.0 / (self.n_fft * float(np.sum(self._window**2)))
-        self._mag_scale = 2.0 / float(np.sum(self._window))
         freqs = np.fft.rfftfreq(self.n_fft, 1.0 / samplerate)
         self._bands = [np.flatnonzero((freqs >= lo) & (freqs < hi)) for lo, hi in BANDS_HZ.values()]
         self._frame = np.zeros(self.n_fft)  # the newest n_fft samples
@@ -81,14 +83,18 @@ class Analyzer:
         self._peaks = np.zeros(len(self._bands))
         self._gain_decay = 10.0 ** (-1.0 / (gain_seconds * self.fps))
         # Onsets.
-        self._prev_log = np.zeros(len(freqs))
+        self._mel = _mel_bands(freqs, _MEL_BANDS, min(16000.0, samplerate / 2))
+        self._prev_log = np.zeros(len(self._mel))
+        self._mel_low = freqs[np.argmax(self._mel, axis=1)] < _LOW_BEAT_HZ
         self._flux_mean = 0.0  # exponential mean of the flux over ~0.5 s
+        self._flux_var = 0.0  # … and its variance
         self._flux_alpha = 1.0 / (0.5 * self.fps)
         self._last_onset = -math.inf
         # The window puts a sound's energy rise about half a window after it happened.
         self.onset_delay_s = (self.n_fft / 2 - hop / 2) / samplerate
         # Tempo: the onset envelope of the last tempo_seconds, oldest first.
         self._env = np.zeros(round(tempo_seconds * self.fps))
+        self._env_low = np.zeros_like(self._env)  # the same, below _LOW_BEAT_HZ only
         self._tempo_every = max(1, round(_TEMPO_EVERY_S * self.fps))
         self._tempo_grid = self._make_tempo_grid(bpm_range)
         self.bpm: float | None = None
@@ -140,12 +146,18 @@ class Analyzer:
         events += [
             Event(end, f"audio:{name}", float(v)) for name, v in zip(BANDS_HZ, levels, strict=True)
         ]
-        # 4. Onsets: rise of log magnitude, over an adaptive threshold.
-        log_mag = np.log1p(_LOG_GAMMA * self._mag_scale * spectrum)
-        flux = float(np.mean(np.maximum(log_mag - self._prev_log, 0.0)))
+        # 4. Onsets: rise of log amplitude in mel bands (so a kick counts as much as a
+        # hi-hat, as the ear hears it), over an adaptive threshold.
+        log_mag = np.log1p(_LOG_GAMMA * np.sqrt(self._mel @ power))
+        rise = np.maximum(log_mag - self._prev_log, 0.0)
+        flux = float(np.mean(rise))
         self._prev_log = log_mag
-        threshold = max(_ONSET_DELTA, _ONSET_RATIO * self._flux_mean)
-        self._flux_mean += self._flux_alpha * (flux - self._flux_mean)
+        spread = _ONSET_SPREAD * math.sqrt(self._flux_var)
+        threshold = max(_ONSET_DELTA, _ONSET_RATIO * self._flux_mean, self._flux_mean + spread)
+        # The background's statistics: an onset must not raise the bar for the next one.
+        deviation = min(flux, threshold) - self._flux_mean
+        self._flux_mean += self._flux_alpha * deviation
+        self._flux_var += self._flux_alpha * (deviation * deviation - self._flux_var)
         sounded = end - self.onset_delay_s
         if flux > threshold and sounded - self._last_onset >= _ONSET_GAP_S:
             self._last_onset = sounded
@@ -153,6 +165,8 @@ class Analyzer:
         # 5. Tempo and beats.
         self._env[:-1] = self._env[1:]
         self._env[-1] = flux
+        self._env_low[:-1] = self._env_low[1:]
+        self._env_low[-1] = float(np.mean(rise[self._mel_low]))
         if self._hops % self._tempo_every == 0 and self._hops >= _TEMPO_MIN_S * self.fps:
             events += self._track_tempo(end)
         events += self._beats_until(end)
@@ -192,7 +206,11 @@ class Analyzer:
                 bpm += 0.25 * 0.5 * (a - c) / (a - 2 * b + c)
         self.bpm = bpm
         self._period_s = 60.0 / bpm
-        self._place_beats(env, end)
+        low = self._env_low[-len(env) :]
+        # Hi-hats rise more than kicks across the spectrum: give the lows an equal say,
+        # or the beat lands on the off-beat.
+        both = env / max(float(env.sum()), 1e-9) + low / max(float(low.sum()), 1e-9)
+        self._place_beats(both, end)
         return [Event(end, "audio:bpm", bpm)]
 
     def _place_beats(self, env: np.ndarray, end: float) -> None:
@@ -225,3 +243,13 @@ class Analyzer:
         since = end - self.onset_delay_s - self._last_beat
         phase = (since / self._period_s) % 1.0 if math.isfinite(since) else 0.0
         return [*events, Event(end, "audio:phase", phase)]
+
+
+def _mel_bands(freqs: np.ndarray, bands: int, top: float) -> np.ndarray:
+    """Triangular mel filters (bands × bins), the empty ones (narrower than a bin) left out."""
+    mel = 2595.0 * np.log10(1.0 + freqs / 700.0)
+    edges = np.linspace(0.0, 2595.0 * np.log10(1.0 + top / 700.0), bands + 2)
+    lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    rising, falling = (mel - lo) / (mid - lo), (hi - mel) / (hi - mid)
+    filters = np.maximum(0.0, np.minimum(rising, falling))
+    return filters[filters.sum(axis=1) > 0]

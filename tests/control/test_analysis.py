@@ -124,3 +124,32 @@ def test_bad_arguments_are_refused() -> None:
         Analyzer(0)
     with pytest.raises(ValueError, match="frames × channels"):
         Analyzer(RATE).process(np.zeros((2, 2, 2)), 0.0)
+
+
+def test_steady_noise_gives_almost_no_onsets() -> None:
+    noise = 0.1 * np.random.default_rng(0).standard_normal(RATE * 4)
+    _, events = analyse(noise)
+    onsets = [e.time for e in events if e.source == "audio:onset"]
+    assert onsets[0] < 0.05  # the noise starting is one
+    assert len(onsets) <= 5  # and the rest is chance, rarely
+
+
+def test_the_beat_falls_on_the_kick_not_the_hi_hat() -> None:
+    """Hi-hats on the off-beats rise more across the spectrum than the kicks do."""
+    period = 60.0 / 128
+    seconds = 8.0
+    signal = np.zeros(int(seconds * RATE))
+    kicks = np.arange(0.2, seconds - 0.5, period)
+    t = np.arange(int(0.2 * RATE)) / RATE
+    kick = 0.6 * np.sin(2 * np.pi * 55 * t) * np.exp(-t / 0.1)
+    hat = 0.2 * np.diff(np.random.default_rng(2).standard_normal(int(0.04 * RATE)), prepend=0)
+    for k in kicks:
+        i, j = round(k * RATE), round((k + period / 2) * RATE)
+        signal[i : i + len(kick)] += kick
+        signal[j : j + len(hat)] += hat
+    analyzer, events = analyse(signal)
+    beats = np.array([e.time for e in events if e.source == "audio:beat"])
+    beats = beats[beats < kicks[-1] + period / 2]  # it may run on for a beat or two after
+    assert analyzer.bpm == pytest.approx(128, abs=2)
+    assert len(beats) >= 8
+    assert np.abs(beats[:, None] - kicks[None, :]).min(axis=1).max() < 0.02
