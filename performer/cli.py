@@ -15,7 +15,7 @@ from performer.params import ParamError, param
 log = logging.getLogger("performer")
 
 EPILOG = """examples:
-  performer play                                 the default patch on the embedded model
+  performer play                                 the demo patch (plays itself), embedded model
   performer play --model stabilityai/sd-turbo    a diffusers model (downloads once)
   performer play --set era=1985 --set timestep=0.4
   performer render --frames 300 --out take.mp4   offline, frame-exact
@@ -38,7 +38,7 @@ def _assignment(text: str) -> tuple[str, Any]:
 def _performance_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--patch",
-        default="default",
+        default="demo",
         help="patch name (from patches/) or .toml path (default: %(default)s)",
     )
     parser.add_argument(
@@ -64,7 +64,7 @@ def _performance_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _control_options(parser: argparse.ArgumentParser) -> None:
-    osc = parser.add_argument_group("OSC and MIDI")
+    osc = parser.add_argument_group("OSC, MIDI and Link")
     osc.add_argument(
         "--osc-host",
         default="127.0.0.1",
@@ -98,6 +98,11 @@ def _control_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         help="open MIDI inputs whose name contains NAME (repeatable; re-opened on re-plug)",
+    )
+    osc.add_argument(
+        "--link",
+        action="store_true",
+        help="follow and lead an Ableton Link session's tempo (multicast; needs linkpython-extern)",
     )
     osc.add_argument(
         "--no-midi-virtual",
@@ -279,6 +284,7 @@ def _play(args: argparse.Namespace, session: Any, size: tuple[int, int]) -> int:
         mdns=args.mdns,
         midi=args.midi,
         midi_virtual=not args.no_midi_virtual,
+        link=args.link,
     )
     controls = start_controls(session, options)
     try:

@@ -24,6 +24,7 @@ class ControlOptions:
     mdns: bool = False
     midi: list[str] = field(default_factory=list)  # port name patterns
     midi_virtual: bool = True
+    link: bool = False  # join an Ableton Link session (multicast on the local network)
 
 
 def start_controls(session: Session, options: ControlOptions) -> list[Any]:
@@ -54,7 +55,23 @@ def start_controls(session: Session, options: ControlOptions) -> list[Any]:
             log.warning("%s; playing without MIDI", exc)
         else:
             started.append(midi)
+    if options.link:
+        started += _link(session)
     return started
+
+
+def _link(session: Session) -> list[Any]:
+    from mappings.link import LinkSync
+
+    try:
+        sync = LinkSync(session.conductor.transport)
+        sync.start()
+    except ImportError as exc:
+        log.warning("%s; playing without Link", exc)
+        return []
+    session.pollers.append(sync.poll)
+    log.info("Ableton Link on: tempo and beat follow the Link session")
+    return [sync]
 
 
 def _oscquery(session: Session, server: Any, options: ControlOptions) -> list[Any]:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -72,11 +72,7 @@ class Patch:
     scenes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     path: Path | None = None
     data: Mapping[str, Any] = field(default_factory=dict)  # the whole parsed file
-
-    @property
-    def text(self) -> str:
-        """The patch file as written, for copying into a take."""
-        return self.path.read_text(encoding="utf-8") if self.path else ""
+    text: str = ""  # the TOML as written, copied into takes
 
 
 def find(name_or_path: str | Path) -> Path:
@@ -107,7 +103,7 @@ def loads(text: str, source: str = "<patch>", path: Path | None = None) -> Patch
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PatchError(source, "toml", f"not valid TOML ({exc})") from None
-    return from_dict(data, source, path)
+    return replace(from_dict(data, source, path), text=text)
 
 
 def from_dict(data: Mapping[str, Any], source: str = "<patch>", path: Path | None = None) -> Patch:

@@ -49,8 +49,11 @@ class TakeRecorder:
             "audio_rate": audio_rate,
         }
         self.folder = takes.new_take(root, session.patch.name, session.patch.text, info)
+        self.started = session.clock.now()
         self.log = takes.ControlLog(self.folder / takes.LOG)
-        self.log.write({"type": "take", **info, "params": dict(session.store.snapshot())})
+        self.log.write(
+            {"type": "take", **info, "t": self.started, "params": dict(session.store.snapshot())}
+        )
         self.recorder = Recorder(
             self.folder / takes.VIDEO,
             *size,
@@ -58,7 +61,6 @@ class TakeRecorder:
             audio_rate=audio_rate,
             audio_channels=audio_channels,
         )
-        self.started = session.clock.now()
         self._next_video = 0
         session.frame_listeners.append(self._on_frame)
         log.info("recording take to %s", self.folder)

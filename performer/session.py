@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 class Frame:
     image: np.ndarray  # (height, width, 3) uint8
     number: int  # counts from 0 since start
-    time: float  # on the performance clock, when the frame was finished
+    time: float  # on the performance clock: the moment its parameters were taken
     seconds: float  # how long the generator took
     snapshot: Snapshot
 
@@ -60,6 +60,8 @@ class Session:
             "clock:tempo": self._tempo,
         }
         self._origins: dict[str, str] = {}  # event source -> who last sent it
+        # called with the time at the start of every frame (Link's tempo follows here)
+        self.pollers: list[Callable[[float], None]] = []
         # told of every applied change, grouped by who made it (OSC feedback)
         self.listeners: list[Callable[[list[tuple[str, Any]], str], None]] = []
         # told of every frame with the events applied for it (the take's control log)
@@ -85,9 +87,8 @@ class Session:
         if isinstance(self.clock, MonotonicClock):
             self.clock.restart()  # loading can take minutes; the performance starts now
 
-    def apply(self, events: list[Event]) -> None:
-        """Apply input events and this frame's mappings, timelines and cues."""
-        now = self.clock.now()
+    def apply(self, events: list[Event], now: float) -> None:
+        """Apply input events and this frame's mappings, timelines and cues at ``now``."""
         for event in events:
             if event.source in self.commands:
                 self.commands[event.source](event)
@@ -96,6 +97,8 @@ class Session:
                     self._feed(Event(event.time, source, value, origin=event.origin))
             else:
                 self._feed(event)
+        for poll in self.pollers:
+            poll(now)
         changes = self.conductor.tick(now, self.store.snapshot())
         if not changes:
             return
@@ -136,12 +139,13 @@ class Session:
 
     def step(self, events: list[Event] | None = None) -> Frame:
         """Apply what came in since the last frame (or ``events``), then make one frame."""
-        events = self.inbox.drain(self.clock.now()) if events is None else events
-        self.apply(events)
+        now = self.clock.now()
+        events = self.inbox.drain(now) if events is None else events
+        self.apply(events, now)
         snap = self.store.snapshot()
         started = time.perf_counter()
         image = self.generator(snap)
-        frame = Frame(image, self._count, self.clock.now(), time.perf_counter() - started, snap)
+        frame = Frame(image, self._count, now, time.perf_counter() - started, snap)
         with self._lock:
             self._latest = frame
             self._count += 1

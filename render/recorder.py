@@ -21,6 +21,7 @@ from render.video import VideoWriteError, VideoWriter
 
 log = logging.getLogger(__name__)
 
+
 class Recorder:
     def __init__(
         self,
@@ -45,6 +46,7 @@ class Recorder:
             preset=preset,
             audio_rate=audio_rate,
             audio_channels=audio_channels,
+            zerolatency=True,
         )
         self._queue: queue.Queue[tuple[str, np.ndarray, int] | None] = queue.Queue(max_queued)
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)

@@ -55,6 +55,7 @@ class VideoWriter:
         preset: str = "veryfast",
         audio_rate: int | None = None,
         audio_channels: int = 2,
+        zerolatency: bool = False,
     ) -> None:
         import av
 
@@ -79,7 +80,12 @@ class VideoWriter:
             raise self._error("opening", error) from error
         rate = Fraction(fps)
         self._stream: av.video.stream.VideoStream = self._container.add_stream(
-            "libx264", rate=rate, options={"crf": str(crf), "preset": preset}
+            "libx264",
+            rate=rate,
+            options={"crf": str(crf), "preset": preset}
+            # live takes: no lookahead or B-frames, so a killed recording loses no more
+            # than the last fragment (x264 otherwise holds ~0.4 s of frames back)
+            | ({"tune": "zerolatency"} if zerolatency else {}),
         )
         self._stream.width, self._stream.height = self.encoded_size
         self._stream.pix_fmt = "yuv420p"

@@ -7,18 +7,11 @@ or without ``ip``. Two Link peers take a few seconds to find each other.
 from __future__ import annotations
 
 import importlib.util
-import os
-import shutil
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
-NETNS = (
-    "ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo && "
-    "exec {python} -c {script}"
-)
+from tests.helpers import in_private_network, needs_private_network
 
 SCRIPT = textwrap.dedent(
     """
@@ -58,23 +51,11 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def can_unshare() -> bool:
-    if shutil.which("unshare") is None or shutil.which("ip") is None:
-        return False
-    return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("link") is None, reason="needs linkpython-extern")
-@pytest.mark.skipif(not can_unshare(), reason="needs unshare -n (root or user namespaces)")
+@needs_private_network
 def test_link_follows_and_leads_inside_a_private_network() -> None:
-    import shlex
-
-    command = NETNS.format(python=shlex.quote(sys.executable), script=shlex.quote(SCRIPT))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    result = subprocess.run(
-        ["unshare", "-n", "sh", "-c", command], capture_output=True, text=True, env=env, timeout=60
-    )
+    result = in_private_network(SCRIPT)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok sync"
 

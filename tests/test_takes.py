@@ -1,0 +1,188 @@
+"""Takes: recorded, killed, starved of disk, listed and replayed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from performer import patch
+from performer.events import Event
+from performer.generators.diffusion import DiffusersGenerator
+from performer.live import Stage, play_headless
+from performer.replay import replay
+from performer.session import Session
+from performer.take import list_takes, read_log
+from tests.helpers import frames_in, needs_ffprobe, video_seconds
+
+PATCH = """
+[params]
+crossfade = 0.0
+zoom = 1.02
+[scenes.late]
+era = 2000
+[cues.late]
+scene = "late"
+quantize = "beat"
+"""
+
+
+def record(
+    folder: Path, tmp: Path, seconds: float, events: list[tuple[float, str, object]]
+) -> Path:
+    """Play headless for ``seconds``, feeding ``events`` at their times; returns the take."""
+    from render.headless import Headless
+
+    session = Session(
+        patch.loads(PATCH), DiffusersGenerator(str(folder)), overrides={"width": 32, "height": 32}
+    )
+    session.prepare()
+    with Headless(48, 32) as surface:
+        stage = Stage(session, surface, fps=20, takes=tmp)
+        stage.record(True)
+        take = stage.take.folder
+        pending = list(events)
+
+        def feed(frame: object, _: object) -> None:
+            while pending and session.clock.now() >= pending[0][0]:
+                _, source, value = pending.pop(0)
+                session.inbox.put(Event(session.clock.now(), source, value), coalesce=False)
+
+        session.frame_listeners.append(feed)
+        play_headless(stage, seconds)
+        stage.close()
+    session.close()
+    return take
+
+
+@needs_ffprobe
+def test_replay_reproduces_every_frame_and_renders_larger(
+    tiny_models: dict[str, Path], tmp_path: Path
+) -> None:
+    take = record(
+        tiny_models["sd"],
+        tmp_path,
+        1.5,
+        [(0.3, "param:era", 1850.0), (0.6, "scene", "late"), (0.9, "param:seed", 3)],
+    )
+    log = list(read_log(take / "control.jsonl"))
+    sources = [r["source"] for r in log if r["type"] == "event"]
+    assert "param:era" in sources and "scene" in sources
+    frames = [r for r in log if r["type"] == "frame"]
+    assert frames[-1]["params"]["era"] == 2000.0, "the cued scene took over"
+
+    same = replay(take, DiffusersGenerator(str(tiny_models["sd"])), tmp_path / "same.mp4", {})
+    assert same.frames == len(frames) and same.compared == same.frames
+    assert same.identical == same.frames, "same model, size and steps: bit-identical on CPU"
+
+    hq = replay(
+        take,
+        DiffusersGenerator(str(tiny_models["sd"])),
+        tmp_path / "hq.mp4",
+        {"width": 64, "height": 64, "steps": 2},
+        size=(128, 128),
+    )
+    assert hq.compared == 0
+    count, width, height = frames_in(tmp_path / "hq.mp4")
+    assert (width, height) == (128, 128) and count == len(frames)
+
+    (summary,) = list_takes(tmp_path)
+    assert summary.frames == len(frames) and summary.patch == "untitled"
+
+
+@needs_ffprobe
+def test_a_killed_recording_stays_playable(tiny_models: dict[str, Path], tmp_path: Path) -> None:
+    takes = tmp_path / "takes"
+    player = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "performer.cli",
+            "play",
+            "--headless",
+            "--seconds",
+            "60",
+            "--model",
+            str(tiny_models["sd"]),
+            "--width",
+            "64",
+            "--height",
+            "64",
+            "--takes",
+            str(takes),
+            "--no-osc",
+            "--no-midi-virtual",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            videos = list(takes.glob("*/video.mp4"))
+            if videos and videos[0].stat().st_size > 20_000:
+                break
+            time.sleep(0.2)
+        time.sleep(1.3)  # a random-ish moment mid-fragment
+    finally:
+        player.send_signal(signal.SIGKILL)
+        player.wait()
+    (take,) = takes.iterdir()
+    lines = (take / "control.jsonl").read_text().splitlines()
+    parsed = []
+    for line in lines[:-1]:
+        parsed.append(json.loads(line))  # every line but the last is whole
+    header, last = parsed[0], [r for r in parsed if r["type"] == "frame"][-1]
+    played = last["t"] - header["t"]
+    seconds = video_seconds(take / "video.mp4")
+    ffmpeg = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(take / "video.mp4"), "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+    )
+    assert ffmpeg.returncode == 0
+    assert seconds >= played - 0.5, f"video reaches {seconds:.2f} s of {played:.2f} s played"
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", str(disk)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_a_full_disk_stops_the_recording_not_the_show(
+    tiny_models: dict[str, Path], tiny_disk: Path
+) -> None:
+    from render.headless import Headless
+
+    session = Session(
+        patch.loads(PATCH),
+        DiffusersGenerator(str(tiny_models["sd"])),
+        overrides={"width": 32, "height": 32},
+    )
+    session.prepare()
+    with Headless(256, 256) as surface:
+        stage = Stage(session, surface, fps=20, takes=tiny_disk)
+        stage.record(True)
+        take = stage.take
+        drawn = play_headless(stage, 2.0)
+        stage.close()
+    session.close()
+    assert drawn == 40, "the show went on"
+    problems = f"{take.recorder.error} {take.log.error}"
+    assert "No space left on device" in problems, problems
