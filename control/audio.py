@@ -18,6 +18,7 @@ returns to the monotonic rate until it comes back.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from types import ModuleType
@@ -120,6 +121,15 @@ class SampleRing:
                 self.data[: n - first, j] = block[first:, c]
         self.written += n
 
+    def skip(self, n: int) -> None:
+        """Producer: ``n`` frames of silence (input the device lost)."""
+        size = len(self.data)
+        start = self.written % size
+        first = min(n, size - start)
+        self.data[start : start + first] = 0.0
+        self.data[: n - first] = 0.0
+        self.written += n
+
     def read_into(self, out: npt.NDArray[np.float32]) -> int | None:
         """Consumer: fill ``out`` with the next ``len(out)`` frames; their first frame's
         number, or None when not that many are there yet."""
@@ -180,6 +190,7 @@ class AudioInput:
         self._routes: tuple[tuple[int, int], ...] = ()  # (output column, input column)
         self._timing = np.zeros((_TIMING_SLOTS, 2))  # (monotonic capture time, frame)
         self._timed = 0  # timing records ever written
+        self._next_adc = math.nan  # stream time the next block should start at
 
     @property
     def running(self) -> bool:
@@ -196,6 +207,7 @@ class AudioInput:
         self.analyzer = Analyzer(samplerate, self.hop or _default_hop(samplerate))
         self._ring = SampleRing(int(_RING_SECONDS * samplerate), len(self._columns))
         self._timed = 0
+        self._next_adc = math.nan
         self.clock.attach(samplerate)
         try:
             stream.start()
@@ -263,16 +275,24 @@ class AudioInput:
         # The audio thread: copy and note the time, nothing else.
         ring = self._ring
         assert ring is not None
-        latency = stream_time.currentTime - stream_time.inputBufferAdcTime
+        rate = self._stream_rate
+        adc = stream_time.inputBufferAdcTime
+        latency = stream_time.currentTime - adc
         if not 0.0 <= latency < 1.0:  # a backend without timing: assume one block
-            latency = frames / self._stream_rate
+            latency = frames / rate
+        if status.input_overflow:
+            self.overflows += 1
+            # Input was lost: keep frame numbers on the device's clock by standing in
+            # silence for the stretch the stream's own clock says went by unheard.
+            lost = (adc - self._next_adc) * rate  # NaN before the first block: no gap
+            if 0.5 <= lost <= len(ring.data) // 2:
+                ring.skip(round(lost))
+        self._next_adc = adc + frames / rate
         slot = self._timed % _TIMING_SLOTS
         self._timing[slot, 0] = time.perf_counter() - latency
         self._timing[slot, 1] = ring.written
         ring.write(indata, self._columns)
         self._timed += 1
-        if status.input_overflow:
-            self.overflows += 1
 
     def _duplex_callback(
         self, indata: Any, outdata: Any, frames: int, stream_time: Any, status: Any

@@ -13,12 +13,13 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
 
+from control.analysis import Analyzer
 from control.audio import AudioInput, AudioUnavailable, SampleRing, find_device, load_sounddevice
 from control.audio_clock import AudioClock
 from performer.events import Inbox
@@ -205,6 +206,28 @@ def test_ring_keeps_order_across_the_wrap_and_skips_when_lapped() -> None:
         ring.write(block, (0, 1))  # 24 frames: the reader has been lapped
     assert ring.read_into(out) is not None
     assert ring.lost > 0
+
+
+def test_lost_input_is_stood_in_for_by_silence_on_the_device_clock() -> None:
+    """An overflow whose stream time jumps 3 blocks keeps frame numbers on the device."""
+    audio = AudioInput(None, (2,), Inbox())
+    audio._ring, audio._columns = SampleRing(48000, 1), (1,)
+    audio.analyzer = Analyzer(RATE)
+    block = np.ones((PERIOD, 2), dtype=np.float32)
+    step = PERIOD / RATE
+
+    def callback(adc: float, overflow: bool) -> None:
+        stream_time = SimpleNamespace(inputBufferAdcTime=adc, currentTime=adc + step)
+        audio._callback(block, PERIOD, stream_time, SimpleNamespace(input_overflow=overflow))
+
+    callback(10.0, overflow=True)  # the first block: nothing known to be lost
+    callback(10.0 + step, overflow=False)
+    callback(10.0 + 5 * step, overflow=True)  # blocks 2, 3 and 4 never came
+    assert audio.overflows == 2
+    assert audio._ring.written == 6 * PERIOD
+    assert audio._ring.data[2 * PERIOD : 5 * PERIOD].max() == 0.0
+    assert audio._ring.data[5 * PERIOD : 6 * PERIOD].min() == 1.0
+    assert audio._timing[2].tolist()[1] == 5 * PERIOD  # the block's first frame number
 
 
 def test_ring_single_producer_single_consumer_threads() -> None:
