@@ -10,7 +10,7 @@ ARGS   ?=
 
 # What the instrument and its tests need from the system (see TESTBED notes in README)
 APT_PACKAGES = libegl1 libgl1-mesa-dri libegl-mesa0 libosmesa6 xvfb x11-apps imagemagick \
-               libportaudio2 jackd2 ffmpeg iproute2 chromium
+               libportaudio2 jackd2 ffmpeg iproute2 chromium puredata-core
 
 .PHONY: play test lint setup system clean help
 
