@@ -34,7 +34,10 @@ def test_default_patch_by_name() -> None:
         ("modle = 'x'", r"modle: unknown key; expected one of name, model"),
         ('[era.anchors]\n1700 = "x"', r"era\.anchors\.1700: expected a year in 1840\.\.2030"),
         ('[era]\ntemplate = "{prompt}"', r"era\.template: expected a string containing \{era\}"),
-        ("[scenes.dawn]\ntimestep = 7", r"scenes\.dawn\.timestep: timestep expects a number in 0\.\.1"),
+        (
+            "[scenes.dawn]\ntimestep = 7",
+            r"scenes\.dawn\.timestep: timestep expects a number in 0\.\.1",
+        ),
         ("[[mappings]]\nsource = 1", r"mappings\[0\]"),
         ("mappings = 3", r"mappings: expected an array of tables"),
         ("x = [", r"toml: not valid TOML"),
