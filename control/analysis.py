@@ -48,6 +48,7 @@ _ONSET_GAP_S = 0.06  # at most one onset per 60 ms (a 16th at 250 BPM)
 _TEMPO_EVERY_S = 0.25  # re-estimate the tempo this often
 _TEMPO_MIN_S = 3.0  # of onset envelope before the first estimate
 _TEMPO_CONFIDENCE = 0.1  # normalised autocorrelation at the chosen period, at least
+_FLYWHEEL_BEATS = 2.5  # beats go on this long (in beats) after the last onset
 _PHASE_MEMORY = 0.7  # weight of each older beat when placing the beat grid
 _PRIOR_BPM, _PRIOR_OCTAVES = 120.0, 1.0  # log-normal tempo prior, as librosa's
 
@@ -237,7 +238,9 @@ class Analyzer:
             return []
         events = []
         while self._next_beat <= end - self.onset_delay_s:
-            events.append(Event(self._next_beat, "audio:beat", 1.0))
+            # The beat runs on through a break of a few beats, not through silence.
+            if self._next_beat - self._last_onset <= _FLYWHEEL_BEATS * self._period_s:
+                events.append(Event(self._next_beat, "audio:beat", 1.0))
             self._last_beat = self._next_beat
             self._next_beat += self._period_s
         since = end - self.onset_delay_s - self._last_beat

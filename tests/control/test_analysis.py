@@ -153,3 +153,10 @@ def test_the_beat_falls_on_the_kick_not_the_hi_hat() -> None:
     assert analyzer.bpm == pytest.approx(128, abs=2)
     assert len(beats) >= 8
     assert np.abs(beats[:, None] - kicks[None, :]).min(axis=1).max() < 0.02
+
+
+def test_beats_stop_soon_after_the_music_does() -> None:
+    signal, clicks = click_train(120.0, 6.0)
+    _, events = analyse(np.concatenate([signal, np.zeros(RATE * 6)]))
+    beats = [e.time for e in events if e.source == "audio:beat"]
+    assert max(beats) <= clicks[-1] + 2.5 * 0.5 + 0.02

@@ -102,9 +102,14 @@ def test_click_train_through_jack_gives_onsets_beat_and_a_running_clock(jack: Mo
         clicks.stream.close()
         audio.stop()
         audio.stop()  # twice is fine
-    onsets = [e.time for e in events if e.source == "audio:onset"]
-    assert 7 <= len(onsets) <= 10, onsets  # 9 clicks in 4.5 s, give or take the edges
-    assert np.allclose(np.diff(onsets), 0.5, atol=2 * 512 / RATE), np.diff(onsets)
+    onsets = np.array([e.time for e in events if e.source == "audio:onset"])
+    # On the click grid (the first onset is the first click), within two hops.
+    grid = onsets[0] + 0.5 * np.round((onsets - onsets[0]) / 0.5)
+    on_grid = np.abs(onsets - grid) <= 2 * 512 / RATE
+    assert 7 <= on_grid.sum() <= 10, onsets  # 9 clicks in 4.5 s, give or take the edges
+    assert len(np.unique(grid[on_grid])) == on_grid.sum()  # one onset per click
+    # A glitch from a starved jackd on this loaded machine may add one; not more.
+    assert (~on_grid).sum() <= 1, (onsets, audio.overflows)
     levels = [e.value for e in events if e.source == "audio:rms"]
     assert min(levels[5:]) > 0.03 and max(levels) < 0.5  # the tone, and clicks now and then
     assert [e.value for e in events if e.source == "audio:mid"][-1] > 0.2  # 1 kHz is mid
@@ -150,6 +155,28 @@ def test_passthrough_carries_the_input_to_an_output(jack: ModuleType) -> None:
         clicks.stream.close()
         audio.stop()
     assert max(heard) == pytest.approx(0.8, abs=0.05)
+
+
+def test_a_stalled_stream_is_reported_and_the_clock_runs_on(
+    jack: ModuleType, caplog: pytest.LogCaptureFixture
+) -> None:
+    audio = AudioInput("system", None, Inbox(), samplerate=RATE)
+    audio.start()
+    try:
+        deadline = time.perf_counter() + 2.0
+        while not audio.clock.following_audio and time.perf_counter() < deadline:
+            time.sleep(0.02)
+        assert audio.clock.following_audio
+        audio._stream.abort()  # the device goes away under us
+        time.sleep(0.8)
+        assert not audio.clock.following_audio
+        before, perf = audio.clock.now(), time.perf_counter()
+        time.sleep(0.1)
+        rate = (audio.clock.now() - before) / (time.perf_counter() - perf)
+        assert rate == pytest.approx(1.0, abs=0.05)
+    finally:
+        audio.stop()
+    assert "stalled; the clock runs on monotonic time" in caplog.text
 
 
 def test_a_missing_device_names_the_ones_there_are(jack: ModuleType) -> None:
