@@ -222,7 +222,8 @@ class AudioInput:
             target=self._analyse, name="performer-audio-analysis", daemon=True
         )
         self._thread.start()
-        log.info("audio input: %s, channels %s, %d Hz", self.device_name, self._columns, samplerate)
+        channels = tuple(c + 1 for c in self._columns)
+        log.info("audio input: %s, channels %s, %d Hz", self.device_name, channels, samplerate)
 
     def stop(self) -> None:
         if self._thread is None:
