@@ -83,17 +83,47 @@ def read_captures(path: Path) -> list[dict[str, Any]]:
     return sorted(records, key=lambda r: float(r["time"]))
 
 
+def looks_like(records: Sequence[dict[str, Any]], probe: Mapping[str, Any]) -> list[float]:
+    """For each capture, the probe value (era) whose frames it resembles most.
+
+    ``probe`` is a probe's ``probe.json``; resemblance is the distance of
+    :mod:`performer.probe.distance`: statistics standardised by the probe's own
+    spread, nearest per-value mean.
+    """
+    from performer.probe.distance import DISTANCE_KEYS
+
+    try:
+        means = np.array([probe["means"][k] for k in DISTANCE_KEYS], np.float64).T
+        frames = np.array([[f[k] for k in DISTANCE_KEYS] for f in probe["frames"]], np.float64)
+        values = [float(v) for v in probe["values"]]
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"not a probe.json (missing {exc})") from None
+    spread = frames.std(axis=0)
+    spread[spread < 1e-12] = 1.0
+    caps = np.array([[float(r["stats"][k]) for k in DISTANCE_KEYS] for r in records])
+    d = (((caps[:, None, :] - means[None]) / spread) ** 2).mean(axis=2)
+    return [values[i] for i in d.argmin(axis=1)]
+
+
 def performance_plots(
-    records: Sequence[dict[str, Any]], keys: Iterable[str] = ("saturation", "warmth", "grain")
+    records: Sequence[dict[str, Any]],
+    keys: Iterable[str] = ("saturation", "warmth", "grain"),
+    probe: Mapping[str, Any] | None = None,
 ) -> list[Image.Image]:
-    """Era against time, then each statistic against time, for the captures of one take."""
+    """Era against time, then each statistic against time, for the captures of one take.
+
+    With a ``probe`` (its ``probe.json``), the era plot also shows, dashed, the era each
+    frame looked like to that probe: where the performance went in the model's eras.
+    """
     if not records:
         raise ValueError("performance plots: the log holds no probe records")
     times = [float(r["time"]) for r in records]
     plots = []
     if all("era" in r["params"] for r in records):
         eras = np.array([[float(r["params"]["era"]) for r in records]])
-        plots.append(line_plot(times, eras, "era played", "seconds"))
+        seen = looks_like(records, probe) if probe is not None else None
+        title = "era played" + (" (dashed: era it looked like)" if seen else "")
+        plots.append(line_plot(times, eras, title, "seconds", seen))
     for key in keys:
         values = np.array([[float(r["stats"][key]) for r in records]])
         plots.append(line_plot(times, values, key, "seconds"))

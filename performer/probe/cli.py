@@ -11,6 +11,7 @@ parameter or output folder).
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
@@ -81,6 +82,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="LOG",
         help="instead of sweeping: report a take's live captures (a JSON-lines log)",
     )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="PROBE_JSON",
+        help="with --take: a probe.json of the same model, to show the era each frame looked like",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -101,7 +108,13 @@ def take_report(args: argparse.Namespace) -> Path:
     from performer.probe.capture import read_captures
     from performer.probe.report import write_take
 
-    return write_take(read_captures(args.take), args.out, f"take {args.take.name}")
+    probe = None
+    if args.against:
+        try:
+            probe = json.loads(args.against.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{args.against}: not JSON ({exc.msg})") from None
+    return write_take(read_captures(args.take), args.out, f"take {args.take.name}", probe)
 
 
 def probe(args: argparse.Namespace) -> Path:

@@ -189,12 +189,23 @@ def _html(
     )
 
 
-def write_take(records: list[dict[str, Any]], out: Path, title: str = "") -> Path:
-    """A take's live captures as one self-contained HTML page (``out/take.html``)."""
-    from performer.probe.capture import performance_plots
+def write_take(
+    records: list[dict[str, Any]],
+    out: Path,
+    title: str = "",
+    probe: dict[str, Any] | None = None,
+) -> Path:
+    """A take's live captures as one self-contained HTML page (``out/take.html``);
+    with a ``probe.json``, also the era each captured frame looked like."""
+    from performer.probe.capture import looks_like, performance_plots
 
     out.mkdir(parents=True, exist_ok=True)
-    plots = performance_plots(records)
+    plots = performance_plots(records, probe=probe)
+    if probe is not None:
+        records = [
+            {**r, "params": {**r["params"], "looks_like": seen}}
+            for r, seen in zip(records, looks_like(records, probe), strict=True)
+        ]
     played = sorted({k for r in records for k in r["params"]})
     header = ["time", "frame", *played, *SCALAR_KEYS]
     rows = [

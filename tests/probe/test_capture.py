@@ -9,8 +9,18 @@ import numpy as np
 import pytest
 
 from performer.params import Snapshot, defaults
-from performer.probe.capture import ProbeLog, capture, performance_plots, read_captures
+from performer.probe.capture import (
+    ProbeLog,
+    capture,
+    looks_like,
+    performance_plots,
+    read_captures,
+)
+from performer.probe.distance import stat_distance
+from performer.probe.report import write_probe, write_take
 from performer.probe.stats import KEYS, frame_stats
+from performer.probe.sweep import ProbeResult
+from tests.probe.conftest import EraPainter
 
 
 def test_capture_holds_what_was_played_and_the_stats() -> None:
@@ -52,3 +62,21 @@ def test_bad_log_lines_name_the_line(tmp_path: Path) -> None:
     path.write_text("")
     with pytest.raises(ValueError, match="no probe records"):
         performance_plots(read_captures(path))
+
+
+def test_captures_are_placed_among_the_probe_eras(era_result: ProbeResult, tmp_path: Path) -> None:
+    era_result.distances["stats"] = stat_distance(era_result)
+    write_probe(era_result, tmp_path / "probe")
+    probe = json.loads((tmp_path / "probe" / "probe.json").read_text())
+    painter = EraPainter()
+    records = []
+    for k, era in enumerate((1880.0, 1972.0, 2030.0)):
+        painter.reset()
+        snap = Snapshot(defaults()).replace(era=era, seed=1)  # a seed of the probe
+        records.append(capture(painter(snap), snap, time=float(k)))
+    assert looks_like(records, probe) == [1880.0, 1970.0, 2030.0]
+    assert len(performance_plots(records, probe=probe)) == 4
+    page = write_take(records, tmp_path / "take", "t", probe)
+    assert "looks_like" in page.read_text()
+    with pytest.raises(ValueError, match=r"not a probe.json \(missing 'means'\)"):
+        looks_like(records, {"frames": []})

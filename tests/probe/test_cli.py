@@ -81,6 +81,8 @@ def test_take_report(tmp_path: Path) -> None:
     argv = ["--take", str(tmp_path / "take.probe.jsonl"), "--out", str(tmp_path / "r")]
     assert cli.run(parse(*argv)) == 0
     assert "data:image/png;base64," in (tmp_path / "r" / "take.html").read_text()
+    (tmp_path / "bad.json").write_text("{")
+    assert cli.run(parse(*argv, "--against", str(tmp_path / "bad.json"))) == 2
 
 
 @needs_weights
