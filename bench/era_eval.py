@@ -1,11 +1,14 @@
-"""Is era learned? Probe the embedded model with an era classifier trained on the dataset.
+"""Is era learned? Probe the embedded model with era classifiers trained on the dataset.
 
     .venv/bin/python bench/era_eval.py [--folder performer/embedded] [--per-bucket 50]
 
-1. Train a softmax-regression era classifier on dataset records only (10 buckets).
-2. Generate frames with the shipped model at each bucket's centre year (fresh frames:
-   reset, timestep 1), and classify them: accuracy is how often the conditioned bucket
-   comes back (chance 10%).
+1. Train two simple era classifiers (nearest centroid, softmax regression; 10 buckets of
+   19 years) on dataset records only, and check them on held-out records.
+2. Generate frames with the model at each bucket's centre year and classify them:
+   accuracy is how often the conditioned bucket comes back (chance 10%). Frames are
+   made two ways: *fresh* (reset, timestep 1: a frame from noise alone) and *live*
+   (the loop as played: a fresh frame, then ``--loop`` frames of feedback at timestep
+   0.6, the last one kept).
 3. Per bucket, average saturation, warmth, grain and scanline energy over dataset
    records and over generated frames; print the Spearman rank correlation of the two.
 """
@@ -22,6 +25,7 @@ from performer.embedded import dataset, stats
 from performer.embedded.classifier import (
     BUCKETS,
     EraClassifier,
+    NearestCentroid,
     bucket_centres,
     bucket_of,
     spearman,
@@ -32,51 +36,67 @@ from performer.params import Snapshot, defaults
 
 
 def generated(
-    folder: Path | None, years: np.ndarray, per: int, steps: int, guidance: float
+    gen: EmbeddedGenerator, years: np.ndarray, per: int, snap: Snapshot, loop: int
 ) -> np.ndarray:
-    gen = EmbeddedGenerator(folder)
-    gen.prepare(Setup())
-    snap = Snapshot(defaults()).replace(timestep=1.0, steps=steps, guidance=guidance, prompt="")
     frames = []
     for year in years:
         for k in range(per):
+            s = snap.replace(era=float(year), seed=10_000 + k)
             gen.reset()
-            frames.append(gen(snap.replace(era=float(year), seed=10_000 + k)))
+            frame = gen(s.replace(timestep=1.0))
+            for _ in range(loop):
+                frame = gen(s)
+            frames.append(frame)
     return np.stack(frames)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--folder", type=Path, default=None, help="model folder; default: the package's"
-    )
+    parser.add_argument("--folder", type=Path, default=None, help="default: the package's")
     parser.add_argument("--train", type=int, default=4000, help="dataset records to train on")
     parser.add_argument("--per-bucket", type=int, default=50)
-    parser.add_argument("--steps", type=int, nargs="+", default=[1, 2, 4])
-    parser.add_argument("--guidance", type=float, nargs="+", default=[0.0, 2.0])
+    parser.add_argument("--loop", type=int, default=10, help="feedback frames for 'live'")
     args = parser.parse_args()
     start = time.monotonic()
     images, years, _ = dataset.batch(seed=12345, n=args.train)
-    clf = EraClassifier.fit(images, years)
+    classifiers = {
+        "centroid": NearestCentroid.fit(images, years),
+        "softmax": EraClassifier.fit(images, years),
+    }
     held_images, held_years, _ = dataset.batch(seed=54321, n=1000)
-    held = float((clf.predict(held_images) == bucket_of(held_years)).mean())
-    print(f"classifier on held-out dataset records: {held:.1%}")
+    for name, clf in classifiers.items():
+        held = float((clf.predict(held_images) == bucket_of(held_years)).mean())
+        print(f"{name} classifier on 1000 held-out dataset records: {held:.1%}")
     centres = bucket_centres()
     truth = np.repeat(np.arange(BUCKETS), args.per_bucket)
     data = np.stack(
         [dataset.sample(20_000 + k, float(y)) for y in centres for k in range(args.per_bucket)]
     )
+    for name, clf in classifiers.items():
+        acc = float((clf.predict(data) == truth).mean())
+        print(f"{name} on dataset records at the bucket centres: {acc:.1%}")
     data_stats = stats.named(data).reshape(BUCKETS, args.per_bucket, -1).mean(axis=1)
-    for steps in args.steps:
-        for guidance in args.guidance:
-            frames = generated(args.folder, centres, args.per_bucket, steps, guidance)
-            acc = float((clf.predict(frames) == truth).mean())
-            gen_stats = stats.named(frames).reshape(BUCKETS, args.per_bucket, -1).mean(axis=1)
-            rhos = [spearman(data_stats[:, i], gen_stats[:, i]) for i in range(len(stats.NAMED))]
-            rho_text = "  ".join(f"{n} {r:+.3f}" for n, r in zip(stats.NAMED, rhos, strict=True))
-            print(
-                f"steps {steps} guidance {guidance:g}: era recovered {acc:.1%}  rank corr: {rho_text}"
-            )
+    gen = EmbeddedGenerator(args.folder)
+    gen.prepare(Setup())
+    base = Snapshot(defaults()).replace(prompt="", timestep=0.6)
+    print(f"model {gen.identity}; {args.per_bucket} frames per bucket")
+    for mode, loop in (("fresh", 0), ("live", args.loop)):
+        for steps in (1, 2, 4):
+            for guidance in (0.0, 2.0):
+                snap = base.replace(steps=steps, guidance=guidance)
+                frames = generated(gen, centres, args.per_bucket, snap, loop)
+                accs = "  ".join(
+                    f"{name} {(clf.predict(frames) == truth).mean():.1%}"
+                    for name, clf in classifiers.items()
+                )
+                gen_stats = stats.named(frames).reshape(BUCKETS, args.per_bucket, -1).mean(axis=1)
+                rhos = "  ".join(
+                    f"{n} {spearman(data_stats[:, i], gen_stats[:, i]):+.3f}"
+                    for i, n in enumerate(stats.NAMED)
+                )
+                print(
+                    f"{mode:5s} steps {steps} guidance {guidance:g}: era {accs} | rank corr {rhos}"
+                )
     print(f"({time.monotonic() - start:.0f} s)")
     return 0
 

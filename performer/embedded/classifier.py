@@ -1,4 +1,5 @@
-"""A simple era classifier: softmax regression on :func:`.stats.features`, numpy only.
+"""Simple era classifiers on :func:`.stats.features`, numpy only: nearest centroid and
+softmax regression, both on standardised features.
 
 It is trained on dataset records alone and then applied to generated frames; if the
 model has learned the era, its frames land in the bucket they were conditioned on.
@@ -29,7 +30,29 @@ def bucket_of(years: np.ndarray, n: int = BUCKETS) -> np.ndarray:
 
 
 @dataclass
+class NearestCentroid:
+    """Each bucket is the mean of its standardised features; a frame goes to the nearest."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    centroids: np.ndarray  # (buckets, F)
+
+    @classmethod
+    def fit(cls, images: np.ndarray, years: np.ndarray) -> NearestCentroid:
+        x = stats.features(images)
+        mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+        x, labels = (x - mean) / scale, bucket_of(years)
+        return cls(mean, scale, np.stack([x[labels == b].mean(axis=0) for b in range(BUCKETS)]))
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        x = (stats.features(images) - self.mean) / self.scale
+        return np.argmin(((x[:, None] - self.centroids[None]) ** 2).sum(axis=2), axis=1)
+
+
+@dataclass
 class EraClassifier:
+    """Softmax regression over the buckets."""
+
     mean: np.ndarray
     scale: np.ndarray
     weights: np.ndarray  # (F + 1, buckets)

@@ -75,7 +75,16 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Train as ``args`` say; returns an exit status (0)."""
+    threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)
+    try:
+        return _train(args)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(args: argparse.Namespace) -> int:
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     model = EraDenoiser(ModelConfig())
