@@ -54,6 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--refresh", type=int, default=8, help="fresh samples per step")
     parser.add_argument("--checkpoint-minutes", type=float, default=3.0)
     parser.add_argument("--max-minutes", type=float, default=0.0, help="stop early; 0: never")
+    parser.add_argument(
+        "--stop-after", type=int, default=0, help="stop at this step, keeping the --steps schedule"
+    )
     parser.add_argument("--threads", type=int, default=1)
 
 
@@ -133,7 +136,7 @@ def _train(args: argparse.Namespace) -> int:
             [step, f"{elapsed:.1f}", f"{mse.item():.5f}", f"{texture.item():.5f}", f"{lr:.6f}"]
         )
         # 4. Checkpoint every few minutes, and stop on the time limit
-        done = args.max_minutes > 0 and elapsed > 60 * args.max_minutes
+        done = (args.max_minutes > 0 and elapsed > 60 * args.max_minutes) or step == args.stop_after
         if time.monotonic() - last_save > 60 * args.checkpoint_minutes or done:
             _checkpoint(ema, out, args, step, elapsed)
             log.flush()
