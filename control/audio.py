@@ -21,6 +21,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -182,6 +183,9 @@ class AudioInput:
         self.analyzer: Analyzer | None = None
         self.device_name = ""
         self.overflows = 0  # callbacks PortAudio flagged as having lost input
+        # given every analysed block (frames x channels, time of its first sample):
+        # the take being recorded listens here
+        self.on_audio: Callable[[np.ndarray, float], None] | None = None
         self._stream: Any = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -197,6 +201,11 @@ class AudioInput:
         return self._thread is not None
 
     # ------------------------------------------------------------------ start/stop
+
+    @property
+    def channel_count(self) -> int:
+        """Channels delivered to ``on_audio`` (known once started)."""
+        return len(self._columns)
 
     def start(self) -> None:
         if self._thread is not None:
@@ -348,8 +357,11 @@ class AudioInput:
                 last_fit = now
             # 2. Every complete hop through the analyser.
             while (first_frame := ring.read_into(hop)) is not None:
+                at = self.clock.at_frame(first_frame)
+                if self.on_audio is not None:
+                    self.on_audio(hop.copy(), at)
                 mono = hop.mean(axis=1) if hop.shape[1] > 1 else hop[:, 0]
-                for event in analyzer.process(mono, self.clock.at_frame(first_frame)):
+                for event in analyzer.process(mono, at):
                     self.inbox.put(event, coalesce=event.source not in DISCRETE_SOURCES)
 
 

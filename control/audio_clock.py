@@ -75,6 +75,13 @@ class AudioClock:
     def following_audio(self) -> bool:
         return self._line is not None
 
+    def restart(self) -> None:
+        """Back to 0 before audio starts (after loading): the performance starts now."""
+        with self._lock:
+            if self._segment is None and hasattr(self._fallback, "restart"):
+                self._fallback.restart()
+                self._last = float("-inf")
+
     def now(self) -> float:
         perf = self._perf()
         with self._lock:

@@ -63,6 +63,22 @@ def _performance_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fps", type=int, default=30, help="video frame rate (default: 30)")
 
 
+def _device(text: str) -> str | int:
+    return int(text) if text.isdigit() else text
+
+
+def _channels(text: str) -> tuple[int, ...]:
+    try:
+        channels = tuple(int(c) for c in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected channel numbers like 3,4, got {text!r}"
+        ) from None
+    if not channels or min(channels) < 1:
+        raise argparse.ArgumentTypeError(f"channels count from 1, got {text!r}")
+    return channels
+
+
 def _control_options(parser: argparse.ArgumentParser) -> None:
     osc = parser.add_argument_group("OSC, MIDI and Link")
     osc.add_argument(
@@ -98,6 +114,25 @@ def _control_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         help="open MIDI inputs whose name contains NAME (repeatable; re-opened on re-plug)",
+    )
+    osc.add_argument(
+        "--audio-in",
+        metavar="DEVICE",
+        type=_device,
+        help="audio input (name, part of it, or index; see devices): analysis drives "
+        "audio:* mappings, the clock follows the card, takes record it",
+    )
+    osc.add_argument(
+        "--audio-channels",
+        metavar="A,B",
+        type=_channels,
+        help="which input channels, from 1 (default: the first two)",
+    )
+    osc.add_argument(
+        "--audio-through",
+        metavar="DEVICE",
+        type=_device,
+        help="pass the input through to this output",
     )
     osc.add_argument(
         "--link",
@@ -221,7 +256,13 @@ def _perform(args: argparse.Namespace) -> int:
         lora=args.lora or patch.lora,
         device=args.device,
     )
-    clock = FakeClock() if args.command == "render" else None
+    clock: Any = None
+    if args.command == "render":
+        clock = FakeClock()
+    elif args.audio_in is not None:  # the performance follows the sound card's clock
+        from control.audio_clock import AudioClock
+
+        clock = AudioClock()
     session = Session(patch, generator, clock=clock, overrides=_overrides(args), model=model)
     log.info("loading %s for patch %r", model or "the embedded model", patch.name)
     session.prepare()
@@ -285,15 +326,19 @@ def _play(args: argparse.Namespace, session: Any, size: tuple[int, int]) -> int:
         midi=args.midi,
         midi_virtual=not args.no_midi_virtual,
         link=args.link,
+        audio_in=args.audio_in,
+        audio_channels=args.audio_channels,
+        audio_through=args.audio_through,
     )
     controls = start_controls(session, options)
+    audio = next((c for c in controls if type(c).__name__ == "AudioInput"), None)
     try:
-        return _show(args, session, size)
+        return _show(args, session, size, audio)
     finally:
         stop_controls(controls)
 
 
-def _show(args: argparse.Namespace, session: Any, size: tuple[int, int]) -> int:
+def _show(args: argparse.Namespace, session: Any, size: tuple[int, int], audio: Any) -> int:
     from performer.live import Stage, play_headless, play_window
 
     if not args.headless:
@@ -308,6 +353,7 @@ def _show(args: argparse.Namespace, session: Any, size: tuple[int, int]) -> int:
         else:
             with window:
                 stage = Stage(session, window, args.fps, args.takes)
+                stage.audio = audio
                 stage.record(args.record)
                 try:
                     play_window(stage, window, args.seconds)
@@ -319,6 +365,7 @@ def _show(args: argparse.Namespace, session: Any, size: tuple[int, int]) -> int:
     seconds = 10.0 if args.seconds is None else args.seconds
     with Headless(*size) as surface:
         stage = Stage(session, surface, args.fps, args.takes)
+        stage.audio = audio
         stage.record(True)  # headless, the take is how the performance is seen
         log.info("no window: playing headless for %g s into %s", seconds, stage.take.folder)
         try:

@@ -25,6 +25,9 @@ class ControlOptions:
     midi: list[str] = field(default_factory=list)  # port name patterns
     midi_virtual: bool = True
     link: bool = False  # join an Ableton Link session (multicast on the local network)
+    audio_in: str | int | None = None  # device name (or part of it) or index; None: no audio
+    audio_channels: tuple[int, ...] | None = None  # 1-based, e.g. (3, 4)
+    audio_through: str | int | None = None  # pass the input through to this output
 
 
 def start_controls(session: Session, options: ControlOptions) -> list[Any]:
@@ -57,7 +60,30 @@ def start_controls(session: Session, options: ControlOptions) -> list[Any]:
             started.append(midi)
     if options.link:
         started += _link(session)
+    if options.audio_in is not None:
+        started += _audio(session, options)
     return started
+
+
+def _audio(session: Session, options: ControlOptions) -> list[Any]:
+    from control.audio import AudioInput, AudioUnavailable
+    from control.audio_clock import AudioClock
+
+    clock = session.clock if isinstance(session.clock, AudioClock) else None
+    audio = AudioInput(
+        options.audio_in,
+        options.audio_channels,
+        session.inbox,
+        passthrough=options.audio_through,
+        clock=clock,
+    )
+    try:
+        audio.start()
+    except AudioUnavailable as exc:
+        log.warning("no audio input: %s; playing on without audio features", exc)
+        return []
+    log.info("audio in: %s (%d channels)", audio.device_name, audio.channel_count)
+    return [audio]
 
 
 def _link(session: Session) -> list[Any]:

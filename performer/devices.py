@@ -20,16 +20,9 @@ def _midi() -> list[str]:
 
 
 def _audio() -> list[str]:
-    import sounddevice
+    from control.audio import describe_devices, load_sounddevice
 
-    lines = []
-    for index, device in enumerate(sounddevice.query_devices()):
-        api = sounddevice.query_hostapis(device["hostapi"])["name"]
-        lines.append(
-            f"{index}: {device['name']} ({api}; {device['max_input_channels']} in, "
-            f"{device['max_output_channels']} out, {device['default_samplerate']:g} Hz)"
-        )
-    return lines
+    return describe_devices(load_sounddevice())
 
 
 SECTIONS: dict[str, tuple[Callable[[], list[str]], str]] = {
@@ -45,7 +38,7 @@ def report() -> str:
         out.append(f"{title}:")
         try:
             lines = probe()
-        except (ImportError, OSError, RuntimeError, SystemError) as exc:
+        except (ImportError, OSError, RuntimeError, SystemError) as exc:  # AudioUnavailable too
             out.append(f"  unavailable: {missing} [{type(exc).__name__}: {exc}]")
             continue
         out.extend(f"  {line}" for line in lines) if lines else out.append("  none found")

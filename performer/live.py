@@ -61,12 +61,19 @@ class Stage:
             from performer.recording import TakeRecorder
 
             w, h = self.surface.viewport[2:]
-            rate = getattr(self.audio, "samplerate", None)
+            audio = self.audio
+            rate = audio.analyzer.samplerate if audio is not None else None
+            channels = audio.channel_count if audio is not None else 2
             try:
-                self.take = TakeRecorder(self.session, self.takes, (w, h), self.fps, rate)
+                self.take = TakeRecorder(self.session, self.takes, (w, h), self.fps, rate, channels)
             except OSError as exc:
                 log.error("cannot start recording in %s: %s", self.takes, exc)
+                return
+            if audio is not None:
+                audio.on_audio = self.take.audio
         elif not on and self.take is not None:
+            if self.audio is not None:
+                self.audio.on_audio = None
             self.take.stop()
             self.take = None
 
@@ -148,8 +155,8 @@ def play_headless(stage: Stage, seconds: float) -> int:
     try:
         while drawn < seconds * stage.fps:
             deadline = start + drawn / stage.fps
-            while session.clock.now() < deadline:  # pace at fps, real time
-                time.sleep(min(0.005, deadline - session.clock.now()))
+            while (wait := deadline - session.clock.now()) > 0:  # pace at fps, real time
+                time.sleep(min(0.005, wait))
             if session.latest() is None:  # the first frame is still coming
                 time.sleep(0.005)
                 continue

@@ -84,8 +84,9 @@ class Session:
                 template=self.patch.template,
             )
         )
-        if isinstance(self.clock, MonotonicClock):
-            self.clock.restart()  # loading can take minutes; the performance starts now
+        restart = getattr(self.clock, "restart", None)
+        if restart is not None:
+            restart()  # loading can take minutes; the performance starts now
 
     def apply(self, events: list[Event], now: float) -> None:
         """Apply input events and this frame's mappings, timelines and cues at ``now``."""

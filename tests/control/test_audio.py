@@ -6,6 +6,7 @@ instrument's input port, and checks what comes out of the inbox and the clock.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
@@ -22,7 +24,12 @@ import pytest
 from control.analysis import Analyzer
 from control.audio import AudioInput, AudioUnavailable, SampleRing, find_device, load_sounddevice
 from control.audio_clock import AudioClock
+from performer import patch
+from performer.controls import ControlOptions, start_controls, stop_controls
 from performer.events import Inbox
+from performer.generators.diffusion import DiffusersGenerator
+from performer.live import Stage, play_headless
+from performer.session import Session
 
 RATE = 48000
 PERIOD = 256
@@ -285,3 +292,72 @@ def test_ring_single_producer_single_consumer_threads() -> None:
         got += 64
     writer.join()
     assert ring.lost == 0
+
+
+TAKE_PATCH = """
+[params]
+crossfade = 0.0
+[[mappings]]
+source = "audio:onset"
+param = "seed_travel"
+"""
+
+
+def test_a_take_records_the_input_audio_and_its_onsets(
+    jack: ModuleType, tiny_models: dict[str, Path], tmp_path: Path
+) -> None:
+    """The instrument hears a click train through JACK, the clock follows the card,
+    onsets drive a mapping, and the take's video carries the audio."""
+    from render.headless import Headless
+
+    session = Session(
+        patch.loads(TAKE_PATCH),
+        DiffusersGenerator(str(tiny_models["sd"])),
+        clock=AudioClock(),
+        overrides={"width": 32, "height": 32},
+    )
+    session.prepare()
+    options = ControlOptions(
+        osc_port=None, midi_virtual=False, audio_in="system", audio_channels=(1,)
+    )
+    controls = start_controls(session, options)
+    (audio,) = controls
+    clicks = ClickTrain(jack, bpm=120)
+    try:
+        _connect("PortAudio:out_0", "PortAudio:in_0")
+        clicks.stream.start()
+        with Headless(64, 64) as surface:
+            stage = Stage(session, surface, fps=20, takes=tmp_path)
+            stage.audio = audio
+            stage.record(True)
+            folder = stage.take.folder
+            play_headless(stage, 3.0)
+            stage.close()
+    finally:
+        clicks.stream.stop()
+        clicks.stream.close()
+        stop_controls(controls)
+        session.close()
+    streams = json.loads(
+        subprocess.run(
+            [
+                "ffprobe",
+                "-v",
+                "error",
+                "-show_entries",
+                "stream=codec_type,sample_rate",
+                "-of",
+                "json",
+                str(folder / "video.mp4"),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )["streams"]
+    assert {s["codec_type"] for s in streams} == {"video", "audio"}
+    assert [s["sample_rate"] for s in streams if s["codec_type"] == "audio"] == [str(RATE)]
+    log = [json.loads(line) for line in (folder / "control.jsonl").read_text().splitlines()]
+    onsets = [r for r in log if r["type"] == "event" and r["source"] == "audio:onset"]
+    assert len(onsets) >= 3, "about six clicks in three seconds"
+    assert any(r["params"]["seed_travel"] > 0 for r in log if r["type"] == "frame")
