@@ -5,6 +5,10 @@ and the VAE directly, with prompt embeddings cached off the frame path (see
 ``prompts.py``). Guidance ``g`` means ``cond + g * (cond - uncond)``: diffusers'
 ``guidance_scale = g + 1``. At 0 there is no unconditional pass; LCM models with a
 guidance embedding get ``g`` through the embedding, also in one pass.
+
+The options ``compile``, ``cuda_graphs``, ``stream_batch``, ``similarity_skip`` and
+``cfg="self"`` switch on the fast per-frame path (``fastpath.py``); without them each
+frame runs plainly, in eager PyTorch.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import torch.nn.functional as F
 
 from performer.generators.base import Generator, GeneratorError, Setup
 from performer.generators.common import is_still, schedule, seed_noise, warp
+from performer.generators.fastpath import Cfg, FastOptions, FastPath, Model
 from performer.generators.prompts import Conditioning, PromptEncoder
 from performer.params import Snapshot
 
@@ -98,8 +103,20 @@ class DiffusersGenerator(Generator):
         tiny_vae: str | None = None,
         lora: str | None = None,
         device: str | None = None,
+        *,
+        compile: bool | str = False,
+        cuda_graphs: bool = False,
+        stream_batch: bool = False,
+        similarity_skip: float | None = None,
+        cfg: Cfg = "full",
+        warm_steps: tuple[int, ...] = (1, 2),
     ):
         self.model, self.tiny_vae, self.lora = model, tiny_vae, lora
+        self.fast = FastOptions(
+            compile, cuda_graphs, stream_batch, similarity_skip, cfg, stream_steps=warm_steps
+        )
+        self.fast.compile_mode()  # an unknown mode fails here, not after loading
+        self._fast: FastPath | None = None
         self.device, self.dtype = pick_device(device)
         self.identity = f"diffusers:{model}" + (f"+{lora}" if lora else "")
         self._encoder: PromptEncoder | None = None
@@ -139,7 +156,27 @@ class DiffusersGenerator(Generator):
         self._encoder = PromptEncoder(self._encode, setup.anchors, setup.template)
         self._uncond = self._encode([""])
         self._noise_key: tuple[int, float, int] | None = None
+        self._cond_key: tuple[Any, ...] = ()
+        if self.fast.enabled:
+            self._fast = FastPath(self._fast_model(), self.device, self.dtype, self.fast)
+            if self.fast.compile or self.fast.cuda_graphs:  # else there is nothing to build
+                self._fast.warm_up(self.fast.stream_steps)
         log.info("prepared %s on %s (%s), %dx%d", self.identity, self.device, self.dtype, w, h)
+
+    def _fast_model(self) -> Model:
+        embeds, pooled = self._uncond
+        return Model(
+            self.unet,
+            self.vae,
+            self.alphas,
+            self.prediction,
+            self.latent_scale,
+            self.latent_shape,
+            embeds.to(self.dtype),
+            None if pooled is None else pooled.to(self.dtype),
+            self.time_ids if self.is_xl else None,
+            self.w_dim,
+        )
 
     def _load_tiny_vae(self, name: str) -> Any:
         from diffusers import AutoencoderTiny
@@ -180,7 +217,12 @@ class DiffusersGenerator(Generator):
         if bank is None:  # the very first frame: nothing to show yet, so encode now
             bank = self._encoder.encode_now(prompts)
         self.playing = bank.prompts
-        return bank.at(snap["era"], snap["prompt_mix"])
+        key = (id(bank), snap["era"], snap["prompt_mix"])
+        if key != self._cond_key:  # slerp only when era, mix or prompt moved
+            # holding the bank keeps its id from being reused while the key lives
+            self._cond_key, self._cond_bank = key, bank
+            self._cond = bank.at(snap["era"], snap["prompt_mix"])
+        return self._cond
 
     @torch.inference_mode()
     def __call__(self, snap: Snapshot) -> np.ndarray:
@@ -198,6 +240,8 @@ class DiffusersGenerator(Generator):
         else:
             latents = warp(self._latents, *motion)
         # 3. denoise through the few-step schedule
+        if self._fast is not None:
+            return self._fast_frame(snap, cond, latents, levels, started)
         for k, level in enumerate(levels):
             t = round(level * (len(self.alphas) - 1))
             alpha = self.alphas[t]
@@ -207,6 +251,26 @@ class DiffusersGenerator(Generator):
         # 4. decode and keep for the next frame
         self._latents = latents
         self._frame = self._decode(latents)
+        self._frame_seconds = time.perf_counter() - started
+        return self._frame
+
+    def _fast_frame(
+        self,
+        snap: Snapshot,
+        cond: Conditioning,
+        latents: torch.Tensor,
+        levels: list[float],
+        started: float,
+    ) -> np.ndarray:
+        fast = self._fast
+        assert fast is not None
+        if self._frame is not None and fast.same_input(latents, snap):
+            return self._frame
+        noises = [fast.noise(snap["seed"], snap["seed_travel"], k) for k in range(len(levels))]
+        self._latents = fast.denoise(
+            latents, levels, noises, cond.embeds, cond.pooled, snap["guidance"]
+        )
+        self._frame = fast.decode(self._latents)
         self._frame_seconds = time.perf_counter() - started
         return self._frame
 
@@ -264,6 +328,8 @@ class DiffusersGenerator(Generator):
 
     @torch.inference_mode()
     def reset(self, image: np.ndarray | None = None) -> None:
+        if self._fast is not None:
+            self._fast.reset()
         if image is None:
             self._latents, self._frame = None, None
             return
