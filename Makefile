@@ -25,9 +25,11 @@ play: setup
 test: setup lint
 	$(BIN)/pytest -q $(ARGS)
 
+CODE = performer render control mappings tests bench
+
 lint: setup
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/mypy
 
 setup: system $(STAMP)
