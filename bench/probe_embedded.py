@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=4)
     parser.add_argument("--eras", default="1850:2030:10")
     parser.add_argument("--prompt", default="a street with people, houses and a car")
-    parser.add_argument("--scenes", type=int, default=16, help="training records per era")
+    parser.add_argument("--scenes", type=int, default=32, help="training records per era")
     parser.add_argument("--out", type=Path, help="also write the report here")
     parser.add_argument("--folder", type=Path, help="weights folder (default: the package's)")
     args = parser.parse_args()

@@ -20,7 +20,7 @@ from performer.probe.sweep import ProbeResult
 #: saturation, VHS scanlines
 SIGNATURE_KEYS: tuple[str, ...] = ("saturation", "scanline", "warmth")
 #: dataset scenes are drawn from seeds well away from the probe's 0, 1, 2 ...
-_SCENE_OFFSET = 10_000
+SCENE_OFFSET = 10_000
 
 
 def ranks(values: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -52,15 +52,20 @@ def spearman(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray) -
 
 
 def dataset_means(
-    years: Iterable[float], keys: Sequence[str], scenes: int = 16, size: int = 64
+    years: Iterable[float],
+    keys: Sequence[str],
+    scenes: int = 32,
+    size: int = 64,
+    first_scene: int = SCENE_OFFSET,
 ) -> dict[str, list[float]]:
-    """Per year, the mean of each statistic over ``scenes`` training records of that year."""
+    """Per year, the mean of each statistic over ``scenes`` training records of that year
+    (scene seeds ``first_scene``, ``first_scene + 1`` ...)."""
     from performer.embedded import dataset
 
     out: dict[str, list[float]] = {k: [] for k in keys}
     for year in years:
         measured = [
-            frame_stats(dataset.sample(_SCENE_OFFSET + s, float(year), size)) for s in range(scenes)
+            frame_stats(dataset.sample(first_scene + s, float(year), size)) for s in range(scenes)
         ]
         for k in keys:
             out[k].append(float(np.mean([m[k] for m in measured])))

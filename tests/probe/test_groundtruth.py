@@ -7,7 +7,6 @@ model's per-era means must rank the eras as the records do (Spearman >= 0.9).
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from performer.embedded.weights import PACKAGE_DIR, WEIGHTS
@@ -18,6 +17,11 @@ from performer.probe.sweep import ProbeResult, parse_sweep, run_sweep
 YEARS = parse_sweep("era=1850:2030:10")
 TECHNICOLOR, VHS, SEPIA = (1930, 1955), (1983, 1998), (1858, 1895)
 MIN_RHO = 0.9
+# Per-era means of a few frames are noisy: two independent draws of 4 records per era
+# rank the eras on scanline with rho 0.86..0.95 (8 records: 0.92..0.97), so a perfect
+# model would fail now and then with 4 seeds. The probe (19 eras x 4 seeds) is
+# timed; the model's rho is taken over that probe and 4 more seeds.
+MODEL_SEEDS, RECORDS_PER_ERA = 8, 32
 
 
 def peak(years: tuple[float, ...], values: list[float], before: float = 1e9) -> float:
@@ -37,7 +41,7 @@ def check_signatures(means: dict[str, list[float]]) -> None:
 
 @pytest.fixture(scope="module")
 def records() -> dict[str, list[float]]:
-    return dataset_means(YEARS.values, SIGNATURE_KEYS, scenes=16)
+    return dataset_means(YEARS.values, SIGNATURE_KEYS, scenes=RECORDS_PER_ERA)
 
 
 def test_spearman_with_ties() -> None:
@@ -54,7 +58,7 @@ def test_the_statistics_recover_the_signatures_in_the_records(
 ) -> None:
     check_signatures(records)
     # a second draw of scenes ranks the eras the same way: the signatures, not the scenes
-    again = dataset_means(YEARS.values, SIGNATURE_KEYS, scenes=8, size=64)
+    again = dataset_means(YEARS.values, SIGNATURE_KEYS, scenes=8, first_scene=20_000)
     for key in SIGNATURE_KEYS:
         assert spearman(records[key], again[key]) >= 0.9, key
 
@@ -68,11 +72,13 @@ def test_the_embedded_model_learned_the_signatures(records: dict[str, list[float
     generator = load_generator(None)
     generator.prepare(Setup())
     base = Snapshot(defaults()).replace(prompt="")
-    result: ProbeResult = run_sweep(generator, base, YEARS, range(4), progress=False)
-    rho = agreement(result, records)
+    probe: ProbeResult = run_sweep(generator, base, YEARS, range(4), progress=False)
+    assert probe.seconds < 60.0, "19 eras x 4 seeds should take under a minute on CPU"
+    more = run_sweep(generator, base, YEARS, range(4, MODEL_SEEDS), progress=False)
+    probe.frames += more.frames
+    probe.seeds += more.seeds
+    rho = agreement(probe, records)
     print("spearman vs training records:", {k: round(v, 3) for k, v in rho.items()})
-    assert result.seconds < 60.0, "19 eras x 4 seeds should take under a minute on CPU"
-    check_signatures(result.means(SIGNATURE_KEYS))
+    check_signatures(probe.means(SIGNATURE_KEYS))
     for key in SIGNATURE_KEYS:
         assert rho[key] >= MIN_RHO, f"{key}: rho {rho[key]:.3f} < {MIN_RHO}"
-    assert np.isfinite(list(rho.values())).all()
