@@ -141,18 +141,20 @@ class FastPath:
         self._stream: torch.Tensor | None = None  # x0 of earlier frames still in flight
         self._host: torch.Tensor | None = None  # pinned output buffer (CUDA)
         self._copied = torch.cuda.Event() if device.type == "cuda" else None
-        self._last: tuple[torch.Tensor, Any] | None = None
+        self._last: tuple[torch.Tensor, Any, torch.Tensor, np.ndarray] | None = None
         self._skips_in_a_row = 0
         self.skipped = 0
 
     # -- set-up --------------------------------------------------------------------------
     @torch.inference_mode()
-    def warm_up(self, steps: Sequence[int] = (1,), progress: bool = True) -> None:
+    def warm_up(
+        self, steps: Sequence[int] = (1,), progress: bool = True, guided_too: bool = True
+    ) -> None:
         """Compile and capture every variant a frame can need now, not mid-performance."""
         from tqdm import tqdm
 
         batches = sorted({self._batch(k) for k in steps})
-        guided = [False, True] if self.cfg_batch else [False]
+        guided = [False, True] if self.cfg_batch and guided_too else [False]
         jobs = [(b, g) for b in batches for g in guided]
         what = "compiling" if self.opts.compile else "warming up"
         bar = tqdm(total=len(jobs) + 1, desc=f"{what} the frame path", disable=not progress)
@@ -180,22 +182,28 @@ class FastPath:
             self._noises[key] = one.to(self.device, self.dtype)
         return self._noises[key]
 
-    def same_input(self, latents: torch.Tensor, key: Any) -> bool:
-        """Whether this frame may be skipped: same parameters, input alike (opt-in)."""
-        threshold = self.opts.similarity_skip
-        if threshold is None:
-            return False
-        last, self._last = self._last, (latents, key)
-        if last is None or last[1] != key or self._skips_in_a_row >= MAX_SKIPS:
+    def recall(self, latents: torch.Tensor, key: Any) -> tuple[torch.Tensor, np.ndarray] | None:
+        """The last frame made (latents, picture) if this input and these parameters match
+        the ones it was made from (cosine similarity ≥ ``similarity_skip``); else None."""
+        threshold, last = self.opts.similarity_skip, self._last
+        if threshold is None or last is None or last[1] != key:
+            return None
+        if self._skips_in_a_row >= MAX_SKIPS:
             self._skips_in_a_row = 0
-            return False
+            return None
         a, b = last[0].flatten().float(), latents.flatten().float()
         if float(F.cosine_similarity(a, b, dim=0)) < threshold:
-            self._skips_in_a_row = 0
-            return False
+            return None
         self._skips_in_a_row += 1
         self.skipped += 1
-        return True
+        return last[2], last[3]
+
+    def remember(
+        self, latents: torch.Tensor, key: Any, made: torch.Tensor, frame: np.ndarray
+    ) -> None:
+        if self.opts.similarity_skip is not None:
+            self._last = (latents, key, made, frame)
+            self._skips_in_a_row = 0
 
     def denoise(
         self,
@@ -233,7 +241,7 @@ class FastPath:
         return x0[-1:].clone()
 
     def reset(self) -> None:
-        self._stream, self._last, self._skips_in_a_row = None, None, 0
+        self._stream = None  # the similarity memory stays: an input seen before is one
 
     def _run_step(
         self,
@@ -249,7 +257,9 @@ class FastPath:
         params = torch.tensor([ts, alphas.sqrt().tolist(), (1 - alphas).sqrt().tolist(), g])
         if inputs is None:  # warm-up: any values of the right shapes
             noise = torch.zeros_like(latents)
-            embeds, pooled = self.m.uncond, self.m.uncond_pooled
+            # copies: dynamo would guard on a frame's embeddings *being* the uncond ones
+            embeds = self.m.uncond.clone()
+            pooled = None if self.m.uncond_pooled is None else self.m.uncond_pooled.clone()
         else:
             noise, embeds, pooled = inputs
         args = [

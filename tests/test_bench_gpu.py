@@ -1,0 +1,28 @@
+"""bench/gpu_speed.py: the real-size configs are the right models; the bench runs (tiny, CPU)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from bench import gpu_speed
+
+
+def test_real_configs_have_the_real_parameter_counts() -> None:
+    # SD 2.1 / SD-Turbo UNet 865.9 M, SDXL UNet 2567.5 M (built on the meta device)
+    assert round(gpu_speed.parameters(gpu_speed.SD21_UNET) / 1e6, 1) == 865.9
+    assert round(gpu_speed.parameters(gpu_speed.SDXL_UNET) / 1e6, 1) == 2567.5
+
+
+def test_tiny_bench_prints_every_row(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--tiny", "--frames", "3", "--warmup", "1", "--quiet", "--stream"]
+    if importlib.util.find_spec("streamdiffusion") is not None:
+        args.append("--streamdiffusion")
+    assert gpu_speed.main([*args, "--size", "32"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if " fps " in line and "ratio" not in line]
+    # 2 models × (eager, fast: 2 steps × 2 modes; stream: 2 steps only × 2 modes)
+    ours = [r for r in rows if "streamdiffusion" not in r]
+    assert len(ours) == 2 * (4 + 4 + 2), out
+    assert all("p50" in r and "p99" in r and "TFLOP/frame" in r for r in rows)
