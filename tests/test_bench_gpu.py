@@ -1,8 +1,10 @@
-"""bench/gpu_speed.py: the real-size configs are the right models; the bench runs (tiny, CPU)."""
+"""The speed benches on tiny models on the CPU: gpu_speed.py (and its real-size configs)
+and latency.py (knob to photon, headless EGL)."""
 
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 import pytest
 
@@ -26,3 +28,15 @@ def test_tiny_bench_prints_every_row(capsys: pytest.CaptureFixture[str]) -> None
     ours = [r for r in rows if "streamdiffusion" not in r]
     assert len(ours) == 2 * (4 + 4 + 2), out
     assert all("p50" in r and "p99" in r and "TFLOP/frame" in r for r in rows)
+
+
+def test_knob_to_photon_bench_runs_headless(
+    tiny_models: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench import latency
+
+    args = ["--model", str(tiny_models["sd"]), "--size", "32", "--device", "cpu"]
+    assert latency.main([*args, "--changes", "4", "--warmup", "1", "--threads", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "knob to photon over 4 seed changes" in out, out
+    assert "in generated frames" in out
