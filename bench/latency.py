@@ -20,6 +20,7 @@ folder and loads it through the generator's own loading code.
 from __future__ import annotations
 
 import argparse
+import importlib
 import random
 import socket
 import statistics
@@ -41,11 +42,13 @@ from performer.session import Frame, Session
 
 def write_random_sd_turbo(folder: Path) -> tuple[Path, Path]:
     """A real-size SD-Turbo pipeline (random weights, bf16) and TAESD, saved to ``folder``."""
-    from bench.gpu_speed import build, sd_pipeline
-
+    try:
+        speed = importlib.import_module("bench.gpu_speed")
+    except ModuleNotFoundError:  # run as a script: bench/ itself is on the path
+        speed = importlib.import_module("gpu_speed")
     dtype = torch.bfloat16
-    unet, vae = build("sd-turbo", False, torch.device("cpu"), dtype)
-    pipe = sd_pipeline(unet, vae, torch.device("cpu"), dtype)
+    unet, vae = speed.build("sd-turbo", False, torch.device("cpu"), dtype)
+    pipe = speed.sd_pipeline(unet, vae, torch.device("cpu"), dtype)
     pipe.save_pretrained(folder / "pipe")
     vae.save_pretrained(folder / "taesd")
     return folder / "pipe", folder / "taesd"
