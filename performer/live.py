@@ -52,9 +52,30 @@ class Stage:
         self._shown = -1
         session.commands["record/start"] = lambda _: self._record(True)
         session.commands["record/stop"] = lambda _: self._record(False)
+        session.commands["probe"] = self._probe
 
     def _record(self, on: bool) -> None:
         self._want_recording = on  # acted on by the display thread, which owns the pixels
+
+    def _probe(self, event: Event) -> None:
+        """Capture the era statistics of the frame on screen into the take's log."""
+        from performer.probe.capture import capture
+
+        frame = self.session.latest()
+        if frame is None:
+            return
+        record = capture(frame.image, frame.snapshot, event.time, frame.number)
+        take = self.take
+        if take is not None:
+            take.log.write(record)
+        stats = record["stats"]
+        log.info(
+            "probe: era %.0f -> saturation %.2f, warmth %.2f%s",
+            frame.snapshot["era"],
+            stats.get("saturation", float("nan")),
+            stats.get("warmth", float("nan")),
+            "" if take else " (not recording: not kept)",
+        )
 
     def record(self, on: bool) -> None:
         if on and self.take is None:

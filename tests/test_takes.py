@@ -186,3 +186,30 @@ def test_a_full_disk_stops_the_recording_not_the_show(
     assert drawn == 40, "the show went on"
     problems = f"{take.recorder.error} {take.log.error}"
     assert "No space left on device" in problems, problems
+
+
+def test_probe_captures_era_statistics_into_the_take(
+    tiny_models: dict[str, Path], tmp_path: Path
+) -> None:
+    from performer.probe.capture import read_captures
+    from render.headless import Headless
+
+    session = Session(
+        patch.loads(PATCH),
+        DiffusersGenerator(str(tiny_models["sd"])),
+        overrides={"width": 32, "height": 32},
+    )
+    session.prepare()
+    with Headless(32, 32) as surface:
+        stage = Stage(session, surface, fps=20, takes=tmp_path)
+        stage.record(True)
+        folder = stage.take.folder
+        session.frame_listeners.append(
+            lambda frame, _: frame.number == 3 and stage.key("P")  # type: ignore[func-returns-value]
+        )
+        play_headless(stage, 1.0)
+        stage.close()
+    session.close()
+    (probe,) = read_captures(folder / "control.jsonl")
+    assert probe["params"]["era"] == session.store.get("era")
+    assert 0.0 <= probe["stats"]["saturation"] <= 1.0 and "scanline" in probe["stats"]
