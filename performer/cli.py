@@ -197,6 +197,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("devices", help="list monitors, MIDI ports and audio devices")
 
+    from performer.probe import cli as probing
+
+    probing.add_arguments(
+        commands.add_parser(
+            "probe",
+            help="lay one seed and prompt out across the eras, side by side",
+            description="Sweep era (or any --sweep NAME=A:B:STEP) with everything else fixed; "
+            "writes a contact sheet, statistics (CSV/JSON), plots, an era distance heat map "
+            "and one self-contained HTML report.",
+        )
+    )
+
     train = commands.add_parser(
         "train-embedded", help="train the embedded era model (reproducible, fixed seed)"
     )
@@ -225,6 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(report())
             return 0
+        if args.command == "probe":
+            from performer.probe import cli as probing
+
+            return probing.run(args)
         if args.command == "takes":
             return _list_takes(args.takes)
         if args.command == "train-embedded":
