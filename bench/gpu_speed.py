@@ -481,6 +481,7 @@ def run(args: argparse.Namespace) -> int:
     for text in ratio_lines(rows):
         print(text)
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1))
     return 0
 

@@ -132,6 +132,8 @@ class FastPath:
                 self._decode_eager, backend=backend, mode=inductor_mode, dynamic=False
             )
         self._graphs: dict[tuple[Any, ...], _Graph] = {}
+        self._built: set[tuple[int, bool]] = set()  # (batch, guided) variants made so far
+        self._warm = False
         self._pool = torch.cuda.graph_pool_handle() if opts.cuda_graphs else None
         half = (model.w_dim or 2) // 2
         self._freqs = torch.exp(
@@ -166,6 +168,7 @@ class FastPath:
         self._run_decode(latents)
         bar.update()
         bar.close()
+        self._warm = True
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
 
@@ -271,6 +274,10 @@ class FastPath:
         if pooled is not None:
             args.append(pooled.to(self.dtype))
         guided = self.cfg_batch and guidance > 0
+        if (b, guided) not in self._built:
+            self._built.add((b, guided))
+            if self._warm and (self.opts.compile or self.opts.cuda_graphs):
+                log.warning("building the frame path for a batch of %d mid-performance", b)
         if not self.opts.cuda_graphs:
             return self._step(*args, guided=guided)
         key = ("step", b, guided)
