@@ -172,8 +172,12 @@ def test_cuda_graphs_match_plain_and_never_recompile(
     fast = make(tiny_models["sd"], size=64, device="cuda", compile=True, cuda_graphs=True)
     try:
         compiled = counters["stats"]["unique_graphs"]
+        picture = np.random.default_rng(1).integers(0, 255, (64, 64, 3), dtype=np.uint8)
         for s in knob_turns(snap):
-            # bf16 on both sides, different kernels: a looser bound than on the CPU
+            # bf16 with different kernels drifts apart under feedback: start each frame
+            # from the same picture, and bound the mean, not the worst pixel
+            plain.reset(picture)
+            fast.reset(picture)
             diff = np.abs(plain(s).astype(int) - fast(s).astype(int))
             assert diff.mean() < 4, f"after {dict(s)}"
         assert counters["stats"]["unique_graphs"] == compiled
