@@ -65,21 +65,32 @@ class ProbeLog:
 
 
 def read_captures(path: Path) -> list[dict[str, Any]]:
-    """The probe records of a JSON-lines log, in time order; other records are skipped."""
+    """The probe records of a JSON-lines log, in time order; other records are skipped.
+
+    ``path`` may be a take folder (its ``control.jsonl``). A torn last line (a take cut
+    off mid-write) is skipped; a bad line anywhere else is an error.
+    """
+    if path.is_dir():
+        from performer.take import LOG
+
+        path = path / LOG
     records = []
     with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{number}: not a JSON record ({exc.msg})") from None
-            if isinstance(record, dict) and record.get("type") == RECORD_TYPE:
-                for key in ("time", "params", "stats"):
-                    if key not in record:
-                        raise ValueError(f"{path}:{number}: probe record without {key!r}")
-                records.append(record)
+        lines = f.readlines()
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            if number == len(lines) and not line.endswith("\n"):
+                break  # torn while being written
+            raise ValueError(f"{path}:{number}: not a JSON record ({exc.msg})") from None
+        if isinstance(record, dict) and record.get("type") == RECORD_TYPE:
+            for key in ("time", "params", "stats"):
+                if key not in record:
+                    raise ValueError(f"{path}:{number}: probe record without {key!r}")
+            records.append(record)
     return sorted(records, key=lambda r: float(r["time"]))
 
 

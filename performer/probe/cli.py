@@ -80,7 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--take",
         type=Path,
         metavar="LOG",
-        help="instead of sweeping: report a take's live captures (a JSON-lines log)",
+        help="instead of sweeping: report the live captures of a take (its folder or log)",
     )
     parser.add_argument(
         "--against",

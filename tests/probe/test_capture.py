@@ -34,7 +34,7 @@ def test_capture_holds_what_was_played_and_the_stats() -> None:
 
 
 def test_log_round_trip_skips_other_records(tmp_path: Path) -> None:
-    path = tmp_path / "take" / "control.jsonl"
+    path = tmp_path / "take" / "control.jsonl"  # a take folder's control log
     snap = Snapshot(defaults())
     image = np.full((16, 16, 3), 90, np.uint8)
     log = ProbeLog(path)
@@ -45,7 +45,7 @@ def test_log_round_trip_skips_other_records(tmp_path: Path) -> None:
     log.close()
     with pytest.raises(ValueError, match="closed"):
         log.append({})
-    records = read_captures(path)
+    records = read_captures(path.parent)  # the take folder will do
     assert [r["params"]["era"] for r in records] == [1900.0, 2000.0], "in time order"
     plots = performance_plots(records)
     assert len(plots) == 4  # era, then three statistics
@@ -59,6 +59,8 @@ def test_bad_log_lines_name_the_line(tmp_path: Path) -> None:
     path.write_text("\n{nope\n")
     with pytest.raises(ValueError, match=r"log.jsonl:2: not a JSON record"):
         read_captures(path)
+    path.write_text('{"type": "probe", "time": 1, "params": {}, "stats": {}}\n{"type": "pro')
+    assert len(read_captures(path)) == 1, "a torn last line is skipped"
     path.write_text("")
     with pytest.raises(ValueError, match="no probe records"):
         performance_plots(read_captures(path))
