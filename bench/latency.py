@@ -10,7 +10,8 @@ EGL context (``Stage`` + ``Compositor``) drawing at ``--fps``. A client sends
 ``perf_counter``; the display loop finds the first frame it draws (and ``finish()``es)
 whose parameter snapshot carries that seed. Reported: p50/p99 in ms and in generated
 frames (latency over the mean interval between generated frames). Crossfade is 0, so
-"shows it" means the whole picture.
+"shows it" means the whole picture (with stream batching: a frame each of whose steps
+ran with the new seed).
 
 ``--random sd-turbo`` writes a real-size SD-Turbo pipeline with random weights (UNet
 from ``bench/gpu_speed.py``'s config, TAESD, a one-layer text encoder) to a temporary
@@ -66,12 +67,17 @@ def measure(
     """(seconds, frames finished since) from each seed change sent to its first display;
     and how long each generated frame took."""
     done: dict[int, int] = {}  # frame number -> seed it was made with
+    first: dict[int, int] = {}  # seed -> number of the first frame made with it
+    # a stream-batched frame started k - 1 calls before it finished: the first one made
+    # wholly with the new seed comes k - 1 frames after the first one touched by it
+    lag = args.steps - 1 if args.stream_batch else 0
     took: list[float] = []
     lock = threading.Lock()
 
     def seen(frame: Frame, _events: list[Any]) -> None:
         with lock:
             done[frame.number] = frame.snapshot["seed"]
+            first.setdefault(frame.snapshot["seed"], frame.number)
             took.append(frame.seconds)
 
     session.frame_listeners.append(seen)
@@ -79,7 +85,7 @@ def measure(
     server.start()
     client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     rng = random.Random(0)
-    period = 1.0 / args.fps
+    period = 1.0 / (args.fps or 60)  # --fps 0: draw each new frame at once (no vsync)
     results: list[tuple[float, int]] = []
     session.start()
     try:
@@ -97,16 +103,22 @@ def measure(
                     latest = session.latest()
                     sent = time.perf_counter()
                     client.sendto(encode("/performer/seed", seed), server.address)
-                if now < next_draw:
-                    time.sleep(min(0.002, next_draw - now))
-                    continue
-                next_draw = max(next_draw + period, now)
+                if args.fps:
+                    if now < next_draw:
+                        time.sleep(min(0.002, next_draw - now))
+                        continue
+                    next_draw = max(next_draw + period, now)
+                else:
+                    newest = session.latest()
+                    if newest is None or newest.number == stage._shown:
+                        time.sleep(0.0005)
+                        continue
                 stage.draw(session.clock.now())
                 stage.surface.ctx.finish()  # the picture is in the framebuffer: the "photon"
                 shown = stage._shown
                 with lock:
-                    shown_seed = done.get(shown)
-                if sent and shown_seed == seed:
+                    whole = done.get(shown) == seed and shown - first[seed] >= lag
+                if sent and whole:
                     photon = time.perf_counter()
                     assert latest is not None
                     if i >= args.warmup:
@@ -136,7 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=None, help="square (tiny: 64, else 512)")
     parser.add_argument("--changes", type=int, default=100, help="seed changes measured")
     parser.add_argument("--warmup", type=int, default=5, help="seed changes not measured")
-    parser.add_argument("--fps", type=int, default=60, help="display rate")
+    parser.add_argument(
+        "--fps", type=int, default=60, help="display rate (0: draw each new frame at once)"
+    )
     parser.add_argument("--steps", type=int, default=1)
     parser.add_argument("--compile", default=None, help="fast-path compile mode")
     parser.add_argument("--cuda-graphs", action="store_true")
@@ -193,7 +207,8 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     print(
         f"# {gpu}, torch {torch.__version__}, {time.strftime('%Y-%m-%d %H:%M %Z')}\n"
         f"# {generator.identity} {size}² steps {args.steps} compile={args.compile} "
-        f"cuda_graphs={args.cuda_graphs} stream_batch={args.stream_batch}; display {args.fps} Hz\n"
+        f"cuda_graphs={args.cuda_graphs} stream_batch={args.stream_batch}; "
+        f"display {f'{args.fps} Hz' if args.fps else 'on each new frame'}\n"
         f"knob to photon over {len(seconds)} seed changes: "
         f"p50 {1e3 * statistics.median(seconds):.1f} ms, "
         f"p99 {1e3 * percentile(seconds, 0.99):.1f} ms (max {1e3 * max(seconds):.1f} ms)\n"
