@@ -61,6 +61,31 @@ def _performance_options(parser: argparse.ArgumentParser) -> None:
         help="set a parameter at start, e.g. --set era=1925 (repeatable)",
     )
     parser.add_argument("--fps", type=int, default=30, help="video frame rate (default: 30)")
+    speed = parser.add_argument_group("speed (diffusers models, mostly on a GPU)")
+    speed.add_argument(
+        "--compile",
+        nargs="?",
+        const="default",
+        metavar="MODE",
+        help="torch.compile the UNet and decoder at start-up (default, max-autotune)",
+    )
+    speed.add_argument("--cuda-graphs", action="store_true", help="replay CUDA graphs per frame")
+    speed.add_argument(
+        "--stream-batch",
+        action="store_true",
+        help="batch the steps of successive frames in one UNet call (throughput over latency)",
+    )
+    speed.add_argument(
+        "--self-cfg",
+        action="store_true",
+        help="guidance in one UNet pass (StreamDiffusion's self CFG) instead of two",
+    )
+    speed.add_argument(
+        "--similarity-skip",
+        type=float,
+        metavar="COS",
+        help="skip frames whose input is this similar to the last (e.g. 0.98)",
+    )
 
 
 def _device(text: str) -> str | int:
@@ -271,6 +296,7 @@ def _perform(args: argparse.Namespace) -> int:
         tiny_vae=args.tiny_vae or patch.tiny_vae,
         lora=args.lora or patch.lora,
         device=args.device,
+        fast=_fast(args),
     )
     clock: Any = None
     if args.command == "render":
@@ -296,6 +322,16 @@ def _perform(args: argparse.Namespace) -> int:
         session.close()
 
 
+def _fast(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "compile": args.compile or False,
+        "cuda_graphs": args.cuda_graphs,
+        "stream_batch": args.stream_batch,
+        "similarity_skip": args.similarity_skip,
+        "cfg": "self" if args.self_cfg else None,
+    }
+
+
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides = dict(args.sets)
     for name in ("width", "height", "steps"):
@@ -310,7 +346,9 @@ def _replay(args: argparse.Namespace) -> int:
 
     info, _, _ = read_take(args.take)
     model = args.model or info.get("model_arg")
-    generator = load_generator(model, tiny_vae=args.tiny_vae, lora=args.lora, device=args.device)
+    generator = load_generator(
+        model, tiny_vae=args.tiny_vae, lora=args.lora, device=args.device, fast=_fast(args)
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     result = replay(args.take, generator, args.out, _overrides(args))
     log.info("wrote %d frames to %s", result.frames, args.out)

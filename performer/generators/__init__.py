@@ -6,6 +6,10 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+from typing import Any
+
 from performer.generators.base import Generator, GeneratorError, Setup
 
 __all__ = ["EMBEDDED", "Generator", "GeneratorError", "Setup", "load_generator"]
@@ -18,9 +22,20 @@ def load_generator(
     tiny_vae: str | None = None,
     lora: str | None = None,
     device: str | None = None,
+    fast: Mapping[str, Any] | None = None,
 ) -> Generator:
-    """The generator for ``model``; backends are imported only when chosen."""
+    """The generator for ``model``; backends are imported only when chosen.
+
+    ``fast`` holds the diffusers fast-path options (compile, cuda_graphs, stream_batch,
+    similarity_skip, cfg); see ``fastpath.FastOptions``.
+    """
+    fast = {k: v for k, v in (fast or {}).items() if v not in (None, False)}
     if not model or model == EMBEDDED:
+        if fast:
+            logging.getLogger(__name__).warning(
+                "%s apply to diffusers models only; the embedded model ignores them",
+                ", ".join(fast),
+            )
         try:
             from performer.generators.embedded import EmbeddedGenerator
         except ImportError as exc:
@@ -31,4 +46,7 @@ def load_generator(
         return EmbeddedGenerator()
     from performer.generators.diffusion import DiffusersGenerator
 
-    return DiffusersGenerator(model, tiny_vae=tiny_vae, lora=lora, device=device)
+    try:
+        return DiffusersGenerator(model, tiny_vae=tiny_vae, lora=lora, device=device, **fast)
+    except ValueError as exc:  # a fast-path option this machine or build cannot take
+        raise GeneratorError(str(exc)) from None

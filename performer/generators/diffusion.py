@@ -118,6 +118,8 @@ class DiffusersGenerator(Generator):
         self.fast.compile_mode()  # an unknown mode fails here, not after loading
         self._fast: FastPath | None = None
         self.device, self.dtype = pick_device(device)
+        if cuda_graphs and self.device.type != "cuda":  # fail before minutes of loading
+            raise ValueError(f"--cuda-graphs needs a CUDA device, not {self.device.type}")
         self.identity = f"diffusers:{model}" + (f"+{lora}" if lora else "")
         self._encoder: PromptEncoder | None = None
         self._latents: torch.Tensor | None = None
