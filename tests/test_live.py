@@ -13,7 +13,7 @@ from performer import patch
 from performer.generators.diffusion import DiffusersGenerator
 from performer.live import Stage, play_headless, play_window
 from performer.session import Session
-from tests.helpers import frames_in, needs_ffprobe
+from tests.helpers import frames_in, needs_ffprobe, video_seconds
 
 
 def tiny_session(folder: Path, **overrides: object) -> Session:
@@ -69,5 +69,7 @@ def test_headless_play_records_a_take_at_the_display_rate(
     session.close()
     assert drawn == 12
     frames, width, height = frames_in(folder / "video.mp4")
-    assert (width, height) == (96, 64) and 10 <= frames <= 12
+    assert (width, height) == (96, 64) and 1 <= frames <= 12
+    # frames sit at their time on the clock: a loaded machine skips some, never stretches
+    assert 0.7 <= video_seconds(folder / "video.mp4") <= 1.1
     assert session.latest() is not None and session.latest().number >= 1  # type: ignore[union-attr]
