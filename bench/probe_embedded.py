@@ -44,12 +44,15 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=4)
     parser.add_argument("--eras", default="1850:2030:10")
     parser.add_argument("--prompt", default="a street with people, houses and a car")
-    parser.add_argument("--scenes", type=int, default=32, help="training records per era")
+    parser.add_argument("--scenes", type=int, default=64, help="training records per era")
     parser.add_argument("--out", type=Path, help="also write the report here")
     parser.add_argument("--folder", type=Path, help="weights folder (default: the package's)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
     parser.add_argument("--docs", type=Path, help="also write the figures of docs/probe.md here")
     args = parser.parse_args()
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     print(f"cpu threads: torch {torch.get_num_threads()}, os {os.cpu_count()}")
     started = time.perf_counter()
     generator = EmbeddedGenerator(args.folder) if args.folder else load_generator(None)

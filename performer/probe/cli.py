@@ -14,6 +14,8 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +77,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="compare with the embedded model's training records (auto: on for that model)",
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="CPU threads for the model during the probe (default: torch's; 1 is often "
+        "fastest for the embedded model on a busy machine)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
         "--take",
@@ -101,6 +109,24 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(report)
     return 0
+
+
+@contextmanager
+def cpu_threads(threads: int | None) -> Iterator[None]:
+    """torch's CPU thread count set to ``threads`` for the block, then restored."""
+    if threads is None:
+        yield
+        return
+    if threads < 1:
+        raise ValueError(f"--threads: expected at least 1, got {threads}")
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def take_report(args: argparse.Namespace) -> Path:
@@ -149,15 +175,16 @@ def probe(args: argparse.Namespace) -> Path:
     )
     log.info("loading %s", args.model or patch.model or "the embedded model")
     setup = Setup(base["width"], base["height"], patch.anchors, patch.template)
-    generator.prepare(setup)
-    try:
-        result = run_sweep(generator, base, sweep, seeds, progress=not args.no_progress)
-        result.distances["stats"] = distance.stat_distance(result)
-        text = distance.text_distance(generator, base, sweep, seeds[0])
-        if text is not None:
-            result.distances["text"] = text
-    finally:
-        generator.close()
+    with cpu_threads(args.threads):
+        generator.prepare(setup)
+        try:
+            result = run_sweep(generator, base, sweep, seeds, progress=not args.no_progress)
+            result.distances["stats"] = distance.stat_distance(result)
+            text = distance.text_distance(generator, base, sweep, seeds[0])
+            if text is not None:
+                result.distances["text"] = text
+        finally:
+            generator.close()
 
     extras = Extras()
     wanted = args.reference == "on" or (

@@ -54,7 +54,7 @@ def spearman(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray) -
 def dataset_means(
     years: Iterable[float],
     keys: Sequence[str],
-    scenes: int = 32,
+    scenes: int = 64,
     size: int = 64,
     first_scene: int = SCENE_OFFSET,
 ) -> dict[str, list[float]]:

@@ -58,6 +58,7 @@ def test_guidance_sweep_with_held_parameters(fake_model: EraPainter, tmp_path: P
         (["--seeds", "0"], "--seeds"),
         (["--patch", "no-such-patch"], "no such patch"),
         (["--sweep", "guidance=0:2:1", "--reference", "on"], "only an era sweep"),
+        (["--threads", "0"], "--threads: expected at least 1"),
     ],
 )
 def test_errors_are_one_line_and_exit_2(
@@ -87,8 +88,12 @@ def test_take_report(tmp_path: Path) -> None:
 
 @needs_weights
 def test_embedded_probe_compares_with_training_records(tmp_path: Path) -> None:
+    import torch
+
+    before = torch.get_num_threads()
     argv = ["--eras", "1850,1940,1990", "--seeds", "1", "--out", str(tmp_path), "--no-progress"]
-    assert cli.run(parse(*argv)) == 0
+    assert cli.run(parse(*argv, "--threads", "1")) == 0
+    assert torch.get_num_threads() == before, "threads restored after the probe"
     doc = json.loads((tmp_path / "probe.json").read_text())
     assert doc["model"].startswith("embedded:")
     assert set(doc["spearman"]) == {"saturation", "scanline", "warmth"}

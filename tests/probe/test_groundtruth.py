@@ -11,17 +11,18 @@ import pytest
 
 from performer.embedded.weights import PACKAGE_DIR, WEIGHTS
 from performer.params import Snapshot, defaults
+from performer.probe.cli import cpu_threads
 from performer.probe.reference import SIGNATURE_KEYS, agreement, dataset_means, spearman
 from performer.probe.sweep import ProbeResult, parse_sweep, run_sweep
 
 YEARS = parse_sweep("era=1850:2030:10")
 TECHNICOLOR, VHS, SEPIA = (1930, 1955), (1983, 1998), (1858, 1895)
 MIN_RHO = 0.9
-# Per-era means of a few frames are noisy: two independent draws of 4 records per era
-# rank the eras on scanline with rho 0.86..0.95 (8 records: 0.92..0.97), so a perfect
-# model would fail now and then with 4 seeds. The probe (19 eras x 4 seeds) is
-# timed; the model's rho is taken over that probe and 4 more seeds.
-MODEL_SEEDS, RECORDS_PER_ERA = 8, 32
+# Per-era means of few records are noisy where an era has no scanlines at all: two
+# disjoint draws of 4 records per era rank the eras on scanline with rho 0.86..0.95,
+# of 64 records with 0.99. So the records are 64 per era; the model gets the issue's
+# timed probe (19 eras x 4 seeds) and 4 seeds more.
+MODEL_SEEDS, RECORDS_PER_ERA = 8, 64
 
 
 def peak(years: tuple[float, ...], values: list[float], before: float = 1e9) -> float:
@@ -58,9 +59,9 @@ def test_the_statistics_recover_the_signatures_in_the_records(
 ) -> None:
     check_signatures(records)
     # a second draw of scenes ranks the eras the same way: the signatures, not the scenes
-    again = dataset_means(YEARS.values, SIGNATURE_KEYS, scenes=8, first_scene=20_000)
+    again = dataset_means(YEARS.values, SIGNATURE_KEYS, scenes=16, first_scene=20_000)
     for key in SIGNATURE_KEYS:
-        assert spearman(records[key], again[key]) >= 0.9, key
+        assert spearman(records[key], again[key]) >= 0.95, key
 
 
 @pytest.mark.skipif(
@@ -72,9 +73,10 @@ def test_the_embedded_model_learned_the_signatures(records: dict[str, list[float
     generator = load_generator(None)
     generator.prepare(Setup())
     base = Snapshot(defaults()).replace(prompt="")
-    probe: ProbeResult = run_sweep(generator, base, YEARS, range(4), progress=False)
+    with cpu_threads(1):  # a 64x64 model: a second thread only waits on a busy machine
+        probe: ProbeResult = run_sweep(generator, base, YEARS, range(4), progress=False)
+        more = run_sweep(generator, base, YEARS, range(4, MODEL_SEEDS), progress=False)
     assert probe.seconds < 60.0, "19 eras x 4 seeds should take under a minute on CPU"
-    more = run_sweep(generator, base, YEARS, range(4, MODEL_SEEDS), progress=False)
     probe.frames += more.frames
     probe.seeds += more.seeds
     rho = agreement(probe, records)
