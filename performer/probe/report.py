@@ -78,7 +78,7 @@ def write_probe(
     extras = extras or Extras()
     (out / "plots").mkdir(parents=True, exist_ok=True)
     sheet = contact_sheet(result, cell, title)
-    sheet.save(out / "sheet.png")
+    sheet.save(out / "sheet.png", optimize=True)
     means = _tables(result, out)
     xs = list(result.sweep.values)
     plots = {}

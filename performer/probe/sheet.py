@@ -34,15 +34,21 @@ def fit(image: Image.Image, cell: int) -> Image.Image:
     return image.resize(size, resample)
 
 
-def auto_cell(columns: int, width: int = 1500) -> int:
-    """A cell size that fits ``columns`` in about ``width`` pixels, between 48 and 128."""
-    return max(48, min(128, width // max(1, columns)))
+def auto_cell(columns: int, frame: int, width: int = 1500) -> int:
+    """A cell size that fits ``columns`` in about ``width`` pixels (48..128 where it can),
+    a whole multiple of ``frame`` (the frames' longer side) when they are enlarged,
+    so every pixel of a frame is drawn the same size."""
+    target = max(48, min(128, width // max(1, columns)))
+    return frame * (target // frame) if frame <= target else target
 
 
 def contact_sheet(result: ProbeResult, cell: int | None = None, title: str = "") -> Image.Image:
     """The sheet as an RGB image; ``title`` goes above it (the prompt and the model)."""
     values, seeds = result.sweep.values, result.seeds
-    cell = auto_cell(len(values)) if cell is None else cell
+    if not result.frames:
+        raise ValueError("sheet: the probe has no frames")
+    if cell is None:
+        cell = auto_cell(len(values), max(result.frames[0].image.shape[:2]))
     if cell < 16:
         raise ValueError(f"sheet cell: expected at least 16 pixels, got {cell}")
     label_size, title_size = max(11, cell // 9), max(12, cell // 8)
