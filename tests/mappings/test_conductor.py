@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pytest
-from mapping_rig import FPS, Rig
+from tests.mappings.mapping_rig import FPS, Rig
 
 from mappings import Change
 from performer.events import Event

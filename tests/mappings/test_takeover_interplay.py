@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from mapping_rig import FPS, Rig
+from tests.mappings.mapping_rig import FPS, Rig
 
 TOUCHED = {
     "transport": {"bpm": 120},

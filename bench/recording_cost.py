@@ -1,0 +1,69 @@
+"""What recording a take costs the performance: generated frames/s with and without it.
+
+Plays the demo patch headless on the embedded model (or --model), drawing at --fps,
+for --seconds per run; runs alternate between recording and not, --runs times each,
+and the medians are compared.
+
+    .venv/bin/python bench/recording_cost.py --seconds 10 --runs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from performer import patch
+from performer.generators import load_generator
+from performer.live import Stage, play_headless
+from performer.session import Session
+
+
+def one_run(args: argparse.Namespace, record: bool, takes: Path) -> float:
+    from render.headless import Headless
+
+    session = Session(patch.load(args.patch), load_generator(args.model))
+    session.prepare()
+    with Headless(args.width, args.height) as surface:
+        stage = Stage(session, surface, fps=args.fps, takes=takes)
+        stage.record(record)
+        play_headless(stage, args.seconds)
+        frame = session.latest()
+        stage.close()
+    session.close()
+    return (frame.number + 1) / args.seconds if frame else 0.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--patch", default="demo")
+    parser.add_argument("--model", help="default: the embedded model")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--fps", type=int, default=30, help="display and video rate")
+    parser.add_argument("--width", type=int, default=512)
+    parser.add_argument("--height", type=int, default=512)
+    args = parser.parse_args()
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(args.runs):
+            for record in (False, True):
+                rates[record].append(one_run(args, record, Path(tmp)))
+                print(
+                    f"{'recording' if record else 'plain    '}  {rates[record][-1]:6.1f} frames/s"
+                )
+    plain, recording = statistics.median(rates[False]), statistics.median(rates[True])
+    print(
+        f"median generated frames/s: plain {plain:.1f}, recording {recording:.1f} "
+        f"({args.width}x{args.height} video at {args.fps} fps); "
+        f"recording costs {100 * (1 - recording / plain):.1f}%"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
