@@ -118,8 +118,9 @@ def test_click_train_through_jack_gives_onsets_beat_and_a_running_clock(jack: Mo
     on_grid = np.abs(onsets - grid) <= 2 * 512 / RATE
     assert 7 <= on_grid.sum() <= 10, onsets  # 9 clicks in 4.5 s, give or take the edges
     assert len(np.unique(grid[on_grid])) == on_grid.sum()  # one onset per click
-    # A glitch from a starved jackd on this loaded machine may add one; not more.
-    assert (~on_grid).sum() <= 1, (onsets, audio.overflows)
+    # A glitch from a starved jackd on a loaded machine may add one, and each input
+    # overflow (lost input stood in for by silence) may add one; not more.
+    assert (~on_grid).sum() <= 1 + audio.overflows, (onsets, audio.overflows)
     levels = [e.value for e in events if e.source == "audio:rms"]
     assert min(levels[5:]) > 0.03 and max(levels) < 0.5  # the tone, and clicks now and then
     assert [e.value for e in events if e.source == "audio:mid"][-1] > 0.2  # 1 kHz is mid
