@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pytest
-from tests.mappings.mapping_rig import FPS, Rig
 
 from mappings import Change
 from performer.events import Event
+from tests.mappings.mapping_rig import FPS, Rig
 
 
 def test_replace_last_wins_between_two_knobs() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from tests.mappings.mapping_rig import FPS, Rig
 
 TOUCHED = {
