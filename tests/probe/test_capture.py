@@ -20,7 +20,7 @@ from performer.probe.distance import stat_distance
 from performer.probe.report import write_probe, write_take
 from performer.probe.stats import KEYS, frame_stats
 from performer.probe.sweep import ProbeResult
-from tests.probe.conftest import EraPainter
+from tests.probe.painter import EraPainter
 
 
 def test_capture_holds_what_was_played_and_the_stats() -> None:

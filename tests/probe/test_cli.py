@@ -13,7 +13,7 @@ from performer.embedded.weights import PACKAGE_DIR, WEIGHTS
 from performer.params import Snapshot, defaults
 from performer.probe import cli
 from performer.probe.capture import ProbeLog, capture
-from tests.probe.conftest import EraPainter
+from tests.probe.painter import EraPainter
 
 needs_weights = pytest.mark.skipif(
     not (PACKAGE_DIR / WEIGHTS).is_file(), reason="embedded model weights not trained yet"

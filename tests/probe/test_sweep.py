@@ -7,7 +7,7 @@ import pytest
 
 from performer.params import ParamError, Snapshot
 from performer.probe.sweep import ProbeResult, parse_sweep, parse_values, run_sweep
-from tests.probe.conftest import EraPainter
+from tests.probe.painter import EraPainter
 
 
 def test_eras_include_the_stop() -> None:

@@ -11,7 +11,7 @@ from performer.generators.diffusion import DiffusersGenerator
 from performer.params import Snapshot, defaults
 from performer.probe.distance import stat_distance, text_distance
 from performer.probe.sweep import parse_sweep, run_sweep
-from tests.probe.conftest import EraPainter
+from tests.probe.painter import EraPainter
 
 ANCHORS = {1850.0: "daguerreotype", 1990.0: "vhs tape", 2020.0: "phone photo"}
 
