@@ -32,7 +32,7 @@ class Recorder:
         audio_rate: int | None = None,
         audio_channels: int = 2,
         max_queued: int = 64,
-        preset: str = "veryfast",
+        preset: str = "ultrafast",  # live: the generator needs the CPU more than the file
     ):
         self.path = Path(path)
         self.fps = fps

@@ -84,8 +84,9 @@ class VideoWriter:
             rate=rate,
             options={"crf": str(crf), "preset": preset}
             # live takes: no lookahead or B-frames, so a killed recording loses no more
-            # than the last fragment (x264 otherwise holds ~0.4 s of frames back)
-            | ({"tune": "zerolatency"} if zerolatency else {}),
+            # than the last fragment (x264 otherwise holds ~0.4 s of frames back), and
+            # one encoder thread, so the cores stay with the generator
+            | ({"tune": "zerolatency", "threads": "1"} if zerolatency else {}),
         )
         self._stream.width, self._stream.height = self.encoded_size
         self._stream.pix_fmt = "yuv420p"
