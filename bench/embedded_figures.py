@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/embedded_figures.py --loss runs/embedded-era/loss.csv
 
-Writes ``docs/embedded/dataset_by_year.png``, ``docs/embedded/generated_by_year.png``
-and ``docs/embedded/loss.png`` (drawn with Pillow; no plotting library needed).
+Writes ``docs/embedded/dataset_by_year.png``, ``generated_by_year_{1step,4step,live}.png``
+and ``loss.png`` (drawn with Pillow; no plotting library needed).
 """
 
 from __future__ import annotations
@@ -37,16 +37,21 @@ def labelled(grid: np.ndarray, years: np.ndarray) -> Image.Image:
     return canvas
 
 
-def generated_grid(rows: int, steps: int) -> np.ndarray:
+def generated_grid(rows: int, steps: int, loop: int = 0) -> np.ndarray:
+    """Frames by year: a fresh frame (timestep 1), then ``loop`` frames of feedback at 0.6."""
     gen = EmbeddedGenerator()
     gen.prepare(Setup())
-    snap = Snapshot(defaults()).replace(timestep=1.0, steps=steps, prompt="")
+    snap = Snapshot(defaults()).replace(timestep=0.6, steps=steps, prompt="")
     out = []
     for seed in range(rows):
         row = []
         for year in YEARS:
+            s = snap.replace(era=float(year), seed=seed)
             gen.reset()
-            row.append(gen(snap.replace(era=float(year), seed=seed)))
+            frame = gen(s.replace(timestep=1.0))
+            for _ in range(loop):
+                frame = gen(s)
+            row.append(frame)
         out.append(np.concatenate(row, axis=1))
     return np.concatenate(out, axis=0)
 
@@ -86,6 +91,7 @@ def main() -> int:
         labelled(generated_grid(4, steps), YEARS).save(
             args.out / f"generated_by_year_{steps}step.png"
         )
+    labelled(generated_grid(4, 1, loop=6), YEARS).save(args.out / "generated_by_year_live.png")
     loss_plot(args.loss).save(args.out / "loss.png")
     return 0
 
