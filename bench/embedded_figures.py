@@ -26,7 +26,7 @@ SCALE = 2
 
 def labelled(grid: np.ndarray, years: np.ndarray) -> Image.Image:
     img = Image.fromarray(grid).resize(
-        (grid.shape[1] * SCALE, grid.shape[0] * SCALE), Image.NEAREST
+        (grid.shape[1] * SCALE, grid.shape[0] * SCALE), Image.Resampling.NEAREST
     )
     canvas = Image.new("RGB", (img.width, img.height + 14), "white")
     canvas.paste(img, (0, 14))

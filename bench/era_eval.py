@@ -59,7 +59,7 @@ def main() -> int:
     args = parser.parse_args()
     start = time.monotonic()
     images, years, _ = dataset.batch(seed=12345, n=args.train)
-    classifiers = {
+    classifiers: dict[str, NearestCentroid | EraClassifier] = {
         "centroid": NearestCentroid.fit(images, years),
         "softmax": EraClassifier.fit(images, years),
     }
