@@ -7,6 +7,7 @@ the parameter registry, plus a few commands::
     /performer/prompt "text" ...    several strings are joined with spaces (Max lists)
     /performer/scene <n|name>       launch a scene
     /performer/learn <param>        arm MIDI learn for a parameter
+    /performer/learn/save           write what was learned to patches/learned/<patch>.toml
     /performer/record/start, /performer/record/stop
     /performer/tap                  tap tempo
     /performer/probe                capture the current frame's statistics
@@ -40,7 +41,17 @@ from performer.params import REGISTRY, ParamError, ParamStore, param
 log = logging.getLogger(__name__)
 
 PREFIX = "/performer/"
-COMMANDS = {"scene", "learn", "record/start", "record/stop", "tap", "probe", "get", "hello"}
+COMMANDS = {
+    "scene",
+    "learn",
+    "learn/save",
+    "record/start",
+    "record/stop",
+    "tap",
+    "probe",
+    "get",
+    "hello",
+}
 Sender = tuple[str, int]
 
 
@@ -169,7 +180,7 @@ class OscRouter:
                 self.complaints(
                     "wrong type", address, f"expected a scene number or name, got {values!r}"
                 )
-        else:  # record/start, record/stop, tap, probe: no arguments needed
+        else:  # learn/save, record/start, record/stop, tap, probe: no arguments needed
             self.inbox.put(Event(now, name, True, origin=origin), coalesce=False)
         return []
 

@@ -128,7 +128,8 @@ class Stage:
         return lines
 
     def key(self, name: str) -> None:
-        """L: pick a parameter for MIDI learn; R: record; P: capture a probe; SPACE: tap."""
+        """L: pick a parameter for MIDI learn; S: save what was learned; R: record;
+        P: capture a probe; SPACE: tap the tempo."""
         now = self.session.clock.now()
         if name == "L":
             self.learning = None if self.learning is not None else 0
@@ -142,6 +143,8 @@ class Stage:
             self.record(self.take is None)
         elif name == "P":
             self.session.inbox.put(Event(now, "probe", True), coalesce=False)
+        elif name == "S":
+            self.session.inbox.put(Event(now, "learn/save", True), coalesce=False)
         elif name == "SPACE":
             self.session.inbox.put(Event(now, "tap", True), coalesce=False)
 

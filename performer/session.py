@@ -8,11 +8,13 @@ directly on a fake clock instead.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -55,11 +57,13 @@ class Session:
         # command events ("learn", "scene", "record/start", ...) -> what they do
         self.commands: dict[str, Callable[[Event], None]] = {
             "learn": self._learn,
+            "learn/save": self._save_learned,
             "scene": self._scene,
             "tap": self._tap,
             "clock:tempo": self._tempo,
         }
         self._origins: dict[str, str] = {}  # event source -> who last sent it
+        self.learned_dir = Path("patches") / "learned"  # where learn/save writes
         # called with the time at the start of every frame (Link's tempo follows here)
         self.pollers: list[Callable[[float], None]] = []
         # told of every applied change, grouped by who made it (OSC feedback)
@@ -120,6 +124,20 @@ class Session:
     def _learn(self, event: Event) -> None:
         self.conductor.learn(str(event.value))
         log.info("MIDI learn: move a control to map it to %s", event.value)
+
+    def _save_learned(self, _: Event) -> None:
+        """Write the mappings learned so far beside the patches, named after the patch."""
+        if not self.conductor.learned:
+            log.info("MIDI learn: nothing learned yet")
+            return
+        name = re.sub(r"[^A-Za-z0-9_-]+", "_", self.patch.name) or "patch"
+        try:
+            self.learned_dir.mkdir(parents=True, exist_ok=True)
+            path = self.conductor.write_learned(self.learned_dir / f"{name}.toml")
+        except OSError as exc:
+            log.error("could not save learned mappings: %s", exc)
+            return
+        log.info("MIDI learn: %d mapping(s) saved to %s", len(self.conductor.learned), path)
 
     def _scene(self, event: Event) -> None:
         names = list(self.conductor.cues)

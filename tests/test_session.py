@@ -100,7 +100,7 @@ def test_the_demo_patch_sequences_era_on_a_fake_clock(tiny_models: dict[str, Pat
     assert eras == sorted(eras) and eras[-1] > 1950, f"era should sweep upwards: {eras}"
 
 
-def test_midi_learn_from_an_osc_command(session: Session) -> None:
+def test_midi_learn_from_an_osc_command(session: Session, tmp_path: Path) -> None:
     session.inbox.put(Event(0.0, "learn", "guidance"), coalesce=False)
     session.step()
     for raw in (0, 1, 2, 127):  # from the parameter's value (0) up: soft takeover picks it up
@@ -108,4 +108,11 @@ def test_midi_learn_from_an_osc_command(session: Session) -> None:
         snap = session.step().snapshot
     assert session.conductor.learned and session.conductor.learned[0]["source"] == "midi:cc:1:21"
     assert snap["guidance"] == 12.0
+    session.learned_dir = tmp_path / "learned"
+    session.inbox.put(Event(0.0, "learn/save", True), coalesce=False)
+    session.step()
+    saved = patch.load(tmp_path / "learned" / "untitled.toml")
+    assert (
+        saved.mappings[0]["source"] == "midi:cc:1:21" and saved.mappings[0]["param"] == "guidance"
+    )
     session.close()
