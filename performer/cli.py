@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from performer.options import add_model_options
 from performer.params import ParamError, param
 
 log = logging.getLogger("performer")
@@ -23,43 +24,13 @@ EPILOG = """examples:
 """
 
 
-def _assignment(text: str) -> tuple[str, Any]:
-    name, sep, raw = text.partition("=")
-    if not sep:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    try:
-        p = param(name.strip())
-        value: Any = raw if p.kind == "str" else float(raw)
-        return p.name, p.check(value)
-    except (ParamError, ValueError) as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def _performance_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--patch",
         default="demo",
         help="patch name (from patches/) or .toml path (default: %(default)s)",
     )
-    parser.add_argument(
-        "--model",
-        help="Hugging Face id or model folder; overrides the patch (default: the embedded model)",
-    )
-    parser.add_argument("--tiny-vae", help="AutoencoderTiny (TAESD) id or folder for fast decode")
-    parser.add_argument("--lora", help="LCM-LoRA id or folder fused into the model")
-    parser.add_argument("--device", help="cuda, cuda:1, mps or cpu (default: the best one here)")
-    parser.add_argument("--width", type=int, help="frame width in pixels (default: the patch's)")
-    parser.add_argument("--height", type=int, help="frame height in pixels")
-    parser.add_argument("--steps", type=int, help="denoising steps per frame, 1-4")
-    parser.add_argument(
-        "--set",
-        dest="sets",
-        metavar="NAME=VALUE",
-        type=_assignment,
-        action="append",
-        default=[],
-        help="set a parameter at start, e.g. --set era=1925 (repeatable)",
-    )
+    add_model_options(parser)
     parser.add_argument("--fps", type=int, default=30, help="video frame rate (default: 30)")
     speed = parser.add_argument_group("speed (diffusers models, mostly on a GPU)")
     speed.add_argument(

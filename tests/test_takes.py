@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from performer import patch
 from performer.events import Event
 from performer.generators.diffusion import DiffusersGenerator
 from performer.live import Stage, play_headless
+from performer.recording import TakeRecorder
 from performer.replay import replay
 from performer.session import Session
 from performer.take import list_takes, read_log
@@ -34,44 +36,56 @@ quantize = "beat"
 """
 
 
-def record(
-    folder: Path, tmp: Path, seconds: float, events: list[tuple[float, str, object]]
-) -> Path:
-    """Play headless for ``seconds``, feeding ``events`` at their times; returns the take."""
+@dataclass
+class Played:
+    take: TakeRecorder
+    drawn: int
+    session: Session
+
+
+def play(
+    model: Path,
+    takes: Path,
+    seconds: float,
+    events: list[tuple[float, str, object]] = [],  # noqa: B006 (never mutated)
+    size: tuple[int, int] = (48, 32),
+) -> Played:
+    """Play the test patch headless for ``seconds`` while recording a take, feeding
+    ``events`` (time, source, value) as they fall due."""
     from render.headless import Headless
 
     session = Session(
-        patch.loads(PATCH), DiffusersGenerator(str(folder)), overrides={"width": 32, "height": 32}
+        patch.loads(PATCH), DiffusersGenerator(str(model)), overrides={"width": 32, "height": 32}
     )
     session.prepare()
-    with Headless(48, 32) as surface:
-        stage = Stage(session, surface, fps=20, takes=tmp)
+    pending = list(events)
+
+    def feed(frame: object, _: object) -> None:
+        while pending and session.clock.now() >= pending[0][0]:
+            _, source, value = pending.pop(0)
+            session.inbox.put(Event(session.clock.now(), source, value), coalesce=False)
+
+    session.frame_listeners.append(feed)
+    with Headless(*size) as surface:
+        stage = Stage(session, surface, fps=20, takes=takes)
         stage.record(True)
-        take = stage.take.folder
-        pending = list(events)
-
-        def feed(frame: object, _: object) -> None:
-            while pending and session.clock.now() >= pending[0][0]:
-                _, source, value = pending.pop(0)
-                session.inbox.put(Event(session.clock.now(), source, value), coalesce=False)
-
-        session.frame_listeners.append(feed)
-        play_headless(stage, seconds)
+        take = stage.take
+        drawn = play_headless(stage, seconds)
         stage.close()
     session.close()
-    return take
+    return Played(take, drawn, session)
 
 
 @needs_ffprobe
 def test_replay_reproduces_every_frame_and_renders_larger(
     tiny_models: dict[str, Path], tmp_path: Path
 ) -> None:
-    take = record(
+    take = play(
         tiny_models["sd"],
         tmp_path,
         1.5,
         [(0.3, "param:era", 1850.0), (0.6, "scene", "late"), (0.9, "param:seed", 3)],
-    )
+    ).take.folder
     log = list(read_log(take / "control.jsonl"))
     sources = [r["source"] for r in log if r["type"] == "event"]
     assert "param:era" in sources and "scene" in sources
@@ -168,23 +182,9 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
 def test_a_full_disk_stops_the_recording_not_the_show(
     tiny_models: dict[str, Path], tiny_disk: Path
 ) -> None:
-    from render.headless import Headless
-
-    session = Session(
-        patch.loads(PATCH),
-        DiffusersGenerator(str(tiny_models["sd"])),
-        overrides={"width": 32, "height": 32},
-    )
-    session.prepare()
-    with Headless(256, 256) as surface:
-        stage = Stage(session, surface, fps=20, takes=tiny_disk)
-        stage.record(True)
-        take = stage.take
-        drawn = play_headless(stage, 2.0)
-        stage.close()
-    session.close()
-    assert drawn == 40, "the show went on"
-    problems = f"{take.recorder.error} {take.log.error}"
+    played = play(tiny_models["sd"], tiny_disk, 2.0, size=(256, 256))
+    assert played.drawn == 40, "the show went on"
+    problems = f"{played.take.recorder.error} {played.take.log.error}"
     assert "No space left on device" in problems, problems
 
 
@@ -192,24 +192,8 @@ def test_probe_captures_era_statistics_into_the_take(
     tiny_models: dict[str, Path], tmp_path: Path
 ) -> None:
     from performer.probe.capture import read_captures
-    from render.headless import Headless
 
-    session = Session(
-        patch.loads(PATCH),
-        DiffusersGenerator(str(tiny_models["sd"])),
-        overrides={"width": 32, "height": 32},
-    )
-    session.prepare()
-    with Headless(32, 32) as surface:
-        stage = Stage(session, surface, fps=20, takes=tmp_path)
-        stage.record(True)
-        folder = stage.take.folder
-        session.frame_listeners.append(
-            lambda frame, _: frame.number == 3 and stage.key("P")  # type: ignore[func-returns-value]
-        )
-        play_headless(stage, 1.0)
-        stage.close()
-    session.close()
-    (probe,) = read_captures(folder / "control.jsonl")
-    assert probe["params"]["era"] == session.store.get("era")
+    played = play(tiny_models["sd"], tmp_path, 1.0, [(0.2, "probe", True)], size=(32, 32))
+    (probe,) = read_captures(played.take.folder / "control.jsonl")
+    assert probe["params"]["era"] == played.session.store.get("era")
     assert 0.0 <= probe["stats"]["saturation"] <= 1.0 and "scanline" in probe["stats"]

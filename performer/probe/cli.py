@@ -17,22 +17,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
+from performer.options import add_model_options
 from performer.params import ParamError, Snapshot, defaults, param
 
 log = logging.getLogger("performer.probe")
-
-
-def _assignment(text: str) -> tuple[str, Any]:
-    name, sep, raw = text.partition("=")
-    if not sep:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    try:
-        p = param(name.strip())
-        return p.name, p.check(raw if p.kind == "str" else float(raw))
-    except (ParamError, ValueError) as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,21 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--first-seed", type=int, default=0, help="seed of the first row")
     parser.add_argument("--out", type=Path, default=Path("probe"), help="output folder")
     parser.add_argument("--patch", default="default", help="patch name or .toml path")
-    parser.add_argument("--model", help="Hugging Face id or model folder (default: the patch's)")
-    parser.add_argument("--tiny-vae", help="AutoencoderTiny (TAESD) id or folder")
-    parser.add_argument("--lora", help="LCM-LoRA id or folder fused into the model")
-    parser.add_argument("--device", help="cuda, cuda:1, mps or cpu (default: the best one here)")
-    parser.add_argument("--width", type=int, help="frame width in pixels")
-    parser.add_argument("--height", type=int, help="frame height in pixels")
-    parser.add_argument("--steps", type=int, help="denoising steps per frame, 1-4")
-    parser.add_argument(
-        "--set",
-        dest="sets",
-        metavar="NAME=VALUE",
-        type=_assignment,
-        action="append",
-        default=[],
-        help="hold a parameter at a value, e.g. --set guidance=1.5 (repeatable)",
+    add_model_options(
+        parser, set_help="hold a parameter at a value, e.g. --set guidance=1.5 (repeatable)"
     )
     parser.add_argument(
         "--cell", type=int, help="sheet cell size in pixels (default: fit about 1500 wide)"
