@@ -47,7 +47,7 @@ def play(
     model: Path,
     takes: Path,
     seconds: float,
-    events: list[tuple[float, str, object]] = [],  # noqa: B006 (never mutated)
+    events: tuple[tuple[float, str, object], ...] = (),
     size: tuple[int, int] = (48, 32),
 ) -> Played:
     """Play the test patch headless for ``seconds`` while recording a take, feeding
@@ -84,7 +84,7 @@ def test_replay_reproduces_every_frame_and_renders_larger(
         tiny_models["sd"],
         tmp_path,
         1.5,
-        [(0.3, "param:era", 1850.0), (0.6, "scene", "late"), (0.9, "param:seed", 3)],
+        ((0.3, "param:era", 1850.0), (0.6, "scene", "late"), (0.9, "param:seed", 3)),
     ).take.folder
     log = list(read_log(take / "control.jsonl"))
     sources = [r["source"] for r in log if r["type"] == "event"]
@@ -193,7 +193,7 @@ def test_probe_captures_era_statistics_into_the_take(
 ) -> None:
     from performer.probe.capture import read_captures
 
-    played = play(tiny_models["sd"], tmp_path, 1.0, [(0.2, "probe", True)], size=(32, 32))
+    played = play(tiny_models["sd"], tmp_path, 1.0, ((0.2, "probe", True),), size=(32, 32))
     (probe,) = read_captures(played.take.folder / "control.jsonl")
     assert probe["params"]["era"] == played.session.store.get("era")
     assert 0.0 <= probe["stats"]["saturation"] <= 1.0 and "scanline" in probe["stats"]
