@@ -76,6 +76,7 @@ def replay(
     first = frames[0]["params"] if frames else {}
     start = {k: first[k] for k in ("width", "height", "steps") if k in first}
     session = Session(patch, generator, clock=clock, overrides={**start, **overrides})
+    del session.commands["learn/save"]  # a replay plays; it writes nothing but its video
     session.prepare()
     same = all(first.get(k) == session.store.get(k) for k in ("width", "height", "steps"))
     fps = int(info.get("fps", 30))

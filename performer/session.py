@@ -117,6 +117,8 @@ class Session:
 
     def _feed(self, event: Event) -> None:
         if event.origin:
+            if len(self._origins) >= 4096:  # sources come from the network: stay bounded
+                self._origins.clear()
             self._origins[event.source] = event.origin
         self.conductor.feed(event)
 
