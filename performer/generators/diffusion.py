@@ -76,7 +76,11 @@ def load_pipeline(model: str, dtype: torch.dtype, lora: str | None = None) -> An
         try:
             pipe.load_lora_weights(lora)
             pipe.fuse_lora()
-        except (OSError, ValueError, ImportError) as exc:
+        except ImportError as exc:  # diffusers loads LoRAs through PEFT
+            raise GeneratorError(
+                f"could not load LoRA {lora!r}: {exc} (install it: pip install 'performer[lora]')"
+            ) from None
+        except (OSError, ValueError) as exc:
             raise GeneratorError(f"could not load LoRA {lora!r}: {exc}") from None
     return pipe
 
