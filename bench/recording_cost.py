@@ -47,7 +47,11 @@ def main() -> int:
     parser.add_argument("--fps", type=int, default=30, help="display and video rate")
     parser.add_argument("--width", type=int, default=512)
     parser.add_argument("--height", type=int, default=512)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (as performer play)")
     args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
     rates: dict[bool, list[float]] = {False: [], True: []}
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.runs):

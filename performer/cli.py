@@ -32,6 +32,12 @@ def _performance_options(parser: argparse.ArgumentParser) -> None:
     )
     add_model_options(parser)
     parser.add_argument("--fps", type=int, default=30, help="video frame rate (default: 30)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="torch CPU threads (default: 1 for the embedded model, which then runs ~27%% "
+        "faster beside the display, audio and encoder threads; else torch's choice)",
+    )
     speed = parser.add_argument_group("speed (diffusers models, mostly on a GPU)")
     speed.add_argument(
         "--compile",
@@ -262,6 +268,7 @@ def _perform(args: argparse.Namespace) -> int:
         return _replay(args)
     patch = patches.load(args.patch)
     model = args.model or patch.model
+    _set_threads(args.threads, model)
     generator = load_generator(
         model,
         tiny_vae=args.tiny_vae or patch.tiny_vae,
@@ -293,6 +300,15 @@ def _perform(args: argparse.Namespace) -> int:
         session.close()
 
 
+def _set_threads(threads: int | None, model: str | None) -> None:
+    import torch
+
+    if threads is None and not model:
+        threads = 1  # measured: bench/recording_cost.py, docs/benchmarks.md
+    if threads is not None:
+        torch.set_num_threads(max(1, threads))
+
+
 def _fast(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "compile": args.compile or False,
@@ -317,6 +333,7 @@ def _replay(args: argparse.Namespace) -> int:
 
     info, _, _ = read_take(args.take)
     model = args.model or info.get("model_arg")
+    _set_threads(args.threads, model)
     generator = load_generator(
         model, tiny_vae=args.tiny_vae, lora=args.lora, device=args.device, fast=_fast(args)
     )
