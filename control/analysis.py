@@ -10,6 +10,7 @@ performance-clock time of the first one, and returns events:
 ``audio:mid``       energy 250 Hz–4 kHz, 0..1, same auto-gain
 ``audio:high``      energy 4–16 kHz, 0..1, same auto-gain
 ``audio:onset``     1.0 at each onset (spectral flux over an adaptive threshold); discrete
+``audio:hit``       an envelope: 1.0 at each onset, falling away in ~0.1 s (a strobe, a flash)
 ``audio:beat``      1.0 on each beat of the tracked tempo; discrete
 ``audio:phase``     where the last hop sits between two beats, 0..1 (0 = on the beat)
 ``audio:bpm``       the tracked tempo in beats per minute (60–200), *not* normalised
@@ -33,6 +34,7 @@ from performer.events import Event
 
 Samples = npt.NDArray[np.floating]
 
+_HIT_DECAY_S = 0.1  # audio:hit falls to 37% in this long after an onset
 DISCRETE_SOURCES = frozenset({"audio:onset", "audio:beat"})
 BANDS_HZ = {"low": (20.0, 250.0), "mid": (250.0, 4000.0), "high": (4000.0, 16000.0)}
 
@@ -163,6 +165,10 @@ class Analyzer:
         if flux > threshold and sounded - self._last_onset >= _ONSET_GAP_S:
             self._last_onset = sounded
             events.append(Event(sounded, "audio:onset", 1.0))
+        since = sounded - self._last_onset
+        events.append(
+            Event(end, "audio:hit", math.exp(-since / _HIT_DECAY_S) if since >= 0 else 0.0)
+        )
         # 5. Tempo and beats.
         self._env[:-1] = self._env[1:]
         self._env[-1] = flux

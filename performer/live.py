@@ -108,7 +108,8 @@ class Stage:
             self._shown = frame.number
         self.compositor.set_hud(self.hud_lines() if hud else None)
         self.surface.use()
-        self.compositor.draw(now, self.surface.viewport, self.crossfade_seconds())
+        flash = float(self.session.store.get("flash"))
+        self.compositor.draw(now, self.surface.viewport, self.crossfade_seconds(), flash)
         if self.take is not None and self.take.due(now):
             self.take.video(self.surface.read(), now)
 

@@ -171,6 +171,15 @@ REGISTRY: Mapping[str, Param] = _table(
         "frame",
         "Display cross-fade between generated frames, as a share of the frame interval.",
     ),
+    Param(
+        "flash",
+        "float",
+        0.0,
+        0.0,
+        1.0,
+        "",
+        "White over the picture, drawn by the display: map audio:hit to it for a strobe.",
+    ),
     Param("bpm", "float", 120.0, 20.0, 300.0, "bpm", "Tempo of the performance clock."),
 )
 

@@ -57,6 +57,7 @@ uniform sampler2D u_cur;
 uniform float u_mix;
 in vec2 v_prev;
 in vec2 v_cur;
+uniform float u_flash;  // 0..1 of white over the picture (display only, never baked)
 out vec4 f_color;
 
 float inside(vec2 uv) {
@@ -69,7 +70,7 @@ void main() {
 #ifdef FADE
     color = mix(texture(u_prev, v_prev).rgb * inside(v_prev), color, u_mix);
 #endif
-    f_color = vec4(color, 1.0);
+    f_color = vec4(mix(color, vec3(1.0), u_flash), 1.0);
 }
 """
 
@@ -116,6 +117,7 @@ class _Picture:
         _uniform(self.program, "u_cur").value = 1
         self._scale_cur = _uniform(self.program, "u_scale_cur")
         self._y_down = _uniform(self.program, "u_y_down")
+        self._flash = _uniform(self.program, "u_flash")
         self._fade = fade
         if fade:  # the compiler drops these from the other variant
             _uniform(self.program, "u_prev").value = 0
@@ -128,11 +130,13 @@ class _Picture:
         scale_cur: tuple[float, float],
         mix: float,
         y_down: bool,
+        flash: float = 0.0,
     ) -> None:
         import moderngl
 
         self._scale_cur.value = scale_cur
         self._y_down.value = y_down
+        self._flash.value = flash
         if self._fade:
             self._scale_prev.value = scale_prev
             self._mix.value = mix
@@ -189,8 +193,9 @@ class Compositor:
         self._t_push = now
         self._shown_mix = 0.0
 
-    def draw(self, now: float, viewport: Viewport, crossfade_s: float) -> None:
-        """Draw the picture (and the HUD) over ``viewport`` of the bound framebuffer."""
+    def draw(self, now: float, viewport: Viewport, crossfade_s: float, flash: float = 0.0) -> None:
+        """Draw the picture (and the HUD) over ``viewport`` of the bound framebuffer,
+        ``flash`` (0..1) of white over it."""
         self._check_alive()
         if viewport[2] <= 0 or viewport[3] <= 0:
             return  # a minimised window has a 0×0 framebuffer
@@ -200,7 +205,7 @@ class Compositor:
             mix = 1.0
         else:
             mix = min(max((now - self._t_push) / crossfade_s, 0.0), 1.0)
-        self._draw_picture(viewport, mix, y_down=True)
+        self._draw_picture(viewport, mix, y_down=True, flash=flash)
         self._shown_mix = mix
         self._hud.draw(viewport)
 
@@ -227,7 +232,9 @@ class Compositor:
         if self._released:
             raise RuntimeError("Compositor used after release()")
 
-    def _draw_picture(self, viewport: Viewport, mix: float, *, y_down: bool) -> None:
+    def _draw_picture(
+        self, viewport: Viewport, mix: float, *, y_down: bool, flash: float = 0.0
+    ) -> None:
         import moderngl
 
         area = (viewport[2], viewport[3])
@@ -238,7 +245,7 @@ class Compositor:
         cur.use(location=1)
         picture = self._settled if mix >= 1.0 else self._fading
         scale_prev = letterbox_scale(self._prev.size, area)
-        picture.render(scale_prev, letterbox_scale(cur.size, area), mix, y_down)
+        picture.render(scale_prev, letterbox_scale(cur.size, area), mix, y_down, flash)
 
     def _bake(self, target: moderngl.Texture | None, mix: float) -> moderngl.Texture:
         """Render the blend at ``mix`` into a texture the size of the current frame.

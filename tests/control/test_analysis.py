@@ -74,6 +74,7 @@ def test_events_in_time_order_with_discrete_ones_marked() -> None:
         "audio:mid",
         "audio:high",
         "audio:onset",
+        "audio:hit",
         "audio:beat",
         "audio:phase",
         "audio:bpm",
@@ -160,3 +161,16 @@ def test_beats_stop_soon_after_the_music_does() -> None:
     _, events = analyse(np.concatenate([signal, np.zeros(RATE * 6)]))
     beats = [e.time for e in events if e.source == "audio:beat"]
     assert max(beats) <= clicks[-1] + 2.5 * 0.5 + 0.02
+
+
+def test_hit_jumps_at_an_onset_and_falls_away() -> None:
+    analyzer = Analyzer(RATE, hop=HOP)
+    signal = np.zeros(RATE, dtype=np.float32)
+    signal[RATE // 2 : RATE // 2 + 48] = 0.8  # one click at 0.5 s
+    events = analyzer.process(signal, 0.0)
+    hits = [(e.time, e.value) for e in events if e.source == "audio:hit"]
+    (onset,) = [e.time for e in events if e.source == "audio:onset"]
+    peak_time, peak = max(hits, key=lambda h: h[1])
+    assert peak > 0.8 and 0 <= peak_time - onset < 0.05
+    assert [v for t, v in hits if t < onset] == [0.0] * len([t for t, _ in hits if t < onset])
+    assert hits[-1][1] < 0.05, "gone well within half a second"

@@ -238,3 +238,20 @@ def test_headless_read_into_and_close_twice(make_headless: MakeHeadless):
     out.close()
     with pytest.raises(RuntimeError, match="after close"):
         out.read()
+
+
+def test_flash_whitens_the_picture_and_is_never_baked(make_headless: MakeHeadless, card: Card):
+    out = make_headless(64, 48)
+    comp = Compositor(out.ctx)
+    comp.push(card(64, 48), now=0.0)
+    out.use()
+    comp.draw(1.0, out.viewport, 0.0, flash=1.0)
+    assert (out.read() == 255).all(), "full flash: white"
+    out.use()
+    comp.draw(1.0, out.viewport, 0.0, flash=0.5)
+    half = out.read()
+    assert tuple(int(v) for v in half[24, 54]) == pytest.approx((127, 127, 255), abs=2)  # blue
+    comp.draw(1.5, out.viewport, 10.0, flash=1.0)  # flashing mid-fade …
+    comp.push(card(64, 48)[::-1].copy(), now=1.5)  # … then a push bakes the blend
+    image = show(out, comp)
+    assert not (image == 255).all(), "the flash stayed on the display, not in the frames"
