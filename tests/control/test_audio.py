@@ -362,4 +362,3 @@ def test_a_take_records_the_input_audio_and_its_onsets(
     onsets = [r for r in log if r["type"] == "event" and r["source"] == "audio:onset"]
     assert len(onsets) >= 3, "about six clicks in three seconds"
     assert any(r["params"]["seed_travel"] > 0 for r in log if r["type"] == "frame")
-
