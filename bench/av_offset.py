@@ -1,0 +1,160 @@
+"""A/V offset in a take: how long after its click a flash lands in the recorded file.
+
+Starts a private JACK server on the dummy driver (needs jackd2 and PortAudio), plays a
+click train into the instrument, plays a patch that maps ``audio:hit`` to ``flash``
+while recording a take, then finds the flashes and the clicks in the take's own file
+with PyAV and prints flash minus click for each.
+
+    .venv/bin/python bench/av_offset.py --bpm 100 --seconds 4   (one run per invocation)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+RATE, PERIOD = 48000, 256
+PATCH = """
+[params]
+crossfade = 0.0
+[[mappings]]
+source = "audio:hit"
+param = "flash"
+"""
+
+
+def flash_and_click_times(video: Path) -> tuple[list[float], list[float]]:
+    """Times of the flashes (a frame turning white) and of the clicks in a take's file."""
+    import av
+
+    with av.open(str(video)) as container:
+        vstream = container.streams.video[0]
+        frames = [
+            (
+                float((f.pts or 0) * (vstream.time_base or 0)),
+                float(f.to_ndarray(format="gray").mean()),
+            )
+            for f in container.decode(vstream)
+        ]
+    with av.open(str(video)) as container:
+        astream = container.streams.audio[0]
+        start, blocks = None, []
+        for f in container.decode(astream):
+            start = float((f.pts or 0) * (astream.time_base or 0)) if start is None else start
+            blocks.append(f.to_ndarray()[0])
+    loud = np.abs(np.concatenate(blocks)) > 0.4
+    clicks: list[float] = []
+    for i in np.flatnonzero(loud[1:] & ~loud[:-1]) + 1:
+        t = (start or 0.0) + i / (astream.rate or RATE)
+        if not clicks or t - clicks[-1] > 0.1:  # a click is 48 samples: keep its first edge
+            clicks.append(t)
+    flashes = [
+        t
+        for (t, level), (_, before) in zip(frames[1:], frames[:-1], strict=False)
+        if level > 150 >= before
+    ]
+    return flashes, clicks
+
+
+def one_run(sd: Any, model: Path, bpm: float, seconds: float, fps: int) -> list[float]:
+    from control.audio_clock import AudioClock
+    from performer import patch
+    from performer.controls import ControlOptions, start_controls, stop_controls
+    from performer.generators.diffusion import DiffusersGenerator
+    from performer.live import Stage, play_headless
+    from performer.session import Session
+    from render.headless import Headless
+
+    session = Session(
+        patch.loads(PATCH),
+        DiffusersGenerator(str(model)),
+        clock=AudioClock(),
+        overrides={"width": 16, "height": 16},
+    )
+    session.prepare()
+    controls = start_controls(
+        session,
+        ControlOptions(osc_port=None, midi_virtual=False, audio_in="system", audio_channels=(1,)),
+    )
+    every = round(60.0 / bpm * RATE)
+    played = [0]
+
+    def click(outdata: np.ndarray, frames: int, *_: object) -> None:
+        n = np.arange(played[0], played[0] + frames)
+        tone = 0.05 * np.sin(2 * np.pi * 1000 / RATE * n)
+        outdata[:, 0] = np.where(n % every < 48, 0.8 * np.sign(np.sin(n)), tone)
+        played[0] += frames
+
+    out = sd.OutputStream(
+        device="system",
+        channels=1,
+        samplerate=RATE,
+        blocksize=PERIOD,
+        callback=click,
+    )
+    with tempfile.TemporaryDirectory() as takes:
+        try:
+            subprocess.run(["jack_connect", "PortAudio:out_0", "PortAudio:in_0"], check=True)
+            out.start()
+            with Headless(64, 64) as surface:
+                stage = Stage(session, surface, fps=fps, takes=Path(takes))
+                stage.audio = controls[0]
+                stage.record(True)
+                folder = stage.take.folder
+                play_headless(stage, seconds)
+                stage.close()
+        finally:
+            out.stop()
+            out.close()
+            stop_controls(controls)
+            session.close()
+        flashes, clicks = flash_and_click_times(folder / "video.mp4")
+    return [min((f - c for c in clicks), key=abs) for f in flashes]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bpm", type=float, default=100.0)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--fps", type=int, default=30)
+    args = parser.parse_args()
+    name = f"performer-av-{os.getpid()}"
+    os.environ.update(JACK_DEFAULT_SERVER=name, JACK_NO_START_SERVER="1")
+    server = subprocess.Popen(
+        ["jackd", "--no-realtime", "-n", name, "-d", "dummy", "-r", str(RATE), "-p", str(PERIOD)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        subprocess.run(["jack_wait", "-w", "-t", "10"], check=True, capture_output=True)
+        from control.audio import load_sounddevice
+        from performer.generators.tiny import save_tiny_pipeline
+
+        sd = load_sounddevice()
+        with tempfile.TemporaryDirectory() as tmp:
+            model = save_tiny_pipeline(Path(tmp) / "sd")
+            offsets = one_run(sd, model, args.bpm, args.seconds, args.fps)
+        ms = [round(1000 * float(o), 1) for o in offsets]
+        median = statistics.median(offsets)
+        print(
+            f"flash - click (ms): {ms}; median {1000 * median:.1f} ms "
+            f"= {median * args.fps:.2f} frames at {args.fps} fps"
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
