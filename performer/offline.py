@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
 from performer.clock import FakeClock
-from performer.session import Session
+from performer.session import Frame, Session
+
+
+def composite(compositor: Any, surface: Any, frame: Frame) -> np.ndarray:
+    """The picture a display shows for ``frame`` once it has settled (no cross-fade)."""
+    compositor.push(frame.image, frame.time)
+    surface.use()
+    compositor.draw(frame.time, surface.viewport, 0.0, float(frame.snapshot["flash"]))
+    return surface.read()
 
 
 def render_to_file(
@@ -26,11 +36,7 @@ def render_to_file(
         try:
             for i in tqdm(range(frames), desc=f"rendering {out.name}", unit="frame"):
                 clock.set(i / fps)
-                frame = session.step()
-                compositor.push(frame.image, clock.now())
-                surface.use()
-                compositor.draw(clock.now(), surface.viewport, 0.0)  # each frame exactly
-                video.write(surface.read())
+                video.write(composite(compositor, surface, session.step()))
         finally:
             compositor.release()
         return video.frames_written

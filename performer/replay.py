@@ -22,6 +22,7 @@ from performer import take as takes
 from performer.clock import FakeClock
 from performer.events import Event
 from performer.generators import Generator
+from performer.offline import composite
 from performer.recording import digest
 from performer.session import Session
 
@@ -103,10 +104,9 @@ def replay(
                 if same and frame.snapshot["steps"] == record["params"].get("steps"):
                     result.compared += 1
                     result.identical += digest(frame.image) == record["sha1"]
-                compositor.push(frame.image, clock.now())
-                surface.use()
-                compositor.draw(clock.now(), surface.viewport, 0.0)
-                video.write(surface.read(), index=round(float(record["t"]) * fps))
+                video.write(
+                    composite(compositor, surface, frame), index=round(float(record["t"]) * fps)
+                )
             if audio:
                 for block, start_sample in audio[1]:
                     video.write_audio(block, start=start_sample)
