@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -23,7 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-RATE, PERIOD = 48000, 256
+from control.jack import PERIOD, RATE, ClickTrain, connect, dummy_server
+
 PATCH = """
 [params]
 crossfade = 0.0
@@ -86,25 +86,10 @@ def one_run(sd: Any, model: Path, bpm: float, seconds: float, fps: int) -> list[
         session,
         ControlOptions(osc_port=None, midi_virtual=False, audio_in="system", audio_channels=(1,)),
     )
-    every = round(60.0 / bpm * RATE)
-    played = [0]
-
-    def click(outdata: np.ndarray, frames: int, *_: object) -> None:
-        n = np.arange(played[0], played[0] + frames)
-        tone = 0.05 * np.sin(2 * np.pi * 1000 / RATE * n)
-        outdata[:, 0] = np.where(n % every < 48, 0.8 * np.sign(np.sin(n)), tone)
-        played[0] += frames
-
-    out = sd.OutputStream(
-        device="system",
-        channels=1,
-        samplerate=RATE,
-        blocksize=PERIOD,
-        callback=click,
-    )
+    out = ClickTrain(sd, bpm).stream
     with tempfile.TemporaryDirectory() as takes:
         try:
-            subprocess.run(["jack_connect", "PortAudio:out_0", "PortAudio:in_0"], check=True)
+            connect("PortAudio:out_0", "PortAudio:in_0")
             out.start()
             with Headless(64, 64) as surface:
                 stage = Stage(session, surface, fps=fps, takes=Path(takes))
@@ -130,29 +115,23 @@ def main() -> int:
     args = parser.parse_args()
     name = f"performer-av-{os.getpid()}"
     os.environ.update(JACK_DEFAULT_SERVER=name, JACK_NO_START_SERVER="1")
-    server = subprocess.Popen(
-        ["jackd", "--no-realtime", "-n", name, "-d", "dummy", "-r", str(RATE), "-p", str(PERIOD)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        subprocess.run(["jack_wait", "-w", "-t", "10"], check=True, capture_output=True)
+    with dummy_server(name, RATE, PERIOD), tempfile.TemporaryDirectory() as tmp:
         from control.audio import load_sounddevice
         from performer.generators.tiny import save_tiny_pipeline
 
-        sd = load_sounddevice()
-        with tempfile.TemporaryDirectory() as tmp:
-            model = save_tiny_pipeline(Path(tmp) / "sd")
-            offsets = one_run(sd, model, args.bpm, args.seconds, args.fps)
-        ms = [round(1000 * float(o), 1) for o in offsets]
-        median = statistics.median(offsets)
-        print(
-            f"flash - click (ms): {ms}; median {1000 * median:.1f} ms "
-            f"= {median * args.fps:.2f} frames at {args.fps} fps"
+        offsets = one_run(
+            load_sounddevice(),
+            save_tiny_pipeline(Path(tmp) / "sd"),
+            args.bpm,
+            args.seconds,
+            args.fps,
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    ms = [round(1000 * float(o), 1) for o in offsets]
+    median = statistics.median(offsets)
+    print(
+        f"flash - click (ms): {ms}; median {1000 * median:.1f} ms "
+        f"= {median * args.fps:.2f} frames at {args.fps} fps"
+    )
     return 0
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
-import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from control.jack import die_with_parent
 
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -30,18 +30,10 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 XVFB_SCREEN = (1280, 720)
 _FIRST_DISPLAY = 140  # clear of the :0/:99 others start by hand
 _XVFB_START_TIMEOUT_S = 10.0
-_PR_SET_PDEATHSIG = 1
 
 
 def _display_taken(number: int) -> bool:
     return Path(f"/tmp/.X{number}-lock").exists() or Path(f"/tmp/.X11-unix/X{number}").exists()
-
-
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM when pytest dies, even if finalizers never run."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
 
 
 def _start_xvfb(number: int) -> subprocess.Popen[bytes] | None:
@@ -56,7 +48,7 @@ def _start_xvfb(number: int) -> subprocess.Popen[bytes] | None:
         pass_fds=(write_fd,),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,
     )
     os.close(write_fd)
     with os.fdopen(read_fd, "rb") as ready:
@@ -102,27 +94,18 @@ def jack() -> Iterator[str]:
     Its name goes into JACK_DEFAULT_SERVER, so JACK clients in this process (rtmidi,
     PortAudio) use it and never touch another server on the machine.
     """
-    if shutil.which("jackd") is None:
-        pytest.skip("jackd not found (Debian package: jackd2)")
-    name = f"performer-test-{os.getpid()}"
-    server = subprocess.Popen(
-        ["jackd", "--no-realtime", "-n", name, "-d", "dummy", "-r", "48000", "-p", "256"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        preexec_fn=_die_with_parent,
-    )
-    ready = subprocess.run(["jack_wait", "-w", "-s", name, "-t", "10"], capture_output=True)
-    if ready.returncode != 0:
-        server.terminate()
-        pytest.fail(f"jackd did not start: {ready.stdout!r} {ready.stderr!r}")
+    from control.jack import dummy_server, missing
+
+    reason = missing()
+    if reason is not None:
+        pytest.skip(reason)
     previous = os.environ.get("JACK_DEFAULT_SERVER")
-    os.environ["JACK_DEFAULT_SERVER"] = name
-    try:
-        yield name
-    finally:
-        if previous is None:
-            os.environ.pop("JACK_DEFAULT_SERVER", None)
-        else:
-            os.environ["JACK_DEFAULT_SERVER"] = previous
-        server.terminate()
-        server.wait(timeout=10)
+    with dummy_server(f"performer-test-{os.getpid()}") as name:
+        os.environ["JACK_DEFAULT_SERVER"] = name
+        try:
+            yield name
+        finally:
+            if previous is None:
+                os.environ.pop("JACK_DEFAULT_SERVER", None)
+            else:
+                os.environ["JACK_DEFAULT_SERVER"] = previous

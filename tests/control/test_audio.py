@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -24,15 +23,13 @@ import pytest
 from control.analysis import Analyzer
 from control.audio import AudioInput, AudioUnavailable, SampleRing, find_device, load_sounddevice
 from control.audio_clock import AudioClock
+from control.jack import PERIOD, RATE, ClickTrain, connect, dummy_server, missing
 from performer import patch
 from performer.controls import ControlOptions, start_controls, stop_controls
 from performer.events import Inbox
 from performer.generators.diffusion import DiffusersGenerator
 from performer.live import Stage, play_headless
 from performer.session import Session
-
-RATE = 48000
-PERIOD = 256
 
 
 def _reinitialise(sd: ModuleType) -> None:
@@ -44,8 +41,9 @@ def _reinitialise(sd: ModuleType) -> None:
 @pytest.fixture
 def jack(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     """A private JACK server (dummy driver, 48 kHz, 256 frames) and sounddevice on it."""
-    if shutil.which("jackd") is None or shutil.which("jack_wait") is None:
-        pytest.skip("jackd not found (Debian package: jackd2)")
+    reason = missing()
+    if reason is not None:
+        pytest.skip(reason)
     try:
         sd = load_sounddevice()
     except AudioUnavailable as exc:
@@ -53,42 +51,16 @@ def jack(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     name = f"performer-audio-{os.getpid()}"
     monkeypatch.setenv("JACK_DEFAULT_SERVER", name)
     monkeypatch.setenv("JACK_NO_START_SERVER", "1")
-    server = subprocess.Popen(
-        ["jackd", "--no-realtime", "-n", name, "-d", "dummy", "-r", str(RATE), "-p", str(PERIOD)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     try:
-        subprocess.run(["jack_wait", "-w", "-t", "10"], check=True, capture_output=True)
-        _reinitialise(sd)
-        yield sd
+        with dummy_server(name, RATE, PERIOD):
+            _reinitialise(sd)
+            try:
+                yield sd
+            finally:
+                sd._terminate()  # before the server goes, as PortAudio expects
     finally:
-        sd._terminate()
-        server.terminate()
-        server.wait(timeout=10)
         monkeypatch.delenv("JACK_DEFAULT_SERVER")
         sd._initialize()
-
-
-def _connect(source: str, destination: str) -> None:
-    subprocess.run(["jack_connect", source, destination], check=True, capture_output=True)
-
-
-class ClickTrain:
-    """Plays clicks at ``bpm`` over a quiet 1 kHz tone (RMS 0.035) out of JACK."""
-
-    def __init__(self, sd: ModuleType, bpm: float):
-        self.every = round(60.0 / bpm * RATE)
-        self.played = 0
-        self.stream = sd.OutputStream(
-            device="system", channels=1, samplerate=RATE, blocksize=PERIOD, callback=self._play
-        )
-
-    def _play(self, outdata: Any, frames: int, _time: Any, _status: Any) -> None:
-        n = np.arange(self.played, self.played + frames)
-        tone = 0.05 * np.sin(2 * np.pi * 1000 / RATE * n)
-        outdata[:, 0] = np.where(n % self.every < 48, 0.8 * np.sign(np.sin(n)), tone)
-        self.played += frames
 
 
 def test_click_train_through_jack_gives_onsets_beat_and_a_running_clock(jack: ModuleType) -> None:
@@ -97,7 +69,7 @@ def test_click_train_through_jack_gives_onsets_beat_and_a_running_clock(jack: Mo
     clicks = ClickTrain(jack, bpm=120)
     audio.start()
     try:
-        _connect("PortAudio:out_0", "PortAudio:in_0")  # ports exist once streams are open
+        connect("PortAudio:out_0", "PortAudio:in_0")  # ports exist once streams are open
         clicks.stream.start()  # so the tone and the first click start together
         perf0, clock0 = time.perf_counter(), audio.clock.now()
         events = []
@@ -156,8 +128,8 @@ def test_passthrough_carries_the_input_to_an_output(jack: ModuleType) -> None:
         # Ports in order of opening: ours in_0 (passthrough out_0, out_1), clicks, listener.
         ins = [p for p in names if ":in_" in p]
         outs = [p for p in names if ":out_" in p]
-        _connect(outs[-1], ins[0])  # clicks → instrument
-        _connect(outs[0], ins[-1])  # instrument's passthrough → listener
+        connect(outs[-1], ins[0])  # clicks → instrument
+        connect(outs[0], ins[-1])  # instrument's passthrough → listener
         time.sleep(1.0)
     finally:
         listener.stop()
@@ -325,7 +297,7 @@ def test_a_take_records_the_input_audio_and_its_onsets(
     (audio,) = controls
     clicks = ClickTrain(jack, bpm=120)
     try:
-        _connect("PortAudio:out_0", "PortAudio:in_0")
+        connect("PortAudio:out_0", "PortAudio:in_0")
         clicks.stream.start()
         with Headless(64, 64) as surface:
             stage = Stage(session, surface, fps=20, takes=tmp_path)

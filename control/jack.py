@@ -1,0 +1,89 @@
+"""Real-time audio and MIDI with no sound card: a private JACK server on the dummy
+driver, and a click train to play into the instrument. Tests and benches use these.
+
+    with dummy_server("performer-test") as name:
+        os.environ["JACK_DEFAULT_SERVER"] = name   # JACK clients in this process use it
+        ...
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+RATE, PERIOD = 48000, 256
+
+
+def die_with_parent() -> None:
+    """In a child (``preexec_fn``): get SIGTERM when the parent dies, so no server
+    (jackd, Xvfb) outlives a killed test, even if its finalizers never run."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(1, signal.SIGTERM) != 0:  # 1 = PR_SET_PDEATHSIG
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+
+
+def missing() -> str | None:
+    """Why a dummy server cannot run here, or None when it can."""
+    if shutil.which("jackd") is None or shutil.which("jack_wait") is None:
+        return "jackd not found (Debian package: jackd2)"
+    return None
+
+
+@contextmanager
+def dummy_server(name: str, rate: int = RATE, period: int = PERIOD) -> Iterator[str]:
+    """Run ``jackd -n NAME -d dummy`` until the block ends; yields its name once it is up.
+
+    Raises FileNotFoundError without jackd (Debian: jackd2) and RuntimeError if it will
+    not start.
+    """
+    reason = missing()
+    if reason is not None:
+        raise FileNotFoundError(reason)
+    server = subprocess.Popen(
+        ["jackd", "--no-realtime", "-n", name, "-d", "dummy", "-r", str(rate), "-p", str(period)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=die_with_parent,
+    )
+    try:
+        ready = subprocess.run(["jack_wait", "-w", "-s", name, "-t", "10"], capture_output=True)
+        if ready.returncode != 0:
+            raise RuntimeError(f"jackd {name!r} did not start: {ready.stdout!r} {ready.stderr!r}")
+        yield name
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def connect(source: str, destination: str) -> None:
+    subprocess.run(["jack_connect", source, destination], check=True, capture_output=True)
+
+
+class ClickTrain:
+    """Plays clicks (48 samples of square wave) at ``bpm`` over a quiet 1 kHz tone
+    (RMS 0.035) out of the JACK ``system`` device; ``stream.start()`` begins it."""
+
+    def __init__(self, sd: Any, bpm: float, rate: int = RATE, period: int = PERIOD):
+        self.rate = rate
+        self.every = round(60.0 / bpm * rate)
+        self.played = 0
+        self.stream = sd.OutputStream(
+            device="system", channels=1, samplerate=rate, blocksize=period, callback=self._play
+        )
+
+    def _play(self, outdata: Any, frames: int, _time: Any, _status: Any) -> None:
+        n = np.arange(self.played, self.played + frames)
+        tone = 0.05 * np.sin(2 * np.pi * 1000 / self.rate * n)
+        outdata[:, 0] = np.where(n % self.every < 48, 0.8 * np.sign(np.sin(n)), tone)
+        self.played += frames
