@@ -5,12 +5,13 @@ click train into the instrument, plays a patch that maps ``audio:hit`` to ``flas
 while recording a take, then finds the flashes and the clicks in the take's own file
 with PyAV and prints flash minus click for each.
 
-    .venv/bin/python bench/av_offset.py --bpm 100 --seconds 4   (one run per invocation)
+    .venv/bin/python bench/av_offset.py --bpm 100 --seconds 4   (one take per invocation)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -46,18 +47,16 @@ def flash_and_click_times(video: Path) -> tuple[list[float], list[float]]:
             )
             for f in container.decode(vstream)
         ]
+    clicks: list[float] = []
     with av.open(str(video)) as container:
         astream = container.streams.audio[0]
-        start, blocks = None, []
-        for f in container.decode(astream):
-            start = float((f.pts or 0) * (astream.time_base or 0)) if start is None else start
-            blocks.append(f.to_ndarray()[0])
-    loud = np.abs(np.concatenate(blocks)) > 0.4
-    clicks: list[float] = []
-    for i in np.flatnonzero(loud[1:] & ~loud[:-1]) + 1:
-        t = (start or 0.0) + i / (astream.rate or RATE)
-        if not clicks or t - clicks[-1] > 0.1:  # a click is 48 samples: keep its first edge
-            clicks.append(t)
+        for f in container.decode(astream):  # each block at its own time: audio has gaps
+            start = float((f.pts or 0) * (astream.time_base or 0))
+            loud = np.abs(f.to_ndarray()[0]) > 0.4
+            for i in np.flatnonzero(loud):
+                t = start + i / (astream.rate or RATE)
+                if not clicks or t - clicks[-1] > 0.1:  # a click is 48 samples: its first edge
+                    clicks.append(t)
     flashes = [
         t
         for (t, level), (_, before) in zip(frames[1:], frames[:-1], strict=False)
@@ -66,7 +65,10 @@ def flash_and_click_times(video: Path) -> tuple[list[float], list[float]]:
     return flashes, clicks
 
 
-def one_run(sd: Any, model: Path, bpm: float, seconds: float, fps: int) -> list[float]:
+def play_click_take(
+    sd: Any, model: Path, bpm: float, seconds: float, fps: int, takes: Path, tone: float
+) -> Path:
+    """Record a take of the flash patch hearing a click train; returns its folder."""
     from control.audio_clock import AudioClock
     from performer import patch
     from performer.controls import ControlOptions, start_controls, stop_controls
@@ -86,24 +88,27 @@ def one_run(sd: Any, model: Path, bpm: float, seconds: float, fps: int) -> list[
         session,
         ControlOptions(osc_port=None, midi_virtual=False, audio_in="system", audio_channels=(1,)),
     )
-    out = ClickTrain(sd, bpm).stream
-    with tempfile.TemporaryDirectory() as takes:
-        try:
-            connect("PortAudio:out_0", "PortAudio:in_0")
-            out.start()
-            with Headless(64, 64) as surface:
-                stage = Stage(session, surface, fps=fps, takes=Path(takes))
-                stage.audio = controls[0]
-                stage.record(True)
-                folder = stage.take.folder
-                play_headless(stage, seconds)
-                stage.close()
-        finally:
-            out.stop()
-            out.close()
-            stop_controls(controls)
-            session.close()
-        flashes, clicks = flash_and_click_times(folder / "video.mp4")
+    out = ClickTrain(sd, bpm, tone=tone).stream
+    try:
+        connect("PortAudio:out_0", "PortAudio:in_0")
+        out.start()
+        with Headless(64, 64) as surface:
+            stage = Stage(session, surface, fps=fps, takes=takes)
+            stage.audio = controls[0]
+            stage.record(True)
+            folder: Path = stage.take.folder
+            play_headless(stage, seconds)
+            stage.close()
+    finally:
+        out.stop()
+        out.close()
+        stop_controls(controls)
+        session.close()
+    return folder
+
+
+def offsets(flashes: list[float], clicks: list[float]) -> list[float]:
+    """Each flash minus the click nearest to it, in seconds."""
     return [min((f - c for c in clicks), key=abs) for f in flashes]
 
 
@@ -112,6 +117,7 @@ def main() -> int:
     parser.add_argument("--bpm", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--fps", type=int, default=30)
+    parser.add_argument("--tone", type=float, default=0.05, help="peak of the 1 kHz tone under it")
     args = parser.parse_args()
     name = f"performer-av-{os.getpid()}"
     os.environ.update(JACK_DEFAULT_SERVER=name, JACK_NO_START_SERVER="1")
@@ -119,15 +125,24 @@ def main() -> int:
         from control.audio import load_sounddevice
         from performer.generators.tiny import save_tiny_pipeline
 
-        offsets = one_run(
+        folder = play_click_take(
             load_sounddevice(),
             save_tiny_pipeline(Path(tmp) / "sd"),
             args.bpm,
             args.seconds,
             args.fps,
+            Path(tmp),
+            args.tone,
         )
-    ms = [round(1000 * float(o), 1) for o in offsets]
-    median = statistics.median(offsets)
+        flashes, clicks = flash_and_click_times(folder / "video.mp4")
+        delay = json.loads((folder / "take.json").read_text())["audio_delay_s"]
+    found = offsets(flashes, clicks)
+    ms = [round(1000 * float(o), 1) for o in found]
+    median = statistics.median(found)
+    print(
+        f"{len(clicks)} clicks, {len(flashes)} flashes; "
+        f"the take's audio delay {1000 * delay:.1f} ms"
+    )
     print(
         f"flash - click (ms): {ms}; median {1000 * median:.1f} ms "
         f"= {median * args.fps:.2f} frames at {args.fps} fps"

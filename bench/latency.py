@@ -74,7 +74,7 @@ def measure(
     took: list[float] = []
     lock = threading.Lock()
 
-    def seen(frame: Frame, _events: list[Any]) -> None:
+    def seen(frame: Frame, _ticks: list[Any]) -> None:
         with lock:
             done[frame.number] = frame.snapshot["seed"]
             first.setdefault(frame.snapshot["seed"], frame.number)

@@ -72,10 +72,13 @@ def connect(source: str, destination: str) -> None:
 
 class ClickTrain:
     """Plays clicks (48 samples of square wave) at ``bpm`` over a quiet 1 kHz tone
-    (RMS 0.035) out of the JACK ``system`` device; ``stream.start()`` begins it."""
+    (peak ``tone``: 0.05 is RMS 0.035) out of the JACK ``system`` device;
+    ``stream.start()`` begins it."""
 
-    def __init__(self, sd: Any, bpm: float, rate: int = RATE, period: int = PERIOD):
-        self.rate = rate
+    def __init__(
+        self, sd: Any, bpm: float, rate: int = RATE, period: int = PERIOD, tone: float = 0.05
+    ):
+        self.rate, self.tone = rate, tone
         self.every = round(60.0 / bpm * rate)
         self.played = 0
         self.stream = sd.OutputStream(
@@ -84,6 +87,6 @@ class ClickTrain:
 
     def _play(self, outdata: Any, frames: int, _time: Any, _status: Any) -> None:
         n = np.arange(self.played, self.played + frames)
-        tone = 0.05 * np.sin(2 * np.pi * 1000 / self.rate * n)
+        tone = self.tone * np.sin(2 * np.pi * 1000 / self.rate * n)
         outdata[:, 0] = np.where(n % self.every < 48, 0.8 * np.sign(np.sin(n)), tone)
         self.played += frames

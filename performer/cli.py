@@ -137,6 +137,13 @@ def _control_options(parser: argparse.ArgumentParser) -> None:
         help="pass the input through to this output",
     )
     osc.add_argument(
+        "--av-delay",
+        metavar="MS",
+        type=float,
+        help="place a take's audio this much later than it sounded, to meet the picture "
+        "that answers it (default: one analysis hop plus half a frame, about 27 ms)",
+    )
+    osc.add_argument(
         "--link",
         action="store_true",
         help="follow and lead an Ableton Link session's tempo (multicast; needs linkpython-extern)",
@@ -380,6 +387,10 @@ def _play(args: argparse.Namespace, session: Any, size: tuple[int, int]) -> int:
         stop_controls(controls)
 
 
+def _seconds(ms: float | None) -> float | None:
+    return None if ms is None else ms / 1000.0
+
+
 def _show(args: argparse.Namespace, session: Any, size: tuple[int, int], audio: Any) -> int:
     from performer.live import Stage, play_headless, play_window
 
@@ -395,7 +406,7 @@ def _show(args: argparse.Namespace, session: Any, size: tuple[int, int], audio: 
         else:
             with window:
                 stage = Stage(session, window, args.fps, args.takes)
-                stage.audio = audio
+                stage.audio, stage.av_delay = audio, _seconds(args.av_delay)
                 stage.record(args.record)
                 try:
                     play_window(stage, window, args.seconds)
@@ -407,7 +418,7 @@ def _show(args: argparse.Namespace, session: Any, size: tuple[int, int], audio: 
     seconds = 10.0 if args.seconds is None else args.seconds
     with Headless(*size) as surface:
         stage = Stage(session, surface, args.fps, args.takes)
-        stage.audio = audio
+        stage.audio, stage.av_delay = audio, _seconds(args.av_delay)
         stage.record(True)  # headless, the take is how the performance is seen
         log.info("no window: playing headless for %g s into %s", seconds, stage.take.folder)
         try:

@@ -47,9 +47,12 @@ class Stage:
         self.compositor = Compositor(surface.ctx)
         self.take: Any = None  # a TakeRecorder while recording
         self.audio: Any = None  # an AudioInput, when audio runs (its blocks go to the take)
+        self.av_delay: float | None = None  # the take's audio delay in s; None: automatic
         self.learning: int | None = None  # HUD line picked for MIDI learn (L key)
         self._want_recording: bool | None = None
         self._shown = -1
+        self.tick_errors = 0
+        self._last_tick_error = -1.0
         session.commands["record/start"] = lambda _: self._record(True)
         session.commands["record/stop"] = lambda _: self._record(False)
         session.commands["probe"] = self._probe
@@ -85,20 +88,37 @@ class Stage:
             audio = self.audio
             rate = audio.analyzer.samplerate if audio is not None else None
             channels = audio.channel_count if audio is not None else 2
+            delay = self.audio_delay()
             try:
-                self.take = TakeRecorder(self.session, self.takes, (w, h), self.fps, rate, channels)
+                self.take = TakeRecorder(
+                    self.session, self.takes, (w, h), self.fps, rate, channels, delay
+                )
             except OSError as exc:
                 log.error("cannot start recording in %s: %s", self.takes, exc)
                 return
             if audio is not None:
                 audio.on_audio = self.take.audio
+                log.info("the take's audio is %.0f ms later than it sounded", 1000 * delay)
         elif not on and self.take is not None:
             if self.audio is not None:
                 self.audio.on_audio = None
             self.take.stop()
             self.take = None
 
+    def audio_delay(self) -> float:
+        """How much later the take's audio is placed than it sounded: ``av_delay``, or
+        the picture's mean lag behind a sound (one analysis hop, then on average half a
+        frame until the next one is drawn)."""
+        if self.av_delay is not None:
+            return self.av_delay
+        if self.audio is None or self.audio.analyzer is None:
+            return 0.0
+        analyzer = self.audio.analyzer
+        return analyzer.hop / analyzer.samplerate + 0.5 / self.fps
+
     def draw(self, now: float, hud: bool = False) -> None:
+        if self.session.ticked:
+            self.tick(now)
         if self._want_recording is not None:
             self.record(self._want_recording)
             self._want_recording = None
@@ -112,6 +132,17 @@ class Stage:
         self.compositor.draw(now, self.surface.viewport, self.crossfade_seconds(), flash)
         if self.take is not None and self.take.due(now):
             self.take.video(self.surface.read(), now)
+
+    def tick(self, now: float) -> None:
+        """Apply input and mappings for the frame about to be drawn; a failure is
+        reported (once a second) and the show goes on with the parameters as they were."""
+        try:
+            self.session.tick(now)
+        except Exception:
+            self.tick_errors += 1
+            if now - self._last_tick_error >= 1.0 or now < self._last_tick_error:
+                self._last_tick_error = now
+                log.exception("applying controls failed (%d so far)", self.tick_errors)
 
     def crossfade_seconds(self) -> float:
         """The cross-fade: the ``crossfade`` share of the time between generated frames."""
@@ -157,7 +188,7 @@ class Stage:
 def play_window(stage: Stage, window: Any, seconds: float | None = None) -> int:
     """Run until the window closes (Esc) or ``seconds`` pass; returns frames displayed."""
     session, drawn = stage.session, 0
-    session.start()
+    session.start(ticked=True)
     try:
         end = None if seconds is None else session.clock.now() + seconds
         while not window.should_close and (end is None or session.clock.now() < end):
@@ -175,7 +206,7 @@ def play_window(stage: Stage, window: Any, seconds: float | None = None) -> int:
 def play_headless(stage: Stage, seconds: float) -> int:
     """No display: play in real time for ``seconds``, drawing at the stage's fps."""
     session, drawn = stage.session, 0
-    session.start()
+    session.start(ticked=True)
     start = session.clock.now()
     try:
         while drawn < seconds * stage.fps:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from pathlib import Path
 
 import numpy as np
 
 from performer import take as takes
-from performer.events import Event
-from performer.session import Frame, Session
+from performer.session import Frame, Session, Tick
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +35,11 @@ class TakeRecorder:
         fps: int,
         audio_rate: int | None = None,
         audio_channels: int = 2,
+        audio_delay: float = 0.0,
     ):
         from render.recorder import Recorder
 
-        self.session, self.fps = session, fps
+        self.session, self.fps, self.audio_delay = session, fps, audio_delay
         info = {
             "patch": session.patch.name,
             "model": session.generator.identity,
@@ -47,6 +48,7 @@ class TakeRecorder:
             "video_size": list(size),
             "fps": fps,
             "audio_rate": audio_rate,
+            "audio_delay_s": audio_delay,
         }
         self.folder = takes.new_take(root, session.patch.name, session.patch.text, info)
         self.started = session.clock.now()
@@ -65,9 +67,11 @@ class TakeRecorder:
         session.frame_listeners.append(self._on_frame)
         log.info("recording take to %s", self.folder)
 
-    def _on_frame(self, frame: Frame, events: list[Event]) -> None:
-        for event in events:
-            self.log.event(frame.number, event)
+    def _on_frame(self, frame: Frame, ticks: list[Tick]) -> None:
+        for tick in ticks:
+            self.log.tick(frame.number, tick.time)
+            for event in tick.events:
+                self.log.event(frame.number, event)
         self.log.frame(frame.number, frame.time, frame.snapshot, digest(frame.image))
 
     def due(self, now: float) -> bool:
@@ -75,12 +79,15 @@ class TakeRecorder:
         return (now - self.started) * self.fps >= self._next_video
 
     def video(self, picture: np.ndarray, now: float) -> None:
-        index = round((now - self.started) * self.fps)
-        self._next_video = index + 1
-        self.recorder.video(picture, index / self.fps)
+        """The picture on the display since ``now``, at that moment in the file."""
+        self._next_video = math.floor((now - self.started) * self.fps) + 1
+        self.recorder.video(picture, now - self.started)
 
     def audio(self, samples: np.ndarray, now: float) -> None:
-        self.recorder.audio(samples, now - self.started)
+        """Input audio that sounded at ``now``, later by ``audio_delay`` in the file: the
+        picture answers a sound a little after it (analysis, then the next drawn frame),
+        and the take matches sound to picture as a lip-sync delay would."""
+        self.recorder.audio(samples, now - self.started + self.audio_delay)
 
     def stop(self) -> None:
         if self._on_frame in self.session.frame_listeners:

@@ -1,8 +1,9 @@
 """Replay: render a recorded take again, offline, at any resolution and step count.
 
 The control log is fed back through the same session (mappings, timelines, cues and
-generator) on a fake clock: frame by frame, the events that were applied live are
-applied again at the same performance time. With the same model, resolution and
+generator) on a fake clock: frame by frame, the ticks that led to it live (the display's
+moments of applying input and mappings) run again at the same performance times, with
+the same events. With the same model, resolution and
 steps, each generated frame is checked against the fingerprint logged live.
 """
 
@@ -24,7 +25,7 @@ from performer.events import Event
 from performer.generators import Generator
 from performer.offline import composite
 from performer.recording import digest
-from performer.session import Session
+from performer.session import Session, Tick
 
 log = logging.getLogger(__name__)
 
@@ -36,27 +37,34 @@ class ReplayResult:
     identical: int
 
 
-def read_take(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]], dict[int, list[Event]]]:
-    """The take's info, its frame records and the events applied before each frame."""
+def read_take(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]], dict[int, list[Tick]]]:
+    """The take's info, its frame records and the ticks that led to each frame."""
     if not (folder / takes.INFO).is_file():
         raise FileNotFoundError(f"{folder} is not a take (no {takes.INFO})")
     info = json.loads((folder / takes.INFO).read_text(encoding="utf-8"))
-    frames, events = [], defaultdict(list)
+    frames: list[dict[str, Any]] = []
+    ticks: dict[int, list[Tick]] = defaultdict(list)
+    loose: dict[int, list[Event]] = defaultdict(list)  # events with no tick line before them
     for record in takes.read_log(folder / takes.LOG):
-        if record.get("type") == "frame":
+        kind = record.get("type")
+        if kind == "frame":
             frames.append(record)
-        elif record.get("type") == "event":
+        elif kind == "tick":
+            ticks[record["frame"]].append(Tick(record["t"], []))
+        elif kind == "event":
             value = record["value"]
-            events[record["frame"]].append(
-                Event(
-                    record["t"],
-                    record["source"],
-                    tuple(value) if isinstance(value, list) else value,
-                    record.get("raw"),
-                    record.get("origin", ""),
-                )
+            event = Event(
+                record["t"],
+                record["source"],
+                tuple(value) if isinstance(value, list) else value,
+                record.get("raw"),
+                record.get("origin", ""),
             )
-    return info, frames, events
+            number = record["frame"]
+            (ticks[number][-1].events if ticks[number] else loose[number]).append(event)
+    if not ticks:  # a take from before ticks were logged: each frame ticked at its own time
+        ticks.update({r["frame"]: [Tick(r["t"], loose[r["frame"]])] for r in frames})
+    return info, frames, ticks
 
 
 def replay(
@@ -71,7 +79,7 @@ def replay(
     from render.headless import Headless
     from render.video import VideoWriter
 
-    info, frames, events = read_take(folder)
+    info, frames, ticks = read_take(folder)
     patch = patches.load(folder / takes.PATCH)
     clock = FakeClock()
     first = frames[0]["params"] if frames else {}
@@ -79,6 +87,7 @@ def replay(
     session = Session(patch, generator, clock=clock, overrides={**start, **overrides})
     del session.commands["learn/save"]  # a replay plays; it writes nothing but its video
     session.prepare()
+    session.ticked = True  # the logged ticks, not each step, apply the input
     same = all(first.get(k) == session.store.get(k) for k in ("width", "height", "steps"))
     fps = int(info.get("fps", 30))
     size = size or (session.store.get("width"), session.store.get("height"))
@@ -99,8 +108,11 @@ def replay(
         compositor = Compositor(surface.ctx)
         try:
             for record in tqdm(frames, desc=f"replaying {folder.name}", unit="frame"):
+                for tick in ticks.get(record["frame"], []):
+                    clock.set(tick.time)
+                    session.tick(tick.time, tick.events)
                 clock.set(float(record["t"]))
-                frame = session.step(events.get(record["frame"], []))
+                frame = session.step()
                 if same and frame.snapshot["steps"] == record["params"].get("steps"):
                     result.compared += 1
                     result.identical += digest(frame.image) == record["sha1"]

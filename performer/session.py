@@ -1,8 +1,11 @@
 """A performance: patch, parameters, clock and generator wired together.
 
 The generator runs on its own thread (``start()``) so the display never waits for it:
-the display asks for ``latest()`` at its own rate. Offline rendering calls ``step()``
-directly on a fake clock instead.
+the display asks for ``latest()`` at its own rate. Input is applied in *ticks*: live,
+the display ticks at its own rate (``tick()``), so a control reaches the screen on the
+next drawn frame however slow the model is; offline, each ``step()`` ticks at its own
+frame's time. Each frame carries the ticks that led to it, so the take's log can play
+them again in the same order.
 """
 
 from __future__ import annotations
@@ -27,6 +30,12 @@ from performer.params import REGISTRY, ParamStore, Snapshot
 from performer.patch import Patch
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Tick:
+    time: float  # on the performance clock
+    events: list[Event]  # applied at that time, before the mappings ticked
 
 
 @dataclass(frozen=True)
@@ -68,12 +77,14 @@ class Session:
         self.pollers: list[Callable[[float], None]] = []
         # told of every applied change, grouped by who made it (OSC feedback)
         self.listeners: list[Callable[[list[tuple[str, Any]], str], None]] = []
-        # told of every frame with the events applied for it (the take's control log)
-        self.frame_listeners: list[Callable[[Frame, list[Event]], None]] = []
+        # told of every frame with the ticks that led to it (the take's control log)
+        self.frame_listeners: list[Callable[[Frame, list[Tick]], None]] = []
+        self.ticked = False  # True while the display ticks (live); else each step ticks
+        self._ticks: list[Tick] = []  # ticks since the last frame
         self.errors = 0
         self._latest: Frame | None = None
         self._count = 0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a command run by a tick may ask for latest()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_error_log = -1.0
@@ -158,12 +169,22 @@ class Session:
         beat, bpm = event.value
         self.conductor.transport.sync(beat, bpm, event.time)
 
-    def step(self, events: list[Event] | None = None) -> Frame:
-        """Apply what came in since the last frame (or ``events``), then make one frame."""
-        now = self.clock.now()
+    def tick(self, now: float, events: list[Event] | None = None) -> None:
+        """Apply what came in until ``now`` (or ``events``) and the mappings at ``now``."""
         events = self.inbox.drain(now) if events is None else events
-        self.apply(events, now)
-        snap = self.store.snapshot()
+        with self._lock:
+            self._ticks.append(Tick(now, events))
+            self.apply(events, now)
+
+    def step(self, events: list[Event] | None = None) -> Frame:
+        """Make one frame from the parameters as they stand. Unless the display ticks
+        (``ticked``), tick first, with what came in (or ``events``)."""
+        now = self.clock.now()
+        if not self.ticked:
+            self.tick(now, events)
+        with self._lock:
+            snap = self.store.snapshot()
+            ticks, self._ticks = self._ticks, []
         started = time.perf_counter()
         image = self.generator(snap)
         frame = Frame(image, self._count, now, time.perf_counter() - started, snap)
@@ -171,7 +192,7 @@ class Session:
             self._latest = frame
             self._count += 1
         for listener in self.frame_listeners:
-            listener(frame, events)
+            listener(frame, ticks)
         return frame
 
     def latest(self) -> Frame | None:
@@ -179,14 +200,17 @@ class Session:
             return self._latest
 
     # -- live: the generator on its own thread -------------------------------------------
-    def start(self) -> None:
+    def start(self, ticked: bool = False) -> None:
+        """Generate on a thread; ``ticked``: the display calls ``tick()`` as it draws."""
         if self._thread is not None:
             return
+        self.ticked = ticked
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="generator", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
+        self.ticked = False
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)

@@ -21,6 +21,10 @@ from render.video import VideoWriteError, VideoWriter
 
 log = logging.getLogger(__name__)
 
+# Frames sit at the moment they were shown, to a hundredth of a frame (a live display
+# does not draw on the file's frame grid; rounding to it would move a frame by up to half).
+_SUBFRAMES = 100
+
 
 class Recorder:
     def __init__(
@@ -47,8 +51,9 @@ class Recorder:
             audio_rate=audio_rate,
             audio_channels=audio_channels,
             zerolatency=True,
+            subframes=_SUBFRAMES,
         )
-        self._queue: queue.Queue[tuple[str, np.ndarray, int] | None] = queue.Queue(max_queued)
+        self._queue: queue.Queue[tuple[str, np.ndarray, float] | None] = queue.Queue(max_queued)
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
         self._thread.start()
 
@@ -62,7 +67,7 @@ class Recorder:
 
     def video(self, frame: np.ndarray, time: float) -> None:
         """Queue a frame shown at ``time`` seconds since the recording began."""
-        self._put(("video", frame, round(time * self.fps)))
+        self._put(("video", frame, time))
 
     def audio(self, samples: np.ndarray, time: float) -> None:
         """Queue audio whose first sample sounded at ``time`` seconds since it began."""
@@ -70,7 +75,7 @@ class Recorder:
         if rate:
             self._put(("audio", samples, round(time * rate)))
 
-    def _put(self, item: tuple[str, np.ndarray, int]) -> None:
+    def _put(self, item: tuple[str, np.ndarray, float]) -> None:
         if not self.recording:
             return
         try:
@@ -86,9 +91,9 @@ class Recorder:
             kind, data, position = item
             try:
                 if kind == "video":
-                    self._writer.write(data, index=position)
+                    self._writer.write(data, time=position)
                 else:
-                    self._writer.write_audio(data, start=position)
+                    self._writer.write_audio(data, start=round(position))
             except (VideoWriteError, OSError) as exc:
                 self.error = str(exc)
                 log.error("recording stopped: %s; the performance goes on", exc)

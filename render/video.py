@@ -56,6 +56,7 @@ class VideoWriter:
         audio_rate: int | None = None,
         audio_channels: int = 2,
         zerolatency: bool = False,
+        subframes: int = 1,
     ) -> None:
         import av
 
@@ -67,7 +68,8 @@ class VideoWriter:
         self.size = (width, height)
         self.encoded_size = (_even(width), _even(height))
         self.frames_written = 0
-        self.next_index = 0
+        self.next_index = 0  # the first whole frame still free
+        self._next_pts = 0
         self._closed = False
         self._failed = False
         self._padded = np.empty((self.encoded_size[1], self.encoded_size[0], 3), np.uint8)
@@ -90,7 +92,11 @@ class VideoWriter:
         )
         self._stream.width, self._stream.height = self.encoded_size
         self._stream.pix_fmt = "yuv420p"
-        self._stream.time_base = 1 / rate
+        # frames are placed in steps of 1/subframes of a frame: a live take puts each
+        # picture at the moment it was shown, not rounded to the frame grid
+        self.subframes = subframes
+        self._ticks_per_second = float(rate * subframes)
+        self._stream.time_base = self._stream.codec_context.time_base = 1 / (rate * subframes)
         self.audio_rate, self.audio_channels = audio_rate, audio_channels
         self.samples_written = 0
         self._audio: Any = None
@@ -101,8 +107,12 @@ class VideoWriter:
     def write_audio(self, samples: np.ndarray, start: int | None = None) -> None:
         """Append audio: ``(n, channels)`` float32 in -1..1, as sounddevice delivers it.
 
-        ``start`` is the first sample's position on the video's clock (in samples);
-        by default it follows the last block.
+                ``start`` is the first sample's position on the video's clock (in samples);
+                by default it follows the last block. The track is kept whole from the file's
+                start: a gap before ``start`` is filled with silence, and a block that overlaps
+                what is written loses its overlapping head. So a sample's place in the file is
+                its place on the clock: a track that starts late or has holes would otherwise be
+        shifted against the video by the muxer.
         """
         self._check_open()
         if self._audio is None:
@@ -111,22 +121,32 @@ class VideoWriter:
             raise ValueError(
                 f"audio must be (n, {self.audio_channels}) for {self.path}, got {samples.shape}"
             )
+        start = self.samples_written if start is None else start
+        if start < self.samples_written:
+            samples = samples[self.samples_written - start :]
+        elif start > self.samples_written:
+            silence = np.zeros((start - self.samples_written, self.audio_channels), np.float32)
+            self._encode_audio(silence)
+        if len(samples):
+            self._encode_audio(samples)
+
+    def _encode_audio(self, samples: np.ndarray) -> None:
         import av
 
         planar = np.ascontiguousarray(samples.T, dtype=np.float32)
         frame = av.AudioFrame.from_ndarray(planar, format="fltp", layout=self._audio.layout.name)
         assert self.audio_rate is not None
         frame.sample_rate = self.audio_rate
-        pts = self.samples_written if start is None else max(start, self.samples_written)
-        frame.pts = pts
-        self.samples_written = pts + samples.shape[0]
+        frame.pts = self.samples_written
+        self.samples_written += samples.shape[0]
         self._mux(self._audio.encode(frame))
 
-    def write(self, frame: np.ndarray, index: int | None = None) -> None:
+    def write(self, frame: np.ndarray, index: int | None = None, time: float | None = None) -> None:
         """Append one H×W×3 uint8 RGB frame (row 0 = top) of the writer's size.
 
-        ``index`` places it at that frame number (frames skipped before it hold the
-        previous picture in players); by default it follows the last one.
+        ``index`` places it at that frame number, or ``time`` at that many seconds
+        (frames skipped before it hold the previous picture in players); by default it
+        follows the last one.
         """
         self._check_open()
         width, height = self.size
@@ -138,9 +158,15 @@ class VideoWriter:
         import av
 
         video_frame = av.VideoFrame.from_ndarray(self._pad(frame), format="rgb24")
-        video_frame.pts = self.next_index if index is None else max(index, self.next_index)
+        step = self.subframes
+        if time is not None:
+            pts = max(round(time * self._ticks_per_second), 0)
+        else:
+            pts = (self.next_index if index is None else index) * step
+        video_frame.pts = max(pts, self._next_pts)
         self._mux(self._stream.encode(video_frame))
-        self.next_index = video_frame.pts + 1
+        self._next_pts = video_frame.pts + 1
+        self.next_index = -(-self._next_pts // step)
         self.frames_written += 1
 
     def close(self) -> None:

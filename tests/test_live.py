@@ -73,3 +73,33 @@ def test_headless_play_records_a_take_at_the_display_rate(
     # frames sit at their time on the clock: a loaded machine skips some, never stretches
     assert 0.7 <= video_seconds(folder / "video.mp4") <= 1.1
     assert session.latest() is not None and session.latest().number >= 1  # type: ignore[union-attr]
+
+
+def test_the_display_applies_controls_without_waiting_for_the_generator(
+    tiny_models: dict[str, Path],
+) -> None:
+    """Live, input is applied as each picture is drawn: a flash sent between two
+    generated frames is on the very next drawn picture, and a tick that fails is
+    reported while the picture is still drawn."""
+    from performer.events import Event
+    from render.headless import Headless
+
+    session = tiny_session(tiny_models["sd"])
+    session.step()  # one generated frame; no more are made below
+    session.ticked = True
+    with Headless(32, 32) as surface:
+        stage = Stage(session, surface)
+        stage.draw(1.0)
+        assert surface.read().mean() < 250
+        session.inbox.put(Event(1.01, "param:flash", 1.0))
+        stage.draw(1.02)
+        assert (surface.read() == 255).all(), "the flash is drawn before any new frame"
+        assert session.latest().number == 0  # type: ignore[union-attr]
+        session.inbox.put(Event(1.03, "param:era", 1900.0))
+        session.conductor.tick = None  # type: ignore[assignment,method-assign]
+        stage.draw(1.04)  # the tick fails: reported, counted, the picture still drawn
+        assert stage.tick_errors == 1 and (surface.read() == 255).all()
+        stage.close()
+    frame = session.step()
+    session.close()
+    assert frame.number == 1

@@ -91,6 +91,8 @@ def test_replay_reproduces_every_frame_and_renders_larger(
     assert "param:era" in sources and "scene" in sources
     frames = [r for r in log if r["type"] == "frame"]
     assert frames[-1]["params"]["era"] == 2000.0, "the cued scene took over"
+    ticks = [r["t"] for r in log if r["type"] == "tick"]
+    assert len(ticks) >= 20 and ticks == sorted(ticks), "the display ticked at 20 fps, in order"
 
     same = replay(take, DiffusersGenerator(str(tiny_models["sd"])), tmp_path / "same.mp4", {})
     assert same.frames == len(frames) and same.compared == same.frames

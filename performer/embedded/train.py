@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from performer.embedded import dataset
 from performer.embedded.model import EraDenoiser, ModelConfig
-from performer.embedded.weights import save
+from performer.embedded.weights import load, save
 
 _KERNELS = torch.tensor(
     [
@@ -58,6 +58,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--stop-after", type=int, default=0, help="stop at this step, keeping the --steps schedule"
     )
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--init", type=Path, default=None, help="start from the model in this folder (fine-tune)"
+    )
+    parser.add_argument(
+        "--pure-noise", type=float, default=0.2, help="share of the batch at level 1 (pure noise)"
+    )
+    parser.add_argument(
+        "--stats-weight",
+        type=float,
+        default=0.0,
+        help="weight of the image-statistics term (saturation, contrast, line energy)",
+    )
+    parser.add_argument("--identity", default="embedded:era-v1", help="name written to config")
 
 
 def texture_energy(x: torch.Tensor) -> torch.Tensor:
@@ -67,10 +80,37 @@ def texture_energy(x: torch.Tensor) -> torch.Tensor:
     return r.pow(2).mean(dim=(2, 3)).add(1e-6).sqrt().reshape(b, -1)
 
 
-def loss_fn(pred: torch.Tensor, x0: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+_LUMA = torch.tensor([0.299, 0.587, 0.114])[None, :, None, None]
+
+
+def _lines(profile: torch.Tensor) -> torch.Tensor:
+    d2 = profile[:, 1:-1] - 0.5 * (profile[:, :-2] + profile[:, 2:])
+    return d2.pow(2).mean(dim=1).add(1e-8).sqrt()
+
+
+def image_stats(x: torch.Tensor) -> torch.Tensor:
+    """``(B, 3, H, W)`` in -1..1 → ``(B, 6)`` whole-image statistics, in 0..1 units:
+    saturation, the three channels' contrast, and line energy across rows and columns
+    (×10, to weigh like the others). A regression to the clean record averages these
+    away (the mean of many records is greyer, flatter and smoother than any one), so
+    matching them per image keeps one-step frames looking like a record of their year."""
+    x = x.add(1).mul(0.5)
+    hi, lo = x.amax(dim=1), x.amin(dim=1)
+    saturation = ((hi - lo) / (hi + 0.1)).mean(dim=(1, 2))
+    contrast = x.std(dim=(2, 3))
+    y = (x * _LUMA).sum(dim=1)
+    lines = torch.stack([_lines(y.mean(dim=2)), _lines(y.mean(dim=1))], dim=1).mul(10)
+    return torch.cat([saturation[:, None], contrast, lines], dim=1)
+
+
+def loss_fn(
+    pred: torch.Tensor, x0: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Pixel MSE, the texture-statistics term and the image-statistics term."""
     mse = (pred - x0).pow(2).mean()
     texture = (texture_energy(pred) - texture_energy(x0)).abs().mean()
-    return mse, texture
+    stats = (image_stats(pred) - image_stats(x0)).abs().mean()
+    return mse, texture, stats
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
@@ -91,6 +131,10 @@ def _train(args: argparse.Namespace) -> int:
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     model = EraDenoiser(ModelConfig())
+    if args.init is not None:
+        model, init_meta = load(args.init)
+        model.train()
+        args.init = f"{args.init} ({init_meta.get('identity')})"
     ema = copy.deepcopy(model).eval()
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
     images, years, words = dataset.batch(args.seed, args.pool)
@@ -98,7 +142,7 @@ def _train(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     log = (out / "loss.csv").open("w", newline="")
     writer = csv.writer(log)
-    writer.writerow(["step", "seconds", "mse", "texture", "lr"])
+    writer.writerow(["step", "seconds", "mse", "texture", "stats", "lr"])
     start = last_save = time.monotonic()
     step = 0
     for step in range(1, args.steps + 1):
@@ -110,7 +154,7 @@ def _train(args: argparse.Namespace) -> int:
         idx = rng.integers(0, args.pool, args.batch)
         x0 = to_tensor(images[idx])
         t = torch.rand(args.batch).mul(0.98).add(0.02)
-        t[torch.rand(args.batch) < 0.2] = 1.0
+        t[torch.rand(args.batch) < args.pure_noise] = 1.0
         x_t = (1 - t)[:, None, None, None] * x0 + t[:, None, None, None] * torch.randn_like(x0)
         keep = (torch.rand(args.batch) > 0.15).float()
         w = torch.from_numpy(words[idx]) * (torch.rand(args.batch, 1) > 0.5).float()
@@ -123,9 +167,9 @@ def _train(args: argparse.Namespace) -> int:
         for group in opt.param_groups:
             group["lr"] = lr
         pred = model(x_t, t, torch.from_numpy(years[idx]), w, keep)
-        mse, texture = loss_fn(pred, x0)
+        mse, texture, stats = loss_fn(pred, x0)
         opt.zero_grad(set_to_none=True)
-        (mse + 0.5 * texture).backward()
+        (mse + 0.5 * texture + args.stats_weight * stats).backward()
         opt.step()
         decay = min(0.999, (1 + step) / (10 + step))
         with torch.no_grad():
@@ -133,7 +177,14 @@ def _train(args: argparse.Namespace) -> int:
                 pe.lerp_(pm, 1 - decay)
         elapsed = time.monotonic() - start
         writer.writerow(
-            [step, f"{elapsed:.1f}", f"{mse.item():.5f}", f"{texture.item():.5f}", f"{lr:.6f}"]
+            [
+                step,
+                f"{elapsed:.1f}",
+                f"{mse.item():.5f}",
+                f"{texture.item():.5f}",
+                f"{stats.item():.5f}",
+                f"{lr:.6f}",
+            ]
         )
         # 4. Checkpoint every few minutes, and stop on the time limit
         done = (args.max_minutes > 0 and elapsed > 60 * args.max_minutes) or step == args.stop_after
@@ -152,9 +203,12 @@ def _checkpoint(
     ema: EraDenoiser, out: Path, args: argparse.Namespace, step: int, seconds: float
 ) -> None:
     meta = {
-        "identity": "embedded:era-v1",
+        "identity": args.identity,
         "training": {
             "method": "direct x0-prediction, texture-statistics loss, condition dropout 0.15, EMA",
+            "init": str(args.init) if args.init else None,
+            "pure_noise": args.pure_noise,
+            "stats_weight": args.stats_weight,
             "seed": args.seed,
             "steps_done": step,
             "steps_planned": args.steps,

@@ -7,6 +7,7 @@ instrument's input port, and checks what comes out of the inbox and the clock.
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -334,3 +335,23 @@ def test_a_take_records_the_input_audio_and_its_onsets(
     onsets = [r for r in log if r["type"] == "event" and r["source"] == "audio:onset"]
     assert len(onsets) >= 3, "about six clicks in three seconds"
     assert any(r["params"]["seed_travel"] > 0 for r in log if r["type"] == "frame")
+
+
+def test_each_flash_sits_within_a_frame_of_its_click(
+    jack: ModuleType, tiny_models: dict[str, Path], tmp_path: Path
+) -> None:
+    """A/V sync, measured in the take's own file: a click train through JACK, a patch
+    that flashes the picture on each onset, 30 fps; every click that has pictures
+    around it has its flash within one frame (33 ms), and no flash is without a click."""
+    from bench.av_offset import flash_and_click_times, offsets, play_click_take
+
+    fps = 30
+    folder = play_click_take(jack, tiny_models["sd"], 100.0, 4.0, fps, tmp_path, tone=0.0)
+    flashes, clicks = flash_and_click_times(folder / "video.mp4")
+    inside = [c for c in clicks if 0.3 < c < 3.7]  # pictures on both sides of it
+    assert len(inside) >= 5, f"clicks heard in the take: {clicks}"
+    for click in inside:
+        nearest = min(flashes, key=lambda f: abs(f - click), default=math.inf)
+        assert abs(nearest - click) <= 1 / fps, f"click at {click:.3f} s: flash at {nearest:.3f} s"
+    late = [round(1000 * o) for o in offsets(flashes, clicks) if abs(o) > 1 / fps]
+    assert not late, f"flashes away from any click (ms): {late}"

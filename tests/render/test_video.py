@@ -106,3 +106,47 @@ def test_killed_recording_stays_readable(tmp_path: Path, suffix: str):
     subprocess.run([sys.executable, "-c", _KILLED_WRITER, str(path)], cwd=root, timeout=60)
     frames = probe(path)["nb_read_frames"]
     assert frames >= 30, f"only {frames} of 60 frames survived the kill"
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+@pytest.mark.parametrize("first", [0, 1845, 9600])
+@pytest.mark.parametrize("live", [True, False])
+def test_audio_and_video_stay_in_sync_in_the_file(
+    tmp_path: Path, first: int, suffix: str, live: bool
+):
+    """Clicks written at the times of white frames decode at those frames' times, however
+    the audio arrives: starting late, with a lost block, with a block placed early."""
+    rate, fps, path = 48000, 30, tmp_path / f"av{suffix}"
+    signal = np.zeros(rate * 2, np.float32)
+    flashes = [15, 31, 46]  # frames; the clicks sound at their times
+    for index in flashes:
+        signal[index * rate // fps :][:48] = 0.8
+    with VideoWriter(
+        path, 32, 32, fps, audio_rate=rate, audio_channels=1, zerolatency=live
+    ) as video:
+        index = 0  # frames and blocks are handed over as they come, as when playing
+        for i, start in enumerate(range(first, len(signal) - 512, 512)):
+            while index * rate < start * fps:
+                video.write(np.full((32, 32, 3), 255 if index in flashes else 0, np.uint8))
+                index += 1
+            if i == 10:
+                continue  # a lost block: a gap of 512
+            at = start - 100 if i == 40 else start  # a block placed early: an overlap
+            video.write_audio(signal[at : at + 512, None], start=at)
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        clicks: list[float] = []
+        for frame in container.decode(stream):
+            at = float((frame.pts or 0) * (stream.time_base or 0))
+            for i in np.flatnonzero(np.abs(frame.to_ndarray()[0]) > 0.4):
+                if not clicks or at + i / rate - clicks[-1] > 0.1:
+                    clicks.append(at + i / rate)
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        white = [
+            float((frame.pts or 0) * (stream.time_base or 0))
+            for frame in container.decode(stream)
+            if frame.to_ndarray(format="gray").mean() > 128
+        ]
+    assert len(clicks) == len(white) == 3
+    assert np.abs(np.subtract(white, clicks)).max() < 0.002
