@@ -102,7 +102,9 @@ def play_click_take(
     finally:
         out.stop()
         out.close()
+        overflows = controls[0].overflows if controls else 0
         stop_controls(controls)
+        print(f"input overflows: {overflows}")
         session.close()
     return folder
 

@@ -93,6 +93,7 @@ class Analyzer:
         self._flux_var = 0.0  # … and its variance
         self._flux_alpha = 1.0 / (0.5 * self.fps)
         self._last_onset = -math.inf
+        self._quiet = (-math.inf, -math.inf)  # no onsets from hops ending in this span
         # The window puts a sound's energy rise about half a window after it happened.
         self.onset_delay_s = (self.n_fft / 2 - hop / 2) / samplerate
         # Tempo: the onset envelope of the last tempo_seconds, oldest first.
@@ -128,6 +129,12 @@ class Analyzer:
                 events.extend(self._analyse_hop(end_time))
         return events
 
+    def ignore_onsets(self, lost: float, resumed: float) -> None:
+        """Input was lost from ``lost`` and came back at ``resumed`` (seconds), with
+        silence standing in: its edges are no sound, so no onset is reported while the
+        analysis window holds them (until a window and a hop after ``resumed``)."""
+        self._quiet = (lost, resumed + (self.n_fft + self.hop) / self.samplerate)
+
     # ----------------------------------------------------------------- per hop
 
     def _analyse_hop(self, end: float) -> list[Event]:
@@ -162,7 +169,11 @@ class Analyzer:
         self._flux_mean += self._flux_alpha * deviation
         self._flux_var += self._flux_alpha * (deviation * deviation - self._flux_var)
         sounded = end - self.onset_delay_s
-        if flux > threshold and sounded - self._last_onset >= _ONSET_GAP_S:
+        if (
+            flux > threshold
+            and sounded - self._last_onset >= _ONSET_GAP_S
+            and not self._quiet[0] < end <= self._quiet[1]
+        ):
             self._last_onset = sounded
             events.append(Event(sounded, "audio:onset", 1.0))
         since = sounded - self._last_onset

@@ -39,6 +39,8 @@ DeviceSpec = str | int | None
 _RING_SECONDS = 2.0  # analysis may fall this far behind before audio is skipped
 _TIMING_SLOTS = 1024  # callbacks remembered for the clock (5 s of 256-frame blocks)
 _CLOCK_EVERY_S = 0.1  # refit the clock this often
+_POLL_S = 0.002  # look for new input this often: a hop's events reach the loop sooner
+_EDGE_LEVEL = 1e-3  # sound this loud cut off by lost input makes an edge (about -60 dBFS)
 _STALL_S = 0.5  # no audio for this long: the stream has stalled
 
 
@@ -109,6 +111,7 @@ class SampleRing:
         self.written = 0  # frames ever written (only the producer changes it)
         self.read = 0  # frames ever read (only the consumer changes it)
         self.lost = 0  # frames the consumer skipped because it fell behind
+        self.hole = (-1, -1)  # the last stretch of stand-in silence (skip()): frames
 
     def write(self, block: npt.NDArray[np.float32], columns: tuple[int, ...]) -> None:
         """Producer: copy ``block[:, columns]`` in, column by column (no temporaries)."""
@@ -129,7 +132,16 @@ class SampleRing:
         first = min(n, size - start)
         self.data[start : start + first] = 0.0
         self.data[: n - first] = 0.0
+        self.hole = (self.written, self.written + n)  # one reference: published whole
         self.written += n
+
+    def level_before(self, frame: int, n: int) -> float:
+        """Peak level of the ``n`` frames before ``frame`` (0 where they are gone)."""
+        size = len(self.data)
+        if frame - n < max(0, self.written - size):
+            return 0.0
+        rows = np.arange(frame - n, frame) % size
+        return float(np.abs(self.data[rows]).max()) if n else 0.0
 
     def read_into(self, out: npt.NDArray[np.float32]) -> int | None:
         """Consumer: fill ``out`` with the next ``len(out)`` frames; their first frame's
@@ -328,9 +340,10 @@ class AudioInput:
         assert ring is not None and analyzer is not None
         hop = np.zeros((analyzer.hop, len(self._columns)), dtype=np.float32)
         timed = 0  # timing records consumed
+        hole = (-1, -1)  # the ring's last hole seen
         last_fit = last_audio = time.perf_counter()
         stalled = False
-        poll = self.blocksize / analyzer.samplerate
+        poll = min(self.blocksize / analyzer.samplerate, _POLL_S)
         while not self._stop.wait(poll):
             now = time.perf_counter()
             # 1. Timing records into the clock.
@@ -355,7 +368,12 @@ class AudioInput:
             if not stalled and now - last_fit >= _CLOCK_EVERY_S:
                 self.clock.update()
                 last_fit = now
-            # 2. Every complete hop through the analyser.
+            # 2. Every complete hop through the analyser. Where input was lost while
+            # there was sound, the edges of the stand-in silence are no onsets.
+            if ring.hole != hole:
+                hole = ring.hole
+                if ring.level_before(hole[0], analyzer.hop) > _EDGE_LEVEL:
+                    analyzer.ignore_onsets(*(self.clock.at_frame(f) for f in hole))
             while (first_frame := ring.read_into(hop)) is not None:
                 at = self.clock.at_frame(first_frame)
                 if self.on_audio is not None:

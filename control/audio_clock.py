@@ -10,10 +10,10 @@ How: each audio callback gives the frame count at the start of its block and, fr
 stream's timing information (``currentTime - inputBufferAdcTime``), how long ago that
 first frame reached the converter; :class:`control.audio.AudioInput` turns that into
 the monotonic time the frame was captured and hands the pair to :meth:`observe`. A
-least-squares line over the last few seconds maps monotonic time to audio time (it
-irons out callback jitter); :meth:`now` follows the line, slewing its rate (never
-stepping back) so that it stays monotonic non-decreasing and cheap: one lock, a
-multiply and an add.
+line over the last few seconds (least-squares slope, through the least delayed
+callbacks) maps monotonic time to audio time (it irons out callback jitter);
+:meth:`now` follows the line, slewing its rate (never stepping back) so that it stays
+monotonic non-decreasing and cheap: one lock, a multiply and an add.
 
 Before audio starts, after it stops, or when there is no audio device at all, the
 clock runs on its fallback (a :class:`~performer.clock.MonotonicClock`), continuing
@@ -32,9 +32,10 @@ import numpy as np
 from performer.clock import Clock, MonotonicClock
 
 _MIN_FIT_S = 1.0  # shorter than this, only the offset is fitted (the slope stays 1)
-_MAX_DRIFT = 0.01  # a fitted slope further than 1% from 1 is a broken clock, not drift
+_MAX_DRIFT = 0.001  # crystals drift by tens of ppm: a steeper slope is late callbacks
 _RATE_LIMITS = (0.5, 2.0)  # how hard now() may slew towards the audio line
 _STEP_S = 0.25  # behind the audio line by more than this: jump forward at once
+_ON_TIME = 95  # percentile of the blocks that took the line (see _fit)
 
 
 class _Segment(NamedTuple):
@@ -169,7 +170,9 @@ class AudioClock:
         x, y = at - at0, audio - audio.mean()
         span = float(at.max() - at.min())
         slope = float(np.dot(x, y) / np.dot(x, x)) if span >= _MIN_FIT_S else 1.0
-        if abs(slope - 1.0) > _MAX_DRIFT:
-            slope = 1.0
-        intercept = float(audio.mean()) - slope * at0
+        slope = min(max(slope, 1.0 - _MAX_DRIFT), 1.0 + _MAX_DRIFT)
+        # A callback that waited (for the GIL, for the CPU) reads the monotonic clock
+        # late, never early: the line goes through the least delayed blocks, the top of
+        # the residuals, not their mean, so a busy spell does not drag audio time back.
+        intercept = float(np.percentile(audio - slope * (at - at0), _ON_TIME)) - slope * at0
         return intercept, slope

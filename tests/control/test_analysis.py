@@ -174,3 +174,19 @@ def test_hit_jumps_at_an_onset_and_falls_away() -> None:
     assert peak > 0.8 and 0 <= peak_time - onset < 0.05
     assert [v for t, v in hits if t < onset] == [0.0] * len([t for t, _ in hits if t < onset])
     assert hits[-1][1] < 0.05, "gone well within half a second"
+
+
+def test_sound_coming_back_after_lost_input_is_no_onset() -> None:
+    """A tone with 30 ms of stand-in silence (input the card lost): the tone's return
+    is an onset only when the analyser is not told where input resumed."""
+    signal = sine(440.0, 2.0, 0.2)
+    signal[48000:49440] = 0.0  # lost at 1.0 s, back at 1.03 s
+    _, heard = analyse(signal)
+    assert [e for e in heard if e.source == "audio:onset" and 0.95 < e.time < 1.1]
+    analyzer = Analyzer(RATE, HOP)
+    events: list[Event] = []
+    for i in range(0, len(signal), 1000):
+        if i == 48000:  # the block where input was lost and came back
+            analyzer.ignore_onsets(48000 / RATE, 49440 / RATE)
+        events += analyzer.process(signal[i : i + 1000], i / RATE)
+    assert [e.time for e in events if e.source == "audio:onset" and e.time > 0.5] == []

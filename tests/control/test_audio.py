@@ -31,6 +31,7 @@ from performer.events import Inbox
 from performer.generators.diffusion import DiffusersGenerator
 from performer.live import Stage, play_headless
 from performer.session import Session
+from performer.take import read_log
 
 
 def _reinitialise(sd: ModuleType) -> None:
@@ -239,6 +240,7 @@ def test_lost_input_is_stood_in_for_by_silence_on_the_device_clock() -> None:
     assert audio._ring.data[2 * PERIOD : 5 * PERIOD].max() == 0.0
     assert audio._ring.data[5 * PERIOD : 6 * PERIOD].min() == 1.0
     assert audio._timing[2].tolist()[1] == 5 * PERIOD  # the block's first frame number
+    assert audio._ring.hole == (2 * PERIOD, 5 * PERIOD)  # where no onset is to be heard
 
 
 def test_ring_single_producer_single_consumer_threads() -> None:
@@ -348,10 +350,15 @@ def test_each_flash_sits_within_a_frame_of_its_click(
     fps = 30
     folder = play_click_take(jack, tiny_models["sd"], 100.0, 4.0, fps, tmp_path, tone=0.0)
     flashes, clicks = flash_and_click_times(folder / "video.mp4")
+    log = list(read_log(folder / "control.jsonl"))
+    heard = [round(r["t"] - log[0]["t"], 3) for r in log if r.get("source") == "audio:onset"]
     inside = [c for c in clicks if 0.3 < c < 3.7]  # pictures on both sides of it
     assert len(inside) >= 5, f"clicks heard in the take: {clicks}"
     for click in inside:
         nearest = min(flashes, key=lambda f: abs(f - click), default=math.inf)
-        assert abs(nearest - click) <= 1 / fps, f"click at {click:.3f} s: flash at {nearest:.3f} s"
+        assert abs(nearest - click) <= 1 / fps, (
+            f"click at {click:.3f} s: flash at {nearest:.3f} s; onsets {heard}; "
+            f"flashes {[round(f, 3) for f in flashes]}"
+        )
     late = [round(1000 * o) for o in offsets(flashes, clicks) if abs(o) > 1 / fps]
     assert not late, f"flashes away from any click (ms): {late}"

@@ -85,6 +85,28 @@ def test_at_frame_is_when_the_frame_was_captured() -> None:
     assert clock.at_frame(latest_frame - RATE) == pytest.approx(now - 1 - BLOCK / RATE, abs=0.002)
 
 
+def test_a_busy_spell_of_late_callbacks_does_not_move_audio_time() -> None:
+    """For a second a third of the callbacks run 5-40 ms late (waiting for the CPU):
+    frames are still placed when they were captured, so sound stays where the picture
+    expects it."""
+    perf = FakePerf()
+    clock = AudioClock(FakeClock(), perf=perf)
+    clock.attach(RATE)
+    run_audio(clock, perf, 3.0)
+    rng = np.random.default_rng(2)
+    frames = int(3.0 * RATE) // BLOCK * BLOCK + BLOCK
+    for _ in range(RATE // BLOCK):  # one second of late callbacks
+        perf.t += BLOCK / RATE
+        late = rng.uniform(0.005, 0.04) if rng.random() < 0.3 else 0.0
+        clock.observe(perf.t - BLOCK / RATE + late, frames)
+        frames += BLOCK
+        if frames % (BLOCK * 18) == 0:
+            clock.update()
+    clock.update()
+    latest = frames - BLOCK
+    assert clock.at_frame(latest) == pytest.approx(clock.now() - BLOCK / RATE, abs=0.002)
+
+
 def test_when_audio_stops_it_runs_on_at_the_monotonic_rate() -> None:
     perf = FakePerf()
     clock = AudioClock(FakeClock(), perf=perf)
