@@ -56,6 +56,9 @@ def main() -> int:
     parser.add_argument("--train", type=int, default=4000, help="dataset records to train on")
     parser.add_argument("--per-bucket", type=int, default=50)
     parser.add_argument("--loop", type=int, default=6, help="feedback frames for 'live'")
+    parser.add_argument(
+        "--only", default="", help="a few settings, e.g. 'fresh:1:0,live:1:0' (mode:steps:guidance)"
+    )
     args = parser.parse_args()
     start = time.monotonic()
     images, years, _ = dataset.batch(seed=12345, n=args.train)
@@ -80,23 +83,30 @@ def main() -> int:
     gen.prepare(Setup())
     base = Snapshot(defaults()).replace(prompt="", timestep=0.6)
     print(f"model {gen.identity}; {args.per_bucket} frames per bucket")
-    for mode, loop, step_counts in (("fresh", 0, (1, 2, 4)), ("live", args.loop, (1, 2))):
-        for steps in step_counts:
-            for guidance in (0.0, 2.0):
-                snap = base.replace(steps=steps, guidance=guidance)
-                frames = generated(gen, centres, args.per_bucket, snap, loop)
-                accs = "  ".join(
-                    f"{name} {(clf.predict(frames) == truth).mean():.1%}"
-                    for name, clf in classifiers.items()
-                )
-                gen_stats = stats.named(frames).reshape(BUCKETS, args.per_bucket, -1).mean(axis=1)
-                rhos = "  ".join(
-                    f"{n} {spearman(data_stats[:, i], gen_stats[:, i]):+.3f}"
-                    for i, n in enumerate(stats.NAMED)
-                )
-                print(
-                    f"{mode:5s} steps {steps} guidance {guidance:g}: era {accs} | rank corr {rhos}"
-                )
+    settings = [
+        (mode, steps, guidance)
+        for mode, step_counts in (("fresh", (1, 2, 4)), ("live", (1, 2)))
+        for steps in step_counts
+        for guidance in (0.0, 2.0)
+    ]
+    if args.only:
+        settings = [
+            (m, int(s), float(g)) for m, s, g in (x.split(":") for x in args.only.split(","))
+        ]
+    for mode, steps, guidance in settings:
+        loop = args.loop if mode == "live" else 0
+        snap = base.replace(steps=steps, guidance=guidance)
+        frames = generated(gen, centres, args.per_bucket, snap, loop)
+        accs = "  ".join(
+            f"{name} {(clf.predict(frames) == truth).mean():.1%}"
+            for name, clf in classifiers.items()
+        )
+        gen_stats = stats.named(frames).reshape(BUCKETS, args.per_bucket, -1).mean(axis=1)
+        rhos = "  ".join(
+            f"{n} {spearman(data_stats[:, i], gen_stats[:, i]):+.3f}"
+            for i, n in enumerate(stats.NAMED)
+        )
+        print(f"{mode:5s} steps {steps} guidance {guidance:g}: era {accs} | rank corr {rhos}")
     print(f"({time.monotonic() - start:.0f} s)")
     return 0
 

@@ -71,6 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="weight of the image-statistics term (saturation, contrast, line energy)",
     )
     parser.add_argument("--identity", default="embedded:era-v1", help="name written to config")
+    parser.add_argument("--clip", type=float, default=0.0, help="clip the gradient norm; 0: never")
 
 
 def texture_energy(x: torch.Tensor) -> torch.Tensor:
@@ -94,7 +95,7 @@ def image_stats(x: torch.Tensor) -> torch.Tensor:
     (×10, to weigh like the others). A regression to the clean record averages these
     away (the mean of many records is greyer, flatter and smoother than any one), so
     matching them per image keeps one-step frames looking like a record of their year."""
-    x = x.add(1).mul(0.5)
+    x = x.add(1).mul(0.5).clamp(0.0, 1.0)  # as the frame will be shown
     hi, lo = x.amax(dim=1), x.amin(dim=1)
     saturation = ((hi - lo) / (hi + 0.1)).mean(dim=(1, 2))
     contrast = x.std(dim=(2, 3))
@@ -170,6 +171,8 @@ def _train(args: argparse.Namespace) -> int:
         mse, texture, stats = loss_fn(pred, x0)
         opt.zero_grad(set_to_none=True)
         (mse + 0.5 * texture + args.stats_weight * stats).backward()
+        if args.clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
         opt.step()
         decay = min(0.999, (1 + step) / (10 + step))
         with torch.no_grad():
@@ -209,6 +212,7 @@ def _checkpoint(
             "init": str(args.init) if args.init else None,
             "pure_noise": args.pure_noise,
             "stats_weight": args.stats_weight,
+            "clip": args.clip,
             "seed": args.seed,
             "steps_done": step,
             "steps_planned": args.steps,
