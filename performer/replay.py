@@ -3,8 +3,8 @@
 The control log is fed back through the same session (mappings, timelines, cues and
 generator) on a fake clock: frame by frame, the ticks that led to it live (the display's
 moments of applying input and mappings) run again at the same performance times, with
-the same events. With the same model, resolution and
-steps, each generated frame is checked against the fingerprint logged live.
+the same events. With the same model, resolution and steps, each generated frame is
+checked against the fingerprint logged live.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ recording cut short by a crash or a kill stays readable up to its last fragment.
 from __future__ import annotations
 
 import contextlib
+import math
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -107,12 +108,12 @@ class VideoWriter:
     def write_audio(self, samples: np.ndarray, start: int | None = None) -> None:
         """Append audio: ``(n, channels)`` float32 in -1..1, as sounddevice delivers it.
 
-                ``start`` is the first sample's position on the video's clock (in samples);
-                by default it follows the last block. The track is kept whole from the file's
-                start: a gap before ``start`` is filled with silence, and a block that overlaps
-                what is written loses its overlapping head. So a sample's place in the file is
-                its place on the clock: a track that starts late or has holes would otherwise be
-        shifted against the video by the muxer.
+        ``start`` is the first sample's position on the video's clock (in samples);
+        by default it follows the last block. The track is kept whole from the file's
+        start: a gap before ``start`` is filled with silence, and a block that overlaps
+        what is written loses its overlapping head. So a sample's place in the file is
+        its place on the clock (the MP4 muxer would shift a track that starts late or
+        has holes against the video).
         """
         self._check_open()
         if self._audio is None:
@@ -124,9 +125,9 @@ class VideoWriter:
         start = self.samples_written if start is None else start
         if start < self.samples_written:
             samples = samples[self.samples_written - start :]
-        elif start > self.samples_written:
-            silence = np.zeros((start - self.samples_written, self.audio_channels), np.float32)
-            self._encode_audio(silence)
+        while start > self.samples_written:  # silence, a second at a time at most
+            gap = min(start - self.samples_written, self.audio_rate or 1)
+            self._encode_audio(np.zeros((gap, self.audio_channels), np.float32))
         if len(samples):
             self._encode_audio(samples)
 
@@ -158,15 +159,14 @@ class VideoWriter:
         import av
 
         video_frame = av.VideoFrame.from_ndarray(self._pad(frame), format="rgb24")
-        step = self.subframes
         if time is not None:
             pts = max(round(time * self._ticks_per_second), 0)
         else:
-            pts = (self.next_index if index is None else index) * step
-        video_frame.pts = max(pts, self._next_pts)
+            pts = (self.next_index if index is None else index) * self.subframes
+        video_frame.pts = max(pts, self._next_pts)  # never before the last one
         self._mux(self._stream.encode(video_frame))
         self._next_pts = video_frame.pts + 1
-        self.next_index = -(-self._next_pts // step)
+        self.next_index = math.ceil(self._next_pts / self.subframes)
         self.frames_written += 1
 
     def close(self) -> None:
