@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from performer.embedded import dataset
 from performer.embedded.model import EraDenoiser, ModelConfig
 from performer.embedded.weights import load, save
+from performer.generators.common import schedule
 
 _KERNELS = torch.tensor(
     [
@@ -72,6 +73,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--identity", default="embedded:era-v1", help="name written to config")
     parser.add_argument("--clip", type=float, default=0.0, help="clip the gradient norm; 0: never")
+    parser.add_argument(
+        "--distill-from",
+        type=Path,
+        default=None,
+        help="a model folder: pure-noise examples learn its few-step sample instead of a record",
+    )
+    parser.add_argument("--distill-steps", type=int, default=2)
+    parser.add_argument("--distill-guidance", type=float, default=2.0)
 
 
 def texture_energy(x: torch.Tensor) -> torch.Tensor:
@@ -114,6 +123,29 @@ def loss_fn(
     return mse, texture, stats
 
 
+@torch.no_grad()
+def teacher_sample(
+    teacher: EraDenoiser,
+    noise: torch.Tensor,
+    years: torch.Tensor,
+    words: torch.Tensor,
+    keep: torch.Tensor,
+    steps: int,
+    guidance: float,
+) -> torch.Tensor:
+    """What ``teacher`` draws from ``noise`` in ``steps`` steps with ``guidance``, as the
+    generator draws a fresh frame (a row whose condition is dropped gets no guidance)."""
+    x = torch.zeros_like(noise)
+    null = torch.zeros_like(keep)
+    for i, level in enumerate(schedule(1.0, steps)):
+        x_t = (1 - level) * x + level * (noise if i == 0 else torch.randn_like(noise))
+        t = torch.full((len(noise),), level)
+        x = teacher(x_t, t, years, words, keep)
+        if guidance > 0:
+            x = x + guidance * (x - teacher(x_t, t, years, words, null))
+    return x.clamp(-1.0, 1.0)
+
+
 def to_tensor(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
 
@@ -137,6 +169,7 @@ def _train(args: argparse.Namespace) -> int:
         model.train()
         args.init = f"{args.init} ({init_meta.get('identity')})"
     ema = copy.deepcopy(model).eval()
+    teacher = None if args.distill_from is None else load(args.distill_from)[0]
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
     images, years, words = dataset.batch(args.seed, args.pool)
     out: Path = args.out
@@ -167,7 +200,20 @@ def _train(args: argparse.Namespace) -> int:
         )
         for group in opt.param_groups:
             group["lr"] = lr
-        pred = model(x_t, t, torch.from_numpy(years[idx]), w, keep)
+        year = torch.from_numpy(years[idx])
+        pure = t == 1.0
+        if teacher is not None and bool(pure.any()):  # distillation: learn the teacher's draw
+            x0 = x0.clone()
+            x0[pure] = teacher_sample(
+                teacher,
+                x_t[pure],
+                year[pure],
+                w[pure],
+                keep[pure],
+                args.distill_steps,
+                args.distill_guidance,
+            )
+        pred = model(x_t, t, year, w, keep)
         mse, texture, stats = loss_fn(pred, x0)
         opt.zero_grad(set_to_none=True)
         (mse + 0.5 * texture + args.stats_weight * stats).backward()
@@ -213,6 +259,9 @@ def _checkpoint(
             "pure_noise": args.pure_noise,
             "stats_weight": args.stats_weight,
             "clip": args.clip,
+            "distill_from": str(args.distill_from) if args.distill_from else None,
+            "distill_steps": args.distill_steps,
+            "distill_guidance": args.distill_guidance,
             "seed": args.seed,
             "steps_done": step,
             "steps_planned": args.steps,
