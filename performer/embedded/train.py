@@ -71,6 +71,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         help="weight of the image-statistics term (saturation, contrast, line energy)",
     )
+    parser.add_argument(
+        "--scanline-stat",
+        action="store_true",
+        help="add the alternate-row amplitude to the image statistics",
+    )
     parser.add_argument("--identity", default="embedded:era-v1", help="name written to config")
     parser.add_argument("--clip", type=float, default=0.0, help="clip the gradient norm; 0: never")
     parser.add_argument(
@@ -91,6 +96,7 @@ def texture_energy(x: torch.Tensor) -> torch.Tensor:
 
 
 _LUMA = torch.tensor([0.299, 0.587, 0.114])[None, :, None, None]
+_ALTERNATE = torch.tensor([1.0, -1.0]).repeat(512)  # +1 on even rows, -1 on odd ones
 
 
 def _lines(profile: torch.Tensor) -> torch.Tensor:
@@ -99,27 +105,33 @@ def _lines(profile: torch.Tensor) -> torch.Tensor:
 
 
 def image_stats(x: torch.Tensor) -> torch.Tensor:
-    """``(B, 3, H, W)`` in -1..1 → ``(B, 6)`` whole-image statistics, in 0..1 units:
-    saturation, the three channels' contrast, and line energy across rows and columns
-    (×10, to weigh like the others). A regression to the clean record averages these
-    away (the mean of many records is greyer, flatter and smoother than any one), so
-    matching them per image keeps one-step frames looking like a record of their year."""
+    """``(B, 3, H, W)`` in -1..1 → ``(B, 7)`` whole-image statistics, in 0..1 units:
+    saturation, the three channels' contrast, line energy across rows and columns (×10,
+    to weigh like the others) and the alternate-row amplitude of scanlines (×20). A
+    regression to the clean record averages these away (the mean of many records is
+    greyer, flatter and smoother than any one), so matching them per image keeps one-step
+    frames looking like a record of their year."""
     x = x.add(1).mul(0.5).clamp(0.0, 1.0)  # as the frame will be shown
     hi, lo = x.amax(dim=1), x.amin(dim=1)
     saturation = ((hi - lo) / (hi + 0.1)).mean(dim=(1, 2))
     contrast = x.std(dim=(2, 3))
     y = (x * _LUMA).sum(dim=1)
-    lines = torch.stack([_lines(y.mean(dim=2)), _lines(y.mean(dim=1))], dim=1).mul(10)
-    return torch.cat([saturation[:, None], contrast, lines], dim=1)
+    rows = y.mean(dim=2)
+    lines = torch.stack([_lines(rows), _lines(y.mean(dim=1))], dim=1).mul(10)
+    alternate = (rows - rows.mean(dim=1, keepdim=True)) * _ALTERNATE[: rows.shape[1]]
+    scanlines = alternate.mean(dim=1).abs().mul(20)
+    return torch.cat([saturation[:, None], contrast, lines, scanlines[:, None]], dim=1)
 
 
 def loss_fn(
-    pred: torch.Tensor, x0: torch.Tensor
+    pred: torch.Tensor, x0: torch.Tensor, scanlines: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Pixel MSE, the texture-statistics term and the image-statistics term."""
+    """Pixel MSE, the texture-statistics term and the image-statistics term (with the
+    alternate-row amplitude when ``scanlines``)."""
     mse = (pred - x0).pow(2).mean()
     texture = (texture_energy(pred) - texture_energy(x0)).abs().mean()
-    stats = (image_stats(pred) - image_stats(x0)).abs().mean()
+    used = None if scanlines else -1
+    stats = (image_stats(pred) - image_stats(x0))[:, :used].abs().mean()
     return mse, texture, stats
 
 
@@ -214,7 +226,7 @@ def _train(args: argparse.Namespace) -> int:
                 args.distill_guidance,
             )
         pred = model(x_t, t, year, w, keep)
-        mse, texture, stats = loss_fn(pred, x0)
+        mse, texture, stats = loss_fn(pred, x0, args.scanline_stat)
         opt.zero_grad(set_to_none=True)
         (mse + 0.5 * texture + args.stats_weight * stats).backward()
         if args.clip > 0:
@@ -258,6 +270,7 @@ def _checkpoint(
             "init": str(args.init) if args.init else None,
             "pure_noise": args.pure_noise,
             "stats_weight": args.stats_weight,
+            "scanline_stat": args.scanline_stat,
             "clip": args.clip,
             "distill_from": str(args.distill_from) if args.distill_from else None,
             "distill_steps": args.distill_steps,
