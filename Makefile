@@ -12,12 +12,13 @@ ARGS   ?=
 APT_PACKAGES = libegl1 libgl1-mesa-dri libegl-mesa0 libosmesa6 xvfb x11-apps imagemagick \
                libportaudio2 jackd2 ffmpeg iproute2 chromium puredata-core
 
-.PHONY: play test lint setup system clean help
+.PHONY: play test lint setup system clean help embedded-model
 
 help:
 	@echo "make play    play the default patch (headless to out/ when there is no display)"
 	@echo "make test    lint, type-check and run the whole test suite"
 	@echo "make setup   only install (system packages, $(VENV))"
+	@echo "make embedded-model   train the embedded model again (3 stages, ~100 min of CPU)"
 
 play: setup
 	$(BIN)/performer play $(ARGS)
@@ -26,6 +27,16 @@ test: setup lint
 	$(BIN)/pytest -q $(ARGS)
 
 CODE = performer render control mappings tests bench
+
+# The shipped embedded model, stage by stage (docs/embedded-model.md), into runs/
+TRAIN = $(BIN)/performer train-embedded
+embedded-model: setup
+	$(TRAIN) --out runs/s1 --steps 6500 --max-minutes 62 --checkpoint-minutes 3
+	$(TRAIN) --out runs/s2 --init runs/s1 --seed 1 --steps 5000 --stop-after 1859 \
+		--lr 2e-4 --pure-noise 0.35 --stats-weight 0.5 --clip 1.0 --identity embedded:era-v2
+	$(TRAIN) --out runs/s3 --init runs/s2 --seed 3 --steps 3000 --lr 1.5e-4 \
+		--pure-noise 0.35 --stats-weight 0.5 --clip 1.0 --scanline-stat --identity embedded:era-v2
+	@echo "to ship it: cp runs/s3/era.safetensors runs/s3/config.json performer/embedded/"
 
 lint: setup
 	$(BIN)/ruff check $(CODE)

@@ -4,7 +4,10 @@ Direct x0-prediction over continuous noise levels (see :mod:`.model`), so every 
 the few-step schedule visits is trained and one evaluation gives a frame. The loss is
 pixel MSE plus a texture-statistics term (per-image energy of a Laplacian and of
 vertical/horizontal differences), because MSE alone averages grain, scratches and
-scanlines away and those are much of what marks a medium. The condition (year and
+scanlines away and those are much of what marks a medium. Fine-tuning stages add an
+image-statistics term (saturation, contrast, line energy, scanline amplitude; see
+:func:`image_stats`) that keeps one-step frames from flattening into the mean record,
+or learn a teacher's few-step draw (``--distill-from``). The condition (year and
 words) is dropped to a learned null 15% of the time, so guidance has something to
 contrast; words alone are dropped half the time, so they stay optional.
 
@@ -266,7 +269,9 @@ def _checkpoint(
     meta = {
         "identity": args.identity,
         "training": {
-            "method": "direct x0-prediction, texture-statistics loss, condition dropout 0.15, EMA",
+            "method": "direct x0-prediction, texture-statistics loss, condition dropout 0.15, EMA"
+            + (", image-statistics loss" if args.stats_weight > 0 else "")
+            + (", distillation" if args.distill_from else ""),
             "init": str(args.init) if args.init else None,
             "pure_noise": args.pure_noise,
             "stats_weight": args.stats_weight,

@@ -67,13 +67,6 @@ def test_the_statistics_recover_the_signatures_in_the_records(
 needs_weights = pytest.mark.skipif(
     not (PACKAGE_DIR / WEIGHTS).is_file(), reason="embedded weights not trained yet"
 )
-# The shipped model (embedded:era-v1, 6500 steps) ranks the eras on scanline with rho
-# 0.61: it draws VHS's alternate-row lines into the 1850, 1940-50 and 1970-80 frames
-# too (25-37 % of its VHS amplitude, against 3-8 % in the records). The requirement
-# stands; strict, so a model that meets it turns this into a failure to remove.
-SCANLINE_GAP = pytest.mark.xfail(
-    strict=True, reason="embedded:era-v1 spreads scanlines beyond the VHS years (rho 0.61)"
-)
 
 
 @pytest.fixture(scope="module")
@@ -98,9 +91,7 @@ def test_the_embedded_model_shows_the_signature_peaks(model_probe: ProbeResult) 
 
 
 @needs_weights
-@pytest.mark.parametrize(
-    "key", ["saturation", pytest.param("scanline", marks=SCANLINE_GAP), "warmth"]
-)
+@pytest.mark.parametrize("key", ["saturation", "scanline", "warmth"])
 def test_the_embedded_model_ranks_the_eras_as_its_records_do(
     model_probe: ProbeResult, records: dict[str, list[float]], key: str
 ) -> None:
