@@ -346,7 +346,12 @@ def _replay(args: argparse.Namespace) -> int:
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     result = replay(args.take, generator, args.out, _overrides(args))
-    log.info("wrote %d frames to %s", result.frames, args.out)
+    log.info(
+        "replayed %d generated frames; wrote %d pictures to %s",
+        result.frames,
+        result.pictures,
+        args.out,
+    )
     if result.compared:
         log.info("%d of %d frames bit-identical to the take", result.identical, result.compared)
     return 0

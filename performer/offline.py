@@ -12,11 +12,15 @@ from performer.clock import FakeClock
 from performer.session import Frame, Session
 
 
-def composite(compositor: Any, surface: Any, frame: Frame) -> np.ndarray:
-    """The picture a display shows for ``frame`` once it has settled (no cross-fade)."""
+def composite(
+    compositor: Any, surface: Any, frame: Frame, flash: float | None = None
+) -> np.ndarray:
+    """The picture a display shows for ``frame`` once it has settled (no cross-fade),
+    with ``flash`` over it (by default the frame's own)."""
     compositor.push(frame.image, frame.time)
     surface.use()
-    compositor.draw(frame.time, surface.viewport, 0.0, float(frame.snapshot["flash"]))
+    flash = float(frame.snapshot["flash"]) if flash is None else flash
+    compositor.draw(frame.time, surface.viewport, 0.0, flash)
     return surface.read()
 
 

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 # Frames sit at the moment they were shown, to a hundredth of a frame (a live display
 # does not draw on the file's frame grid; rounding to it would move a frame by up to half).
-_SUBFRAMES = 100
+SUBFRAMES = 100
 
 
 class Recorder:
@@ -51,7 +51,7 @@ class Recorder:
             audio_rate=audio_rate,
             audio_channels=audio_channels,
             zerolatency=True,
-            subframes=_SUBFRAMES,
+            subframes=SUBFRAMES,
         )
         self._queue: queue.Queue[tuple[str, np.ndarray, float] | None] = queue.Queue(max_queued)
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)

@@ -7,6 +7,7 @@ recording cut short by a crash or a kill stays readable up to its last fragment.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 from fractions import Fraction
 from pathlib import Path
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     import av.container
     import av.video.stream
 
+log = logging.getLogger(__name__)
+
 # Measured (TESTBED.md): after SIGKILL these keep all but the last few frames readable.
 CRASH_SAFE_OPTIONS: dict[str, dict[str, str]] = {
     ".mp4": {
@@ -27,6 +30,12 @@ CRASH_SAFE_OPTIONS: dict[str, dict[str, str]] = {
     },
     ".mkv": {"flush_packets": "1", "cluster_time_limit": "200"},
 }
+
+
+# FFmpeg's AAC encoder puts one frame of priming samples before the first one written.
+# Matroska says so (CodecDelay) and decoders drop them; a fragmented MP4 has no edit list
+# to say so: decoders hand them out, and the muxer shifts every stream by as much.
+AAC_PRIMING = 1024
 
 
 class VideoWriteError(OSError):
@@ -225,3 +234,33 @@ class VideoWriter:
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError(f"VideoWriter for {self.path} used after close()")
+
+
+def read_audio(path: Path) -> tuple[int, list[tuple[np.ndarray, int]]] | None:
+    """The audio of a file :class:`VideoWriter` made, as ``(rate, [(samples, start)])``:
+    ``(n, channels)`` float32 blocks, each with its first sample's position on the
+    writer's clock (what ``write_audio`` was given), so that writing them again at those
+    positions keeps them where they were against the pictures. None without audio.
+
+    The writer keeps its track whole from the start, so positions are counted from the
+    first decoded sample, less the encoder's priming where the decoder hands it out
+    (MP4). A file cut off mid-packet (a killed recording) gives what it holds up to there.
+    """
+    import av
+
+    with av.open(str(path)) as container:
+        if not container.streams.audio:
+            return None
+        stream = container.streams.audio[0]
+        mp4 = "mp4" in container.format.name.split(",")
+        blocks, decoded = [], -AAC_PRIMING if mp4 else 0
+        try:
+            for frame in container.decode(stream):
+                data = frame.to_ndarray().astype(np.float32)
+                if data.shape[0] == 1 and stream.channels == 2:  # packed
+                    data = data.reshape(-1, 2).T
+                blocks.append((np.ascontiguousarray(data.T), decoded))
+                decoded += data.shape[1]
+        except av.error.InvalidDataError as exc:  # cut off mid-packet: the rest is whole
+            log.warning("the audio of %s ends early: %s", path, exc)
+        return stream.rate, blocks

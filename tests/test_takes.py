@@ -16,7 +16,9 @@ import pytest
 
 from performer import patch
 from performer.events import Event
+from performer.generators import Generator
 from performer.generators.diffusion import DiffusersGenerator
+from performer.generators.embedded import EmbeddedGenerator
 from performer.live import Stage, play_headless
 from performer.recording import TakeRecorder
 from performer.replay import replay
@@ -44,7 +46,7 @@ class Played:
 
 
 def play(
-    model: Path,
+    generator: Generator,
     takes: Path,
     seconds: float,
     events: tuple[tuple[float, str, object], ...] = (),
@@ -54,9 +56,7 @@ def play(
     ``events`` (time, source, value) as they fall due."""
     from render.headless import Headless
 
-    session = Session(
-        patch.loads(PATCH), DiffusersGenerator(str(model)), overrides={"width": 32, "height": 32}
-    )
+    session = Session(patch.loads(PATCH), generator, overrides={"width": 32, "height": 32})
     session.prepare()
     pending = list(events)
 
@@ -81,7 +81,7 @@ def test_replay_reproduces_every_frame_and_renders_larger(
     tiny_models: dict[str, Path], tmp_path: Path
 ) -> None:
     take = play(
-        tiny_models["sd"],
+        DiffusersGenerator(str(tiny_models["sd"])),
         tmp_path,
         1.5,
         ((0.3, "param:era", 1850.0), (0.6, "scene", "late"), (0.9, "param:seed", 3)),
@@ -107,10 +107,33 @@ def test_replay_reproduces_every_frame_and_renders_larger(
     )
     assert hq.compared == 0
     count, width, height = frames_in(tmp_path / "hq.mp4")
-    assert (width, height) == (128, 128) and count == len(frames)
+    shown, _, _ = frames_in(take / "video.mp4")
+    assert (width, height) == (128, 128) and abs(count - shown) <= 1, "the display's pictures"
 
     (summary,) = list_takes(tmp_path)
     assert summary.frames == len(frames) and summary.patch == "untitled"
+
+
+@needs_ffprobe
+def test_a_replay_keeps_the_takes_timing_when_the_model_outruns_the_display(
+    tmp_path: Path,
+) -> None:
+    """The embedded model makes several frames per displayed one: the replay shows what
+    the display showed when it showed it, so its video lasts as long as the take's and
+    its pictures sit at the take's moments (the take's audio lines up with them)."""
+    played = play(EmbeddedGenerator(), tmp_path / "takes", 1.5)
+    take = played.take.folder
+    frames = [r for r in read_log(take / "control.jsonl") if r["type"] == "frame"]
+    shown, _, _ = frames_in(take / "video.mp4")
+    assert len(frames) > 2 * shown, "the model must outrun the 20 fps display for this test"
+
+    result = replay(take, EmbeddedGenerator(), tmp_path / "replay.mp4", {})
+    assert result.identical == result.compared == len(frames)
+    count, _, _ = frames_in(tmp_path / "replay.mp4")
+    assert abs(count - shown) <= 1, f"{count} pictures in the replay, {shown} in the take"
+    assert video_seconds(tmp_path / "replay.mp4") == pytest.approx(
+        video_seconds(take / "video.mp4"), abs=1 / 20
+    )
 
 
 @needs_ffprobe
@@ -184,7 +207,7 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
 def test_a_full_disk_stops_the_recording_not_the_show(
     tiny_models: dict[str, Path], tiny_disk: Path
 ) -> None:
-    played = play(tiny_models["sd"], tiny_disk, 2.0, size=(256, 256))
+    played = play(DiffusersGenerator(str(tiny_models["sd"])), tiny_disk, 2.0, size=(256, 256))
     assert played.drawn == 40, "the show went on"
     problems = f"{played.take.recorder.error} {played.take.log.error}"
     assert "No space left on device" in problems, problems
@@ -195,7 +218,13 @@ def test_probe_captures_era_statistics_into_the_take(
 ) -> None:
     from performer.probe.capture import read_captures
 
-    played = play(tiny_models["sd"], tmp_path, 1.0, ((0.2, "probe", True),), size=(32, 32))
+    played = play(
+        DiffusersGenerator(str(tiny_models["sd"])),
+        tmp_path,
+        1.0,
+        ((0.2, "probe", True),),
+        size=(32, 32),
+    )
     (probe,) = read_captures(played.take.folder / "control.jsonl")
     assert probe["params"]["era"] == played.session.store.get("era")
     assert 0.0 <= probe["stats"]["saturation"] <= 1.0 and "scanline" in probe["stats"]

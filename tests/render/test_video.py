@@ -13,7 +13,7 @@ import av
 import numpy as np
 import pytest
 
-from render.video import VideoWriteError, VideoWriter
+from render.video import VideoWriteError, VideoWriter, read_audio
 
 Card = Callable[[int, int], np.ndarray]
 
@@ -150,3 +150,28 @@ def test_audio_and_video_stay_in_sync_in_the_file(
         ]
     assert len(clicks) == len(white) == 3
     assert np.abs(np.subtract(white, clicks)).max() < 0.002
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+@pytest.mark.parametrize("live", [True, False])
+def test_audio_read_back_sits_where_it_was_written(tmp_path: Path, suffix: str, live: bool):
+    """read_audio gives each sample the position write_audio was given (the encoder's
+    priming and the muxer's shift taken out), so a replay can write it again in place."""
+    rate, path = 48000, tmp_path / f"a{suffix}"
+    signal = np.zeros(rate, np.float32)
+    clicks = [4321, 20000, 33333]
+    for at in clicks:
+        signal[at : at + 48] = 0.8
+    with VideoWriter(path, 32, 32, 30, audio_rate=rate, audio_channels=1, zerolatency=live) as v:
+        for i, start in enumerate(range(0, rate, 480)):
+            if i % 16 == 0:
+                v.write(np.zeros((32, 32, 3), np.uint8))
+            v.write_audio(signal[start : start + 480, None], start=start)
+    audio = read_audio(path)
+    assert audio is not None and audio[0] == rate
+    heard = []
+    for block, start in audio[1]:
+        for i in np.flatnonzero(np.abs(block[:, 0]) > 0.4):
+            if not heard or start + i - heard[-1] > 100:
+                heard.append(start + i)
+    assert heard == clicks
