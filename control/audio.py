@@ -17,8 +17,10 @@ returns to the monotonic rate until it comes back.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -42,6 +44,7 @@ _CLOCK_EVERY_S = 0.1  # refit the clock this often
 _POLL_S = 0.002  # look for new input this often: a hop's events reach the loop sooner
 _EDGE_LEVEL = 1e-3  # sound this loud cut off by lost input makes an edge (about -60 dBFS)
 _STALL_S = 0.5  # no audio for this long: the stream has stalled
+_CLOSE_S = 2.0  # a stream that takes longer to close is left behind
 
 
 class AudioUnavailable(RuntimeError):
@@ -252,9 +255,19 @@ class AudioInput:
         self._stop.set()
         self._thread.join()
         self._thread = None
-        self._stream.stop()
-        self._stream.close()
-        self._stream = None
+        stream, self._stream = self._stream, None
+        # PortAudio waits for the device to finish its buffers, forever where the device
+        # or its server (JACK) is gone: close it beside us, and give up on it in time.
+        closer = threading.Thread(target=_close, args=(stream,), name="audio-close", daemon=True)
+        closer.start()
+        closer.join(_CLOSE_S)
+        if closer.is_alive():
+            log.warning(
+                "audio input %r did not close within %g s (device or server gone); left behind",
+                self.device_name,
+                _CLOSE_S,
+            )
+            _skip_portaudio_exit()
         self.clock.detach()
 
     # ----------------------------------------------------------------- the stream
@@ -381,6 +394,21 @@ class AudioInput:
                 mono = hop.mean(axis=1) if hop.shape[1] > 1 else hop[:, 0]
                 for event in analyzer.process(mono, at):
                     self.inbox.put(event, coalesce=event.source not in DISCRETE_SOURCES)
+
+
+def _close(stream: Any) -> None:
+    stream.abort()  # no pending buffers to wait for: the input is done with
+    stream.close()
+
+
+def _skip_portaudio_exit() -> None:
+    """sounddevice stops the last stream and terminates PortAudio at exit, which waits on
+    a stream that would not close: the process would hang after the show. Skip it; the
+    operating system frees what PortAudio holds."""
+    sd = sys.modules.get("sounddevice")
+    handler = getattr(sd, "_exit_handler", None)
+    if handler is not None:
+        atexit.unregister(handler)
 
 
 def _default_hop(samplerate: int) -> int:

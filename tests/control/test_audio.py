@@ -18,13 +18,14 @@ from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
+import av
 import numpy as np
 import pytest
 
 from control.analysis import Analyzer
 from control.audio import AudioInput, AudioUnavailable, SampleRing, find_device, load_sounddevice
 from control.audio_clock import AudioClock
-from control.jack import PERIOD, RATE, ClickTrain, connect, dummy_server, missing
+from control.jack import PERIOD, RATE, ClickTrain, connect, die_with_parent, dummy_server, missing
 from performer import patch
 from performer.controls import ControlOptions, start_controls, stop_controls
 from performer.events import Inbox
@@ -32,6 +33,7 @@ from performer.generators.diffusion import DiffusersGenerator
 from performer.live import Stage, play_headless
 from performer.session import Session
 from performer.take import read_log
+from tests.helpers import video_seconds
 
 
 def _reinitialise(sd: ModuleType) -> None:
@@ -162,6 +164,58 @@ def test_a_stalled_stream_is_reported_and_the_clock_runs_on(
     finally:
         audio.stop()
     assert "stalled; the clock runs on monotonic time" in caplog.text
+
+
+def test_the_show_outlives_its_jack_server(tmp_path: Path) -> None:
+    """The JACK server dies mid-show: the stall is reported, the show plays to its end,
+    the take keeps its pictures and the audio it heard, and the instrument exits (it
+    hung in PortAudio's stop and again at exit, waiting on the dead server)."""
+    reason = missing()
+    if reason is not None:
+        pytest.skip(reason)
+    name = f"performer-doomed-{os.getpid()}"
+    server = subprocess.Popen(
+        ["jackd", "--no-realtime", "-n", name, "-d", "dummy", "-r", str(RATE), "-p", "256"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=die_with_parent,
+    )
+    try:
+        subprocess.run(["jack_wait", "-w", "-s", name, "-t", "10"], check=True, capture_output=True)
+        player = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "performer.cli", "play", "--headless", "--seconds", "5"),
+                *(
+                    "--audio-in",
+                    "system",
+                    "--no-osc",
+                    "--no-midi-virtual",
+                    "--takes",
+                    str(tmp_path),
+                ),
+            ],
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "JACK_DEFAULT_SERVER": name, "JACK_NO_START_SERVER": "1"},
+        )
+        deadline = time.monotonic() + 30
+        while not list(tmp_path.glob("*/video.mp4")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(2.0)  # pictures and sound into the take
+    finally:
+        server.kill()
+        server.wait()
+    try:
+        _, err = player.communicate(timeout=60)
+    finally:
+        player.kill()
+    assert player.returncode == 0, err[-2000:]
+    assert "stalled; the clock runs on monotonic time" in err and "take saved" in err, err
+    (take,) = tmp_path.iterdir()
+    with av.open(str(take / "video.mp4")) as container:
+        heard = float(container.streams.audio[0].duration * container.streams.audio[0].time_base)
+    assert video_seconds(take / "video.mp4") >= 4.5
+    assert heard >= 1.5, f"the take kept {heard:.2f} s of audio"
 
 
 def test_a_missing_device_names_the_ones_there_are(jack: ModuleType) -> None:
