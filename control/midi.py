@@ -4,7 +4,8 @@
 contains one of the patterns, plus a virtual input named ``performer`` where the OS
 allows one (ALSA, JACK, CoreMIDI), so other software can connect to the instrument.
 A watcher notices ports that vanish (reported once) and re-opens them when they come
-back, with no restart. Messages are decoded by ``midi_decode.MidiDecoder`` on
+back, with no restart; the same when the whole MIDI system goes (a JACK server that
+dies) and comes back. Messages are decoded by ``midi_decode.MidiDecoder`` on
 rtmidi's callback thread and only enqueued.
 """
 
@@ -22,6 +23,11 @@ from performer.events import Inbox
 log = logging.getLogger(__name__)
 
 VIRTUAL_NAME = "performer"
+
+# Ports of a MIDI system that went away. Once the system is gone, closing its ports can
+# crash the process (rtmidi on a dead JACK server frees a client JACK already freed), so
+# they are marked closed, never closed, and kept here for the life of the process.
+_ABANDONED: list[Any] = []
 
 
 class MidiUnavailable(RuntimeError):
@@ -60,23 +66,27 @@ class MidiInput:
         self.decoder = MidiDecoder()
         self.ports: dict[str, Any] = {}
         self._missing: set[str] = set()
+        self._generation = 0  # ports opened before the MIDI system last went
         self._lock = threading.Lock()  # guards the decoder: several ports, several threads
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
 
     def start(self) -> None:
-        b = backend()
-        if self.virtual:
-            try:
-                self.ports[VIRTUAL_NAME] = b.open_input(
-                    VIRTUAL_NAME, virtual=True, callback=self._callback(VIRTUAL_NAME)
-                )
-            except (OSError, NotImplementedError, SystemError) as exc:
-                log.info("no virtual MIDI port here (%s); open ports by name instead", exc)
+        self._open_virtual(backend())
         self.refresh()
         self._stop.clear()
         self._watcher = threading.Thread(target=self._watch, name="midi-hotplug", daemon=True)
         self._watcher.start()
+
+    def _open_virtual(self, b: Any) -> None:
+        if not self.virtual:
+            return
+        try:
+            self.ports[VIRTUAL_NAME] = b.open_input(
+                VIRTUAL_NAME, virtual=True, callback=self._callback(VIRTUAL_NAME)
+            )
+        except (OSError, NotImplementedError, SystemError) as exc:
+            log.info("no virtual MIDI port here (%s); open ports by name instead", exc)
 
     def refresh(self) -> None:
         """Open wanted ports that appeared; forget the ones that vanished."""
@@ -103,8 +113,11 @@ class MidiInput:
 
     def _callback(self, port_name: str) -> Callable[[Any], None]:
         origin = f"midi:{port_name}"
+        generation = self._generation
 
         def receive(message: Any) -> None:
+            if generation != self._generation:
+                return  # a port left behind by _abandon_ports()
             now = self.clock.now()
             with self._lock:
                 events = self.decoder.decode(message, now, origin)
@@ -116,11 +129,30 @@ class MidiInput:
         return receive
 
     def _watch(self) -> None:
+        gone = False  # the MIDI system itself went away
         while not self._stop.wait(self.poll_s):
             try:
+                if gone:
+                    self._open_virtual(backend())
                 self.refresh()
             except MidiUnavailable as exc:
-                log.warning("%s", exc)
+                if not gone:
+                    log.warning("%s; MIDI stopped, and comes back when the system does", exc)
+                    self._abandon_ports()
+                gone = True
+                continue
+            if gone:
+                log.info("the MIDI system is back")
+                gone = False
+
+    def _abandon_ports(self) -> None:
+        self._generation += 1  # their callbacks go quiet, in case the system still runs
+        for name, port in self.ports.items():
+            port.closed = True  # mido's close() (and __del__) then leaves it alone
+            _ABANDONED.append(port)
+            if name != VIRTUAL_NAME:
+                self._missing.add(name)
+        self.ports.clear()
 
     def _close_port(self, name: str) -> None:
         port = self.ports.pop(name, None)

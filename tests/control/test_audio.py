@@ -203,7 +203,7 @@ def test_the_show_outlives_its_jack_server(tmp_path: Path) -> None:
             time.sleep(0.1)
         time.sleep(2.0)  # pictures and sound into the take
     finally:
-        server.kill()
+        server.terminate()  # the server goes (SIGKILL would leave its slot in JACK's registry)
         server.wait()
     try:
         _, err = player.communicate(timeout=60)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import mido
 import pytest
@@ -136,3 +140,82 @@ def _jack_ports() -> list[str]:
 
     out = subprocess.run(["jack_lsp"], capture_output=True, text=True, check=True)
     return out.stdout.split("\n")
+
+
+# Runs in its own process: a crash there (rtmidi on a dead JACK server) fails the test
+# instead of ending the suite.
+_SERVER_GOES_AND_COMES_BACK = """
+import sys, time
+import mido
+from control.midi import MidiInput
+from performer.clock import MonotonicClock
+from performer.events import Inbox
+from tests.control.test_midi import cc, wait_for
+
+mido.set_backend("mido.backends.rtmidi/UNIX_JACK", load=True)
+inbox = Inbox()
+midi = MidiInput(["test-knobs"], inbox, MonotonicClock(), poll_s=0.1)
+knobs = mido.open_output("test-knobs", virtual=True)
+midi.start()
+assert wait_for(lambda: any("test-knobs" in name for name in midi.ports))
+print("ready", flush=True)
+sys.stdin.readline()  # the server died and another took its place
+knobs.closed = True  # the sender's own port died with its server: leave it alone
+knobs = mido.open_output("test-knobs", virtual=True)
+assert wait_for(lambda: "performer" in midi.ports, 5), "the virtual port is back"
+assert wait_for(lambda: any("test-knobs" in name for name in midi.ports), 5)
+knobs.send(cc(7, 100))
+assert wait_for(lambda: any(e.raw == 100 for e in inbox.drain()))
+midi.stop()
+print("heard", flush=True)
+"""
+
+
+def test_the_jack_server_goes_and_comes_back(tmp_path: Path) -> None:
+    """MIDI through JACK; the server dies and a new one starts: the instrument reports it
+    once, does not crash (closing rtmidi ports of a dead server did), opens its ports
+    again on the new server and hears the controller, then stops cleanly."""
+    from control.jack import die_with_parent, missing
+
+    if missing() is not None:
+        pytest.skip(missing())
+    name = f"performer-midi-back-{os.getpid()}"
+    command = ["jackd", "--no-realtime", "-n", name, "-d", "dummy", "-r", "48000", "-p", "256"]
+
+    def server() -> subprocess.Popen[bytes]:
+        started = subprocess.Popen(
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent,
+        )
+        done = subprocess.run(["jack_wait", "-w", "-s", name, "-t", "10"], capture_output=True)
+        assert done.returncode == 0, (done.stdout, done.stderr, started.poll())
+        return started
+
+    first = server()
+    player = subprocess.Popen(
+        [sys.executable, "-c", _SERVER_GOES_AND_COMES_BACK],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "JACK_DEFAULT_SERVER": name, "JACK_NO_START_SERVER": "1"},
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    second = None
+    try:
+        assert player.stdout is not None and player.stdout.readline().strip() == "ready"
+        first.terminate()  # the server goes (SIGKILL would leave its slot in JACK's registry)
+        first.wait()
+        time.sleep(0.5)  # the watcher finds the system gone
+        second = server()
+        out, err = player.communicate("go\n", timeout=60)
+    finally:
+        player.kill()
+        for s in (first, second):
+            if s is not None:
+                s.terminate()
+                s.wait()
+    assert player.returncode == 0 and "heard" in out, err[-3000:]
+    assert err.count("MIDI stopped, and comes back when the system does") == 1, err[-3000:]
