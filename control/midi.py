@@ -72,14 +72,13 @@ class MidiInput:
         self._watcher: threading.Thread | None = None
 
     def start(self) -> None:
-        self._open_virtual(backend())
-        self.refresh()
         self._stop.clear()
+        self.refresh()
         self._watcher = threading.Thread(target=self._watch, name="midi-hotplug", daemon=True)
         self._watcher.start()
 
     def _open_virtual(self, b: Any) -> None:
-        if not self.virtual:
+        if not self.virtual or VIRTUAL_NAME in self.ports:
             return
         try:
             self.ports[VIRTUAL_NAME] = b.open_input(
@@ -91,6 +90,9 @@ class MidiInput:
     def refresh(self) -> None:
         """Open wanted ports that appeared; forget the ones that vanished."""
         b = backend()
+        if self._stop.is_set():
+            return  # stop() may already have closed the ports
+        self._open_virtual(b)
         available = b.get_input_names()
         for name in [n for n in list(self.ports) if n != VIRTUAL_NAME and n not in available]:
             log.warning("MIDI port %r vanished; will re-open it when it comes back", name)
@@ -132,8 +134,6 @@ class MidiInput:
         gone = False  # the MIDI system itself went away
         while not self._stop.wait(self.poll_s):
             try:
-                if gone:
-                    self._open_virtual(backend())
                 self.refresh()
             except MidiUnavailable as exc:
                 if not gone:
@@ -164,5 +164,10 @@ class MidiInput:
         if self._watcher is not None:
             self._watcher.join(timeout=5)
             self._watcher = None
+        if self.ports:
+            try:
+                backend()
+            except MidiUnavailable:  # gone since the watcher last looked: leave them alone
+                self._abandon_ports()
         for name in list(self.ports):
             self._close_port(name)

@@ -338,7 +338,7 @@ def _replay(args: argparse.Namespace) -> int:
     from performer.generators import load_generator
     from performer.replay import read_take, replay
 
-    info, _, _ = read_take(args.take)
+    info = read_take(args.take).info
     model = args.model or info.get("model_arg")
     _set_threads(args.threads, model)
     generator = load_generator(

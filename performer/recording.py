@@ -64,6 +64,7 @@ class TakeRecorder:
             audio_channels=audio_channels,
         )
         self._next_video = 0
+        self._last_picture: float | None = None
         session.frame_listeners.append(self._on_frame)
         log.info("recording take to %s", self.folder)
 
@@ -81,6 +82,7 @@ class TakeRecorder:
     def video(self, picture: np.ndarray, now: float) -> None:
         """The picture on the display since ``now``, at that moment in the file."""
         self._next_video = math.floor((now - self.started) * self.fps) + 1
+        self._last_picture = now
         self.recorder.video(picture, now - self.started)
 
     def audio(self, samples: np.ndarray, now: float) -> None:
@@ -92,6 +94,8 @@ class TakeRecorder:
     def stop(self) -> None:
         if self._on_frame in self.session.frame_listeners:
             self.session.frame_listeners.remove(self._on_frame)
+        if self._last_picture is not None:  # a replay holds the last frame until then
+            self.log.write({"type": "end", "t": self._last_picture})
         self.recorder.close()
         self.log.close()
         problems = [p for p in (self.recorder.error, self.log.error) if p]

@@ -44,19 +44,32 @@ class ReplayResult:
     pictures: int = 0  # pictures in the video (the display's, at the take's fps)
 
 
-def read_take(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]], dict[int, list[Tick]]]:
-    """The take's info, its frame records and the ticks that led to each frame."""
+@dataclass
+class TakeLog:
+    """What a take's folder says of its performance."""
+
+    info: dict[str, Any]  # take.json
+    frames: list[dict[str, Any]]  # the generated frames' records, in order
+    ticks: dict[int, list[Tick]]  # by frame number: the display's ticks before its snapshot
+    started: float  # when the take began, on the performance clock
+    ended: float | None  # when its last picture was shown (None: the take was cut off)
+    ticks_logged: bool  # False for takes from before the display's ticks were logged
+
+
+def read_take(folder: Path) -> TakeLog:
     if not (folder / takes.INFO).is_file():
         raise FileNotFoundError(f"{folder} is not a take (no {takes.INFO})")
     info = json.loads((folder / takes.INFO).read_text(encoding="utf-8"))
-    info["t"] = None  # when the take began, on the performance clock
+    started, ended = None, None
     frames: list[dict[str, Any]] = []
     ticks: dict[int, list[Tick]] = defaultdict(list)
     loose: dict[int, list[Event]] = defaultdict(list)  # events with no tick line before them
     for record in takes.read_log(folder / takes.LOG):
         kind = record.get("type")
         if kind == "take":
-            info["t"] = record["t"]
+            started = record["t"]
+        elif kind == "end":
+            ended = record["t"]
         elif kind == "frame":
             frames.append(record)
         elif kind == "tick":
@@ -72,9 +85,12 @@ def read_take(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]], dict[
             )
             number = record["frame"]
             (ticks[number][-1].events if ticks[number] else loose[number]).append(event)
-    if not ticks:  # a take from before ticks were logged: each frame ticked at its own time
+    logged = bool(ticks)
+    if not logged:  # a take from before ticks were logged: each frame ticked at its own time
         ticks.update({r["frame"]: [Tick(r["t"], loose[r["frame"]])] for r in frames})
-    return info, frames, ticks
+    if started is None:
+        started = frames[0]["t"] if frames else 0.0
+    return TakeLog(info, frames, ticks, started, ended, logged)
 
 
 class _Display:
@@ -88,14 +104,23 @@ class _Display:
 
     def draw(self, frame: Frame | None, now: float, flash: float) -> None:
         since = now - self.start
-        if frame is None or since * self.fps < self._next:
-            return
-        self.video.write(composite(self.compositor, self.surface, frame, flash), time=since)
-        self._next = math.floor(since * self.fps) + 1
+        if frame is not None and since * self.fps >= self._next:
+            self._write(frame, since, flash)
+            self._next = math.floor(since * self.fps) + 1
 
-    def last(self, frame: Frame | None, flash: float) -> None:
-        """The last frame, in the next free slot: the live display showed it until the end."""
-        self.draw(frame, self.start + self._next / self.fps, flash)
+    def hold(self, frame: Frame | None, until: float | None, flash: float) -> None:
+        """After the last generated frame: show it in the next slot, and in every slot up
+        to ``until`` (the take's last picture), as the live display went on showing it."""
+        last = self._next if until is None else math.floor((until - self.start) * self.fps)
+        while frame is not None and self._next <= last:
+            self._write(frame, self._next / self.fps, flash)
+            self._next += 1
+
+    def _write(self, frame: Frame, since: float, flash: float) -> None:
+        self.video.write(composite(self.compositor, self.surface, frame, flash), time=since)
+
+    def release(self) -> None:
+        self.compositor.release()
 
 
 def replay(
@@ -111,23 +136,22 @@ def replay(
     from render.recorder import SUBFRAMES
     from render.video import VideoWriter
 
-    info, frames, ticks = read_take(folder)
+    take = read_take(folder)
     patch = patches.load(folder / takes.PATCH)
     clock = FakeClock()
-    first = frames[0]["params"] if frames else {}
+    first = take.frames[0]["params"] if take.frames else {}
     start = {k: first[k] for k in ("width", "height", "steps") if k in first}
     session = Session(patch, generator, clock=clock, overrides={**start, **overrides})
     del session.commands["learn/save"]  # a replay plays; it writes nothing but its video
     session.prepare()
     session.ticked = True  # the logged ticks, not each step, apply the input
     same = all(first.get(k) == session.store.get(k) for k in ("width", "height", "steps"))
-    fps = int(info.get("fps", 30))
-    began = info["t"] if info["t"] is not None else (frames[0]["t"] if frames else 0.0)
+    fps = int(take.info.get("fps", 30))
     size = size or (session.store.get("width"), session.store.get("height"))
     audio = _take_audio(folder / takes.VIDEO)
     if audio and not audio[1]:
         audio = None
-    result = ReplayResult(len(frames), 0, 0)
+    result = ReplayResult(len(take.frames), 0, 0)
     with (
         Headless(*size) as surface,
         VideoWriter(
@@ -139,28 +163,33 @@ def replay(
             subframes=SUBFRAMES,
         ) as video,
     ):
-        display = _Display(Compositor(surface.ctx), surface, video, began, fps)
-        shown: Frame | None = None
+        display = _Display(Compositor(surface.ctx), surface, video, take.started, fps)
+        # While a frame was being made live, the display showed the one before it: at
+        # the ticks logged before frame N's snapshot, frame N - 2 was on screen (N - 1
+        # came out just before N began). Ticks made up for an old log sit at the frames'
+        # own times, when N - 1 was out.
+        on_screen, made = None, None
         try:
-            for record in tqdm(frames, desc=f"replaying {folder.name}", unit="frame"):
+            for record in tqdm(take.frames, desc=f"replaying {folder.name}", unit="frame"):
                 # 1. The display's ticks before this frame: input, mappings, pictures.
-                for tick in ticks.get(record["frame"], []):
+                for tick in take.ticks.get(record["frame"], []):
                     clock.set(tick.time)
                     session.tick(tick.time, tick.events)
+                    shown = on_screen if take.ticks_logged else made
                     display.draw(shown, tick.time, float(session.store.get("flash")))
                 # 2. The frame itself, checked against the take's fingerprint.
                 clock.set(float(record["t"]))
-                shown = session.step()
-                if same and shown.snapshot["steps"] == record["params"].get("steps"):
+                on_screen, made = made, session.step()
+                if same and made.snapshot["steps"] == record["params"].get("steps"):
                     result.compared += 1
-                    result.identical += digest(shown.image) == record["sha1"]
-            display.last(shown, float(session.store.get("flash")))
+                    result.identical += digest(made.image) == record["sha1"]
+            display.hold(made, take.ended, float(session.store.get("flash")))
             if audio:
                 for block, start_sample in audio[1]:
                     video.write_audio(block, start=start_sample)
             result.pictures = video.frames_written
         finally:
-            display.compositor.release()
+            display.release()
             session.close()
     return result
 

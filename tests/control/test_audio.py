@@ -201,10 +201,11 @@ def test_the_show_outlives_its_jack_server(tmp_path: Path) -> None:
         deadline = time.monotonic() + 30
         while not list(tmp_path.glob("*/video.mp4")) and time.monotonic() < deadline:
             time.sleep(0.1)
+        assert list(tmp_path.glob("*/video.mp4")), "the take did not start"
         time.sleep(2.0)  # pictures and sound into the take
     finally:
         server.terminate()  # the server goes (SIGKILL would leave its slot in JACK's registry)
-        server.wait()
+        server.wait(timeout=10)
     try:
         _, err = player.communicate(timeout=60)
     finally:
@@ -215,7 +216,7 @@ def test_the_show_outlives_its_jack_server(tmp_path: Path) -> None:
     with av.open(str(take / "video.mp4")) as container:
         heard = float(container.streams.audio[0].duration * container.streams.audio[0].time_base)
     assert video_seconds(take / "video.mp4") >= 4.5
-    assert heard >= 1.5, f"the take kept {heard:.2f} s of audio"
+    assert heard >= 1.0, f"the take kept {heard:.2f} s of audio"
 
 
 def test_a_missing_device_names_the_ones_there_are(jack: ModuleType) -> None:
