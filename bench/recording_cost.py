@@ -5,6 +5,11 @@ for --seconds per run; runs alternate between recording and not, --runs times ea
 and the medians are compared.
 
     .venv/bin/python bench/recording_cost.py --seconds 10 --runs 3
+    .venv/bin/python bench/recording_cost.py --seconds 60 --switch 3
+
+With ``--switch S`` it is one performance instead, recording switched on and off every
+S seconds: a shared machine's slow swings (other guests, clock speed) then fall on both
+alike, where separate runs differ by more than recording costs.
 """
 
 from __future__ import annotations
@@ -13,11 +18,14 @@ import argparse
 import statistics
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from performer import patch
+from performer.events import Event
 from performer.generators import load_generator
 from performer.live import Stage, play_headless
 from performer.session import Session
@@ -38,6 +46,39 @@ def one_run(args: argparse.Namespace, record: bool, takes: Path) -> float:
     return (frame.number + 1) / args.seconds if frame else 0.0
 
 
+def switching_run(args: argparse.Namespace, takes: Path) -> dict[bool, list[float]]:
+    """Generated frames/s in each window of ``args.switch`` seconds, by whether the
+    window was recorded (the first window, with the model's warm-up, is left out)."""
+    from render.headless import Headless
+
+    session = Session(patch.load(args.patch), load_generator(args.model))
+    session.prepare()
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    done = threading.Event()
+
+    def switch() -> None:
+        recording, last = False, None
+        while not done.wait(args.switch):
+            frame, now = session.latest(), time.perf_counter()
+            if frame is not None and last is not None:
+                rates[recording].append((frame.number - last[0]) / (now - last[1]))
+            last = (frame.number, now) if frame is not None else None
+            recording = not recording
+            command = "record/start" if recording else "record/stop"
+            session.commands[command](Event(session.clock.now(), command, True))
+
+    with Headless(args.width, args.height) as surface:
+        stage = Stage(session, surface, fps=args.fps, takes=takes)
+        switcher = threading.Thread(target=switch, daemon=True)
+        switcher.start()
+        play_headless(stage, args.seconds)
+        done.set()
+        switcher.join()
+        stage.close()
+    session.close()
+    return rates
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--patch", default="demo")
@@ -48,10 +89,23 @@ def main() -> int:
     parser.add_argument("--width", type=int, default=512)
     parser.add_argument("--height", type=int, default=512)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (as performer play)")
+    parser.add_argument(
+        "--switch", type=float, default=0.0, help="one run, recording on and off every S s"
+    )
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(args.threads)
+    if args.switch > 0:
+        with tempfile.TemporaryDirectory() as tmp:
+            windows = switching_run(args, Path(tmp))
+        plain, recording = statistics.median(windows[False]), statistics.median(windows[True])
+        print(
+            f"{len(windows[False])} plain and {len(windows[True])} recorded windows of "
+            f"{args.switch:g} s; median generated frames/s: plain {plain:.1f}, recording "
+            f"{recording:.1f}; recording costs {100 * (1 - recording / plain):.1f}%"
+        )
+        return 0
     rates: dict[bool, list[float]] = {False: [], True: []}
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.runs):

@@ -2,20 +2,15 @@
 
 The display loop hands over frames with their time on the performance clock; a bounded
 queue carries them to the encoding thread. When the queue is full the frame is
-dropped and counted (the picture on screen matters more than the file). The encoding
-thread runs at a lower priority, so that on busy cores the generator keeps its pace
-and the encoder takes the time that is left. A write error
+dropped and counted (the picture on screen matters more than the file). A write error
 (a full disk, a removed folder) stops the recording with a clear message and nothing
 else: the performance goes on.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import queue
-import sys
 import threading
 from fractions import Fraction
 from pathlib import Path
@@ -29,11 +24,6 @@ log = logging.getLogger(__name__)
 # Frames sit at the moment they were shown, to a hundredth of a frame (a live display
 # does not draw on the file's frame grid; rounding to it would move a frame by up to half).
 SUBFRAMES = 100
-
-# The encoder needs about a tenth of a core at 512² and 30 fps; at nice 10 it takes it
-# from idle time rather than from the generator (a take cost 10.3% of the generated
-# frames/s at nice 0 and 3.3% at nice 10 on 2 cores; docs/benchmarks.md).
-_NICE = 10
 
 
 class Recorder:
@@ -94,7 +84,6 @@ class Recorder:
             self.dropped += 1
 
     def _run(self) -> None:
-        _give_way()
         while True:
             item = self._queue.get()
             if item is None:  # close()
@@ -124,10 +113,3 @@ class Recorder:
         if self._thread.is_alive():
             self._queue.put(None)
             self._thread.join(timeout=30)
-
-
-def _give_way() -> None:
-    """Lower the calling thread's priority, where threads have their own (Linux)."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _NICE)
