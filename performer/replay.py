@@ -7,9 +7,10 @@ the same events. With the same model, resolution and steps, each generated frame
 checked against the fingerprint logged live.
 
 The video is drawn at those ticks too, as the live display drew it: at each tick where
-the take's video was due a picture, the latest generated frame with the flash of that
-moment, placed at the same time from the take's start. So a model that made several
-frames per displayed one replays to a video as long as the take's, in step with its audio.
+the take's video was due a picture, the frame that was on screen then with the flash of
+that moment, placed at the same time from the take's start; after the last frame, it is
+held until the take's last picture. So a model that made several frames per displayed
+one replays to a video as long as the take's, in step with its audio.
 """
 
 from __future__ import annotations
