@@ -96,27 +96,22 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    if args.switch > 0:
-        with tempfile.TemporaryDirectory() as tmp:
-            windows = switching_run(args, Path(tmp))
-        plain, recording = statistics.median(windows[False]), statistics.median(windows[True])
-        print(
-            f"{len(windows[False])} plain and {len(windows[True])} recorded windows of "
-            f"{args.switch:g} s; median generated frames/s: plain {plain:.1f}, recording "
-            f"{recording:.1f}; recording costs {100 * (1 - recording / plain):.1f}%"
-        )
-        return 0
-    rates: dict[bool, list[float]] = {False: [], True: []}
     with tempfile.TemporaryDirectory() as tmp:
-        for _ in range(args.runs):
-            for record in (False, True):
-                rates[record].append(one_run(args, record, Path(tmp)))
-                print(
-                    f"{'recording' if record else 'plain    '}  {rates[record][-1]:6.1f} frames/s"
-                )
+        if args.switch > 0:
+            rates = switching_run(args, Path(tmp))
+            how = f"{len(rates[False])} plain and {len(rates[True])} recorded windows"
+            how += f" of {args.switch:g} s in one run"
+        else:
+            rates = {False: [], True: []}
+            for _ in range(args.runs):
+                for record in (False, True):
+                    rates[record].append(one_run(args, record, Path(tmp)))
+                    label = "recording" if record else "plain    "
+                    print(f"{label}  {rates[record][-1]:6.1f} frames/s")
+            how = f"{args.runs} runs of {args.seconds:g} s each way"
     plain, recording = statistics.median(rates[False]), statistics.median(rates[True])
     print(
-        f"median generated frames/s: plain {plain:.1f}, recording {recording:.1f} "
+        f"{how}; median generated frames/s: plain {plain:.1f}, recording {recording:.1f} "
         f"({args.width}x{args.height} video at {args.fps} fps); "
         f"recording costs {100 * (1 - recording / plain):.1f}%"
     )
