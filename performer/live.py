@@ -20,7 +20,7 @@ import numpy as np
 
 from performer.events import Event
 from performer.params import REGISTRY
-from performer.session import Session
+from performer.session import Frame, Session
 
 log = logging.getLogger(__name__)
 
@@ -120,12 +120,10 @@ class Stage:
         return (analyzer.hop + self.audio.blocksize) / analyzer.samplerate + 0.5 / self.fps
 
     def draw(self, now: float, hud: bool = False) -> None:
-        if self.session.ticked:
-            self.tick(now)
+        frame = self.tick(now) if self.session.ticked else self.session.latest()
         if self._want_recording is not None:
             self.record(self._want_recording)
             self._want_recording = None
-        frame = self.session.latest()
         if frame is not None and frame.number != self._shown:
             self.compositor.push(frame.image, now)
             self._shown = frame.number
@@ -136,16 +134,18 @@ class Stage:
         if self.take is not None and self.take.due(now):
             self.take.video(self.surface.read(), now)
 
-    def tick(self, now: float) -> None:
-        """Apply input and mappings for the frame about to be drawn; a failure is
-        reported (once a second) and the show goes on with the parameters as they were."""
+    def tick(self, now: float) -> Frame | None:
+        """Apply input and mappings for the picture about to be drawn; the frame to show.
+        A failure is reported (once a second) and the show goes on with the parameters
+        as they were."""
         try:
-            self.session.tick(now)
+            return self.session.tick(now)
         except Exception:
             self.tick_errors += 1
             if now - self._last_tick_error >= 1.0 or now < self._last_tick_error:
                 self._last_tick_error = now
                 log.exception("applying controls failed (%d so far)", self.tick_errors)
+            return self.session.latest()
 
     def crossfade_seconds(self) -> float:
         """The cross-fade: the ``crossfade`` share of the time between generated frames."""

@@ -70,7 +70,7 @@ class TakeRecorder:
 
     def _on_frame(self, frame: Frame, ticks: list[Tick]) -> None:
         for tick in ticks:
-            self.log.tick(frame.number, tick.time)
+            self.log.tick(frame.number, tick.time, tick.shown)
             for event in tick.events:
                 self.log.event(frame.number, event)
         self.log.frame(frame.number, frame.time, frame.snapshot, digest(frame.image))

@@ -55,13 +55,14 @@ class TakeLog:
     started: float  # when the take began, on the performance clock
     ended: float | None  # when its last picture was shown (None: the take was cut off)
     ticks_logged: bool  # False for takes from before the display's ticks were logged
+    shown_logged: bool  # whether the ticks say which frame was on screen (newer takes)
 
 
 def read_take(folder: Path) -> TakeLog:
     if not (folder / takes.INFO).is_file():
         raise FileNotFoundError(f"{folder} is not a take (no {takes.INFO})")
     info = json.loads((folder / takes.INFO).read_text(encoding="utf-8"))
-    started, ended = None, None
+    started, ended, shown_logged = None, None, False
     frames: list[dict[str, Any]] = []
     ticks: dict[int, list[Tick]] = defaultdict(list)
     loose: dict[int, list[Event]] = defaultdict(list)  # events with no tick line before them
@@ -74,7 +75,8 @@ def read_take(folder: Path) -> TakeLog:
         elif kind == "frame":
             frames.append(record)
         elif kind == "tick":
-            ticks[record["frame"]].append(Tick(record["t"], []))
+            ticks[record["frame"]].append(Tick(record["t"], [], record.get("shown")))
+            shown_logged = shown_logged or "shown" in record
         elif kind == "event":
             value = record["value"]
             event = Event(
@@ -91,7 +93,7 @@ def read_take(folder: Path) -> TakeLog:
         ticks.update({r["frame"]: [Tick(r["t"], loose[r["frame"]])] for r in frames})
     if started is None:
         started = frames[0]["t"] if frames else 0.0
-    return TakeLog(info, frames, ticks, started, ended, logged)
+    return TakeLog(info, frames, ticks, started, ended, logged, shown_logged)
 
 
 class _Display:
@@ -111,10 +113,14 @@ class _Display:
 
     def hold(self, frame: Frame | None, until: float | None, flash: float) -> None:
         """After the last generated frame: show it in the next slot, and in every slot up
-        to ``until`` (the take's last picture), as the live display went on showing it."""
+        to ``until`` (the take's last picture, placed at its own time), as the live
+        display went on showing it."""
         last = self._next if until is None else math.floor((until - self.start) * self.fps)
         while frame is not None and self._next <= last:
-            self._write(frame, self._next / self.fps, flash)
+            at = self._next / self.fps
+            if until is not None and self._next == last:
+                at = until - self.start
+            self._write(frame, at, flash)
             self._next += 1
 
     def _write(self, frame: Frame, since: float, flash: float) -> None:
@@ -122,6 +128,21 @@ class _Display:
 
     def release(self) -> None:
         self.compositor.release()
+
+
+_RECENT = 8  # frames kept for the display: it shows one made a frame or two before
+
+
+def _on_screen(take: TakeLog, tick: Tick, recent: dict[int, Frame]) -> Frame | None:
+    """The frame the live display showed at ``tick``. Newer takes log it. In older
+    ones, while a frame was being made the display showed the one before: at the ticks
+    before frame N, frame N - 2 (N - 1 came out just before N began). Ticks made up for
+    the oldest logs sit at the frames' own times, when N - 1 was out."""
+    if take.shown_logged:
+        return None if tick.shown is None else recent.get(tick.shown)
+    numbers = sorted(recent)  # in the take, the newest last
+    back = 1 if take.ticks_logged else 0
+    return recent[numbers[-1 - back]] if len(numbers) > back else None
 
 
 def replay(
@@ -165,22 +186,20 @@ def replay(
         ) as video,
     ):
         display = _Display(Compositor(surface.ctx), surface, video, take.started, fps)
-        # While a frame was being made live, the display showed the one before it: at
-        # the ticks logged before frame N's snapshot, frame N - 2 was on screen (N - 1
-        # came out just before N began). Ticks made up for an old log sit at the frames'
-        # own times, when N - 1 was out.
-        on_screen, made = None, None
+        recent: dict[int, Frame] = {}  # the last frames made, by their number in the take
+        made: Frame | None = None
         try:
             for record in tqdm(take.frames, desc=f"replaying {folder.name}", unit="frame"):
                 # 1. The display's ticks before this frame: input, mappings, pictures.
                 for tick in take.ticks.get(record["frame"], []):
                     clock.set(tick.time)
                     session.tick(tick.time, tick.events)
-                    shown = on_screen if take.ticks_logged else made
+                    shown = _on_screen(take, tick, recent)
                     display.draw(shown, tick.time, float(session.store.get("flash")))
                 # 2. The frame itself, checked against the take's fingerprint.
                 clock.set(float(record["t"]))
-                on_screen, made = made, session.step()
+                made = recent[record["frame"]] = session.step()
+                recent.pop(record["frame"] - _RECENT, None)
                 if same and made.snapshot["steps"] == record["params"].get("steps"):
                     result.compared += 1
                     result.identical += digest(made.image) == record["sha1"]

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 class Tick:
     time: float  # on the performance clock
     events: list[Event]  # applied at that time, before the mappings ticked
+    shown: int | None = None  # the number of the frame on screen then (None: none yet)
 
 
 @dataclass(frozen=True)
@@ -169,12 +170,15 @@ class Session:
         beat, bpm = event.value
         self.conductor.transport.sync(beat, bpm, event.time)
 
-    def tick(self, now: float, events: list[Event] | None = None) -> None:
-        """Apply what came in until ``now`` (or ``events``) and the mappings at ``now``."""
+    def tick(self, now: float, events: list[Event] | None = None) -> Frame | None:
+        """Apply what came in until ``now`` (or ``events``) and the mappings at ``now``;
+        returns the latest frame, which the display shows for this tick."""
         events = self.inbox.drain(now) if events is None else events
         with self._lock:
-            self._ticks.append(Tick(now, events))
+            shown = self._latest
+            self._ticks.append(Tick(now, events, None if shown is None else shown.number))
             self.apply(events, now)
+        return shown
 
     def step(self, events: list[Event] | None = None) -> Frame:
         """Make one frame from the parameters as they stand. Unless the display ticks

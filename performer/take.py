@@ -64,9 +64,10 @@ class ControlLog:
                 log.error("control log stopped: %s; the performance goes on", self.error)
                 self._close()
 
-    def tick(self, frame: int, time: float) -> None:
-        """The events after this line, up to the next tick, were applied at ``time``."""
-        self.write({"type": "tick", "frame": frame, "t": time})
+    def tick(self, frame: int, time: float, shown: int | None) -> None:
+        """The events after this line, up to the next tick, were applied at ``time``,
+        when frame ``shown`` was on screen."""
+        self.write({"type": "tick", "frame": frame, "t": time, "shown": shown})
 
     def event(self, frame: int, event: Event) -> None:
         record = {
