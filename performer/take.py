@@ -5,8 +5,9 @@
     takes/20261125-211503-demo/
         video.mp4       what the window showed (H.264 + the input audio as AAC)
         control.jsonl   append-only: a header; then, for every generated frame, the
-                        display's ticks before it with the events each applied, and
-                        its parameter snapshot; an end line with the last picture's time
+                        display's ticks before it (each with the frame on screen and
+                        the events it applied), and its parameter snapshot; an end
+                        line with the last picture's time
         patch.toml      the patch as it was
         take.json       model identity, size, fps, start time
 
