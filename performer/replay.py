@@ -199,7 +199,8 @@ def replay(
                 # 2. The frame itself, checked against the take's fingerprint.
                 clock.set(float(record["t"]))
                 made = recent[record["frame"]] = session.step()
-                recent.pop(record["frame"] - _RECENT, None)
+                if len(recent) > _RECENT:
+                    del recent[min(recent)]
                 if same and made.snapshot["steps"] == record["params"].get("steps"):
                     result.compared += 1
                     result.identical += digest(made.image) == record["sha1"]
