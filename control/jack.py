@@ -40,9 +40,9 @@ def missing() -> str | None:
     return None
 
 
-@contextmanager
-def dummy_server(name: str, rate: int = RATE, period: int = PERIOD) -> Iterator[str]:
-    """Run ``jackd -n NAME -d dummy`` until the block ends; yields its name once it is up.
+def start_server(name: str, rate: int = RATE, period: int = PERIOD) -> subprocess.Popen[bytes]:
+    """Start ``jackd -n NAME -d dummy`` and wait until it is up; the caller stops it, with
+    ``terminate()``: a server killed outright keeps its slot in JACK's registry of 8.
 
     Raises FileNotFoundError without jackd (Debian: jackd2) and RuntimeError if it will
     not start.
@@ -56,10 +56,19 @@ def dummy_server(name: str, rate: int = RATE, period: int = PERIOD) -> Iterator[
         stderr=subprocess.DEVNULL,
         preexec_fn=die_with_parent,
     )
+    ready = subprocess.run(["jack_wait", "-w", "-s", name, "-t", "10"], capture_output=True)
+    if ready.returncode != 0:
+        server.terminate()
+        server.wait(timeout=10)
+        raise RuntimeError(f"jackd {name!r} did not start: {ready.stdout!r} {ready.stderr!r}")
+    return server
+
+
+@contextmanager
+def dummy_server(name: str, rate: int = RATE, period: int = PERIOD) -> Iterator[str]:
+    """Run a dummy server (:func:`start_server`) until the block ends; yields its name."""
+    server = start_server(name, rate, period)
     try:
-        ready = subprocess.run(["jack_wait", "-w", "-s", name, "-t", "10"], capture_output=True)
-        if ready.returncode != 0:
-            raise RuntimeError(f"jackd {name!r} did not start: {ready.stdout!r} {ready.stderr!r}")
         yield name
     finally:
         server.terminate()

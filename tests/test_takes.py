@@ -152,7 +152,7 @@ def test_a_replay_shows_what_the_display_showed_when_it_showed_it(tmp_path: Path
     assert span_again == pytest.approx(span, abs=0.002)
     # Each picture against the take's at the same place, and against the take's next
     # one: H.264 leaves ~3.5 levels between the same pictures, neighbours differ by ~6.5
-    # (a frame later, as replays drew before, gave ~5.9).
+    # (a frame early, as replays drew at first, gave ~5.9).
     same = np.median([_apart(x, y) for (_, x), (_, y) in zip(live, again, strict=True)])
     next_ = np.median([_apart(x, y) for (_, x), (_, y) in pairwise(live)])
     assert same < 0.7 * next_, f"pictures {same:.2f} apart from the take's, neighbours {next_:.2f}"

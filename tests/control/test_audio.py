@@ -25,7 +25,7 @@ import pytest
 from control.analysis import Analyzer
 from control.audio import AudioInput, AudioUnavailable, SampleRing, find_device, load_sounddevice
 from control.audio_clock import AudioClock
-from control.jack import PERIOD, RATE, ClickTrain, connect, die_with_parent, dummy_server, missing
+from control.jack import PERIOD, RATE, ClickTrain, connect, dummy_server, missing, start_server
 from performer import patch
 from performer.controls import ControlOptions, start_controls, stop_controls
 from performer.events import Inbox
@@ -174,14 +174,8 @@ def test_the_show_outlives_its_jack_server(tmp_path: Path) -> None:
     if reason is not None:
         pytest.skip(reason)
     name = f"performer-doomed-{os.getpid()}"
-    server = subprocess.Popen(
-        ["jackd", "--no-realtime", "-n", name, "-d", "dummy", "-r", str(RATE), "-p", "256"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        preexec_fn=die_with_parent,
-    )
+    server = start_server(name, RATE, PERIOD)
     try:
-        subprocess.run(["jack_wait", "-w", "-s", name, "-t", "10"], check=True, capture_output=True)
         player = subprocess.Popen(
             [
                 *(sys.executable, "-m", "performer.cli", "play", "--headless", "--seconds", "5"),
@@ -204,7 +198,7 @@ def test_the_show_outlives_its_jack_server(tmp_path: Path) -> None:
         assert list(tmp_path.glob("*/video.mp4")), "the take did not start"
         time.sleep(2.0)  # pictures and sound into the take
     finally:
-        server.terminate()  # the server goes (SIGKILL would leave its slot in JACK's registry)
+        server.terminate()  # the server goes
         server.wait(timeout=10)
     try:
         _, err = player.communicate(timeout=60)

@@ -175,25 +175,12 @@ def test_the_jack_server_goes_and_comes_back(tmp_path: Path) -> None:
     """MIDI through JACK; the server dies and a new one starts: the instrument reports it
     once, does not crash (closing rtmidi ports of a dead server did), opens its ports
     again on the new server and hears the controller, then stops cleanly."""
-    from control.jack import die_with_parent, missing
+    from control.jack import missing, start_server
 
     if missing() is not None:
         pytest.skip(missing())
     name = f"performer-midi-back-{os.getpid()}"
-    command = ["jackd", "--no-realtime", "-n", name, "-d", "dummy", "-r", "48000", "-p", "256"]
-
-    def server() -> subprocess.Popen[bytes]:
-        started = subprocess.Popen(
-            command,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            preexec_fn=die_with_parent,
-        )
-        done = subprocess.run(["jack_wait", "-w", "-s", name, "-t", "10"], capture_output=True)
-        assert done.returncode == 0, (done.stdout, done.stderr, started.poll())
-        return started
-
-    first = server()
+    first = start_server(name)
     player = subprocess.Popen(
         [sys.executable, "-c", _SERVER_GOES_AND_COMES_BACK],
         stdin=subprocess.PIPE,
@@ -206,10 +193,10 @@ def test_the_jack_server_goes_and_comes_back(tmp_path: Path) -> None:
     second = None
     try:
         assert player.stdout is not None and player.stdout.readline().strip() == "ready"
-        first.terminate()  # the server goes (SIGKILL would leave its slot in JACK's registry)
+        first.terminate()  # the server goes
         first.wait()
         time.sleep(0.5)  # the watcher finds the system gone
-        second = server()
+        second = start_server(name)
         out, err = player.communicate("go\n", timeout=60)
     finally:
         player.kill()
