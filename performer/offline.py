@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from performer.clock import FakeClock
+from performer.progress import progress
 from performer.session import Frame, Session
 
 
@@ -38,7 +38,7 @@ def render_to_file(
     with Headless(*size) as surface, VideoWriter(out, *size, fps=fps) as video:
         compositor = Compositor(surface.ctx)
         try:
-            for i in tqdm(range(frames), desc=f"rendering {out.name}", unit="frame"):
+            for i in progress(range(frames), desc=f"rendering {out.name}", unit="frame"):
                 clock.set(i / fps)
                 video.write(composite(compositor, surface, session.step()))
         finally:

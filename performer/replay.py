@@ -23,14 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from performer import patch as patches
 from performer import take as takes
 from performer.clock import FakeClock
 from performer.events import Event
 from performer.generators import Generator
 from performer.offline import composite
+from performer.progress import progress
 from performer.recording import digest
 from performer.session import Frame, Session, Tick
 
@@ -189,7 +188,7 @@ def replay(
         recent: dict[int, Frame] = {}  # the last frames made, by their number in the take
         made: Frame | None = None
         try:
-            for record in tqdm(take.frames, desc=f"replaying {folder.name}", unit="frame"):
+            for record in progress(take.frames, desc=f"replaying {folder.name}", unit="frame"):
                 # 1. The display's ticks before this frame: input, mappings, pictures.
                 for tick in take.ticks.get(record["frame"], []):
                     clock.set(tick.time)

@@ -153,13 +153,13 @@ class FastPath:
         self, steps: Sequence[int] = (1,), progress: bool = True, guided_too: bool = True
     ) -> None:
         """Compile and capture every variant a frame can need now, not mid-performance."""
-        from tqdm import tqdm
+        from performer.progress import progress as progress_bar
 
         batches = sorted({self._batch(k) for k in steps})
         guided = [False, True] if self.cfg_batch and guided_too else [False]
         jobs = [(b, g) for b in batches for g in guided]
         what = "compiling" if self.opts.compile else "warming up"
-        bar = tqdm(total=len(jobs) + 1, desc=f"{what} the frame path", disable=not progress)
+        bar = progress_bar(total=len(jobs) + 1, desc=f"{what} the frame path", disable=not progress)
         latents = torch.zeros(self.m.latent_shape, device=self.device, dtype=self.dtype)
         for b, g in jobs:
             levels = [0.5 + 0.1 * i for i in range(b)]

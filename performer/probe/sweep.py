@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from performer.generators.base import Generator
 from performer.params import Param, ParamError, Snapshot, param
 from performer.probe.stats import frame_stats
+from performer.progress import progress as progress_bar
 
 #: parameters a sweep cannot move, and why
 _UNSWEEPABLE = {
@@ -150,7 +150,7 @@ def run_sweep(
     started = time.perf_counter()
     result = ProbeResult(sweep, tuple(seeds), base, generator.identity)
     cells = [(s, v) for s in seeds for v in sweep.values]
-    bar = tqdm(cells, desc=f"probe {sweep.name}", unit="frame", disable=not progress)
+    bar = progress_bar(cells, desc=f"probe {sweep.name}", unit="frame", disable=not progress)
     for seed, value in bar:
         generator.reset()
         image = generator(snapshot_for(base, sweep, seed, value))
