@@ -151,8 +151,12 @@ class Compositor:
     """Cross-fades between generated frames and overlays the HUD.
 
     ``push`` a frame whenever the generator makes one; ``draw`` at the display's rate.
-    The fade always starts from what the last ``draw`` showed, so a frame pushed
-    mid-fade continues from the blended picture rather than jumping.
+    The fade always starts from what the last ``draw`` showed, *at the time it showed
+    it*, so a frame pushed mid-fade continues from the blended picture rather than
+    jumping, and every draw moves toward the newest frame by the time that passed since
+    the draw before. That holds whatever the ratio of the two rates: a generator faster
+    than the display pushes before every draw, and a fade that restarted at each push
+    would never leave its first picture.
     """
 
     def __init__(self, ctx: moderngl.Context, hud_font_size: int = 14) -> None:
@@ -166,7 +170,8 @@ class Compositor:
         self._prev = self._new_texture(np.zeros((1, 1, 3), np.uint8))
         self._cur: moderngl.Texture | None = None
         self._spare: moderngl.Texture | None = None
-        self._t_push = 0.0
+        self._t_push = 0.0  # when the fade to the current frame started
+        self._t_drawn: float | None = None  # when the last draw was (None: not yet)
         self._shown_mix = 1.0
         self._released = False
 
@@ -190,7 +195,10 @@ class Compositor:
             baked = self._bake(self._spare, self._shown_mix)
             self._spare, self._prev = self._prev, baked
             self._cur = self._upload(self._cur, frame)
-        self._t_push = now
+        # The picture the fade starts from was on screen at the last draw: the fade starts
+        # there, so the next draw has already moved by one display period.
+        drawn = self._t_drawn
+        self._t_push = now if drawn is None else min(drawn, now)
         self._shown_mix = 0.0
 
     def draw(self, now: float, viewport: Viewport, crossfade_s: float, flash: float = 0.0) -> None:
@@ -207,6 +215,7 @@ class Compositor:
             mix = min(max((now - self._t_push) / crossfade_s, 0.0), 1.0)
         self._draw_picture(viewport, mix, y_down=True, flash=flash)
         self._shown_mix = mix
+        self._t_drawn = now
         self._hud.draw(viewport)
 
     def set_hud(self, lines: list[str] | None) -> None:

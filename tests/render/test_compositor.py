@@ -255,3 +255,56 @@ def test_flash_whitens_the_picture_and_is_never_baked(make_headless: MakeHeadles
     comp.push(card(64, 48)[::-1].copy(), now=1.5)  # … then a push bakes the blend
     image = show(out, comp)
     assert not (image == 255).all(), "the flash stayed on the display, not in the frames"
+
+
+def test_a_push_before_every_draw_still_moves_the_picture(make_headless: MakeHeadless):
+    """A generator faster than the display pushes just before every draw, at the same
+    instant. Each draw must move to the newer frame; it once showed the first forever."""
+    out = make_headless(8, 8)
+    comp = Compositor(out.ctx)
+    shown = []
+    for i in range(5):
+        now = i / 30
+        comp.push(flat(8, 8, (40 * (i + 1),) * 3), now=now)
+        shown.append(int(show(out, comp, now=now, crossfade_s=0.5 / 60)[4, 4, 0]))
+    assert shown[1:] == [80, 120, 160, 200]  # each draw: the frame pushed at its tick
+
+
+@pytest.mark.parametrize("ratio", [0.2, 0.5, 1.0, 1.7, 3.0, 10.0])
+@pytest.mark.parametrize("crossfade", [0.0, 0.5, 1.0])
+def test_the_picture_follows_the_newest_frame_at_any_rate(
+    make_headless: MakeHeadless, ratio: float, crossfade: float
+):
+    """Generator at ``ratio`` × a 30 Hz display, each frame brighter than the last, the
+    cross-fade a ``crossfade`` share of the generator's interval (as the stage sets it).
+    At every draw the picture moves toward the newest frame, and it is never more than
+    one fade and one display period behind it."""
+    display_hz, generator_hz = 30.0, 30.0 * ratio
+    step = 1 if ratio >= 1 else 5  # levels per frame: small fades must still show
+    count = 200 if ratio >= 1 else 40
+    pushes = [(i / generator_hz, 10 + step * i) for i in range(count)]
+    fade_s = crossfade / generator_hz
+    out = make_headless(4, 4)
+    comp = Compositor(out.ctx)
+    seen, pushed, previous = 0, 0, None
+    end = pushes[-1][0] + fade_s + 2 / display_hz
+    for tick in range(int(end * display_hz) + 1):
+        now = tick / display_hz
+        arrived = False
+        while pushed < len(pushes) and pushes[pushed][0] <= now:
+            newest = pushes[pushed]
+            pushed += 1
+            arrived = True
+        if arrived:  # the stage pushes only the latest frame, at the tick's time
+            comp.push(flat(4, 4, (newest[1],) * 3), now=now)
+        value = int(show(out, comp, now=now, crossfade_s=fade_s)[2, 2, 0])
+        if previous is not None:
+            assert value >= previous, f"tick {tick}: the picture went back"
+            if arrived and previous < newest[1]:
+                assert value > previous, f"tick {tick}: a new frame, and the picture stood"
+        # never behind the newest frame that came one fade and one display period ago
+        due = [v for t, v in pushes if t <= now - fade_s - 1 / display_hz]
+        if due:
+            assert value >= due[-1] - 1, f"tick {tick}: {value} lags {due[-1]}"
+        previous, seen = value, seen + 1
+    assert previous == pushes[-1][1]  # it settles on the last frame
