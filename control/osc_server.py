@@ -1,8 +1,10 @@
 """The OSC UDP server: moves datagrams between the socket and :class:`OscRouter`.
 
-It binds to 127.0.0.1 unless a host is given; an allow-list limits which senders are
-heard. The thread only receives, hands bytes to the router (which only enqueues) and
-sends replies: it never sleeps on a bundle or waits on the frame loop.
+It binds to 127.0.0.1 unless a host is given; an :class:`~control.allow.AllowList`
+(the same one OSCQuery asks) limits which senders are heard. The thread only receives,
+hands bytes to the router (which only enqueues) and sends replies: it never sleeps on a
+bundle or waits on the frame loop, and no packet can end it: whatever handling one
+raises is logged (once a second, with a count) and the next packet is read.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
+from control.allow import AllowList
 from control.osc import OscRouter, Sender
+from control.ratelog import RateLog
 
 log = logging.getLogger(__name__)
 
@@ -24,12 +28,14 @@ class OscServer:
         router: OscRouter,
         host: str = "127.0.0.1",
         port: int = 9000,
-        allow: Iterable[str] | None = None,
+        allow: AllowList | Iterable[str] | None = None,
     ):
         self.router = router
         self.host, self.port = host, port
-        self.allow = set(allow) if allow else None
+        self.allow = allow if isinstance(allow, AllowList) else AllowList.parse(allow)
         self.received = 0
+        self.failures = 0  # packets whose handling raised (the server went on)
+        self._ratelog = RateLog(log)
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -103,10 +109,23 @@ class OscServer:
                 log.debug("OSC receive: %s", exc)
                 continue
             self.received += 1
-            if self.allow is not None and sender[0] not in self.allow:
-                self.router.complaints("sender not allowed", sender[0], "not in --osc-allow")
-                continue
-            self.send(self.router.handle(data, (sender[0], sender[1])))
+            # whatever one packet does to the router, the show keeps its OSC
+            try:
+                if not self.allow.allows(sender[0]):
+                    self.router.complaints("sender not allowed", sender[0], "not in --osc-allow")
+                    continue
+                self.send(self.router.handle(data, (sender[0], sender[1])))
+            except Exception as exc:
+                self.failures += 1
+                self._ratelog(
+                    "packet failed",
+                    "OSC packet of %d bytes from %s raised %s: %.200s; still listening",
+                    len(data),
+                    sender[0],
+                    type(exc).__name__,
+                    exc,
+                    level=logging.ERROR,
+                )
 
     def __enter__(self) -> OscServer:
         self.start()

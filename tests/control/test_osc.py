@@ -13,6 +13,7 @@ import pytest
 from pythonosc.osc_bundle_builder import OscBundleBuilder
 from pythonosc.osc_message import OscMessage
 
+from control.allow import AllowList
 from control.osc import OscRouter, encode
 from control.osc_server import OscServer
 from performer.clock import FakeClock, MonotonicClock
@@ -180,7 +181,8 @@ def test_real_udp_round_trip_and_a_flood(server: OscServer) -> None:
 
 def test_allow_list_drops_other_senders() -> None:
     router = OscRouter(Inbox(), MonotonicClock(), ParamStore())
-    with OscServer(router, port=0, allow=["10.9.9.9"]) as srv:
+    exact = AllowList.parse(["10.9.9.9"], trust_loopback=False)  # 127.0.0.1 is trusted else
+    with OscServer(router, port=0, allow=exact) as srv:
         client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         client.sendto(encode("/performer/era", 1900.0), srv.address)
         deadline = time.monotonic() + 5

@@ -1,0 +1,140 @@
+"""Who may talk to the instrument: one allow-list that every listener asks.
+
+``--osc-allow`` entries are addresses (``10.0.0.5``, ``::1``), networks (``10.0.0.0/8``)
+or host names (``localhost``, ``tablet.local``). Names are resolved once, at start;
+a name that does not resolve is refused with a :class:`ValueError` naming it, never
+kept as a pattern that silently matches nothing.
+
+Addresses are compared as :mod:`ipaddress` values, so ``::ffff:127.0.0.1`` (what an
+IPv4 sender looks like on a dual-stack ``::`` socket) is ``127.0.0.1``.
+
+The instrument's own machine is trusted: loopback senders (127.0.0.0/8, ::1) are always
+allowed, because anything running there can already read the takes and the patches,
+and the performer's own tools (a local Max patch, Chataigne, a browser looking at
+OSCQuery) keep working when a tablet is added to the list. ``trust_loopback=False``
+makes the list exact (the tests use it to be refused from 127.0.0.1).
+
+With no list at all everyone who can reach the port is heard, as before;
+:func:`open_warning` says so once when the listener is not on loopback.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+_CACHE_SIZE = 1024  # senders remembered; a flood of fresh addresses only clears it
+
+
+def normalise(address: str) -> Address | None:
+    """An address as sockets give it (maybe v4-mapped, maybe with %scope), or None."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a listen address only reaches this machine ("localhost" included)."""
+    ip = normalise(host)
+    return host == "localhost" if ip is None else ip.is_loopback
+
+
+def _entry(text: str) -> list[Network]:
+    entry = text.strip()
+    if not entry:
+        raise ValueError(f"allowed sender {text!r}: expected an address, a network or a name")
+    try:
+        net = ipaddress.ip_network(entry.split("%", 1)[0], strict=False)
+    except ValueError:
+        pass
+    else:
+        if isinstance(net, ipaddress.IPv6Network) and net.prefixlen == 128:
+            mapped = net.network_address.ipv4_mapped
+            if mapped is not None:
+                return [ipaddress.ip_network(mapped)]
+        return [net]
+    if "/" in entry:
+        raise ValueError(f"allowed sender {text!r}: not a network like 10.0.0.0/8")
+    try:
+        found = socket.getaddrinfo(entry, None)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, socket.gaierror) else str(exc)
+        raise ValueError(f"allowed sender {text!r}: cannot resolve the name ({reason})") from None
+    nets = []
+    for info in found:
+        ip = normalise(str(info[4][0]))
+        if ip is not None:
+            nets.append(ipaddress.ip_network(ip))
+    if not nets:
+        raise ValueError(f"allowed sender {text!r}: the name has no IP address")
+    return sorted(set(nets), key=str)
+
+
+@dataclass(frozen=True)
+class AllowList:
+    """Senders allowed; ``networks=None`` means everyone (no list was given)."""
+
+    networks: tuple[Network, ...] | None
+    trust_loopback: bool = True
+    _seen: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def parse(cls, entries: Iterable[str] | None, trust_loopback: bool = True) -> AllowList:
+        """From ``--osc-allow`` entries; None or empty: everyone. Names resolve now."""
+        texts = list(entries or [])
+        if not texts:
+            return cls(None, trust_loopback)
+        nets: list[Network] = []
+        for text in texts:
+            nets += _entry(text)
+        return cls(tuple(dict.fromkeys(nets)), trust_loopback)
+
+    @property
+    def everyone(self) -> bool:
+        return self.networks is None
+
+    def allows(self, address: str) -> bool:
+        """Whether a peer address (as the socket reports it) may be heard."""
+        if self.networks is None:
+            return True
+        seen = self._seen.get(address)
+        if seen is None:
+            seen = self._check(address)
+            if len(self._seen) >= _CACHE_SIZE:
+                self._seen.clear()
+            self._seen[address] = seen
+        return seen
+
+    def _check(self, address: str) -> bool:
+        ip = normalise(address)
+        if ip is None:
+            return False
+        if self.trust_loopback and ip.is_loopback:
+            return True
+        assert self.networks is not None
+        return any(ip.version == net.version and ip in net for net in self.networks)
+
+    def describe(self) -> str:
+        if self.networks is None:
+            return "everyone"
+        names = ", ".join(str(n) for n in self.networks)
+        return names + (" and this machine" if self.trust_loopback else "")
+
+
+def open_warning(allow: AllowList, host: str) -> str | None:
+    """The one warning to give when listening beyond this machine with no list; else None."""
+    if allow.everyone and not is_loopback(host):
+        return (
+            f"listening on {host} with no --osc-allow: anyone on the network can play "
+            "the instrument and read its state (OSC and OSCQuery)"
+        )
+    return None
