@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mappings.tables import SpecError, Table
+from mappings.tables import Table
 
 CurveFn = Callable[[float, float], float]
 
@@ -48,6 +48,10 @@ CURVES: dict[str, CurveFn] = {
     "scurve": s_curve,
 }
 DEFAULT_AMOUNT = 4.0  # k for exp/log: the last tenth of the knob covers ~1/3 of the range
+#: the bend a curve may take. Past 100 the exp curve is flat for 99 % of the knob and
+#: e^k heads for float overflow (at k = 710); below 0.001 the s-curve's two ends meet
+#: in float rounding and it divides by zero
+AMOUNTS = (1e-3, 100.0)
 
 
 def curve(name: str) -> CurveFn:
@@ -90,9 +94,8 @@ class Shape:
     @classmethod
     def from_table(cls, table: Table, default_out: tuple[float, float]) -> Shape:
         name = table.text("curve", "linear", choices=tuple(CURVES))
-        amount = table.number("amount", DEFAULT_AMOUNT)
-        if name != "linear" and amount <= 0:
-            raise SpecError(table.at("amount"), f"expected a number above 0, got {amount:g}")
+        bends = name != "linear"  # a straight line has no bend to bound
+        amount = table.number("amount", DEFAULT_AMOUNT, *(AMOUNTS if bends else (None, None)))
         return cls(
             inp=table.pair("in", (0.0, 1.0)),
             curve=name,

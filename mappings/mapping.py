@@ -27,7 +27,7 @@ from typing import Any
 from mappings import relative, smoothing, takeover
 from mappings.curves import Shape
 from mappings.oscillators import Oscillator
-from mappings.tables import SpecError, Table, number_or_none, parameter
+from mappings.tables import SpecError, Table, number_or_none, parameter, shown
 from performer.events import Event
 
 KEYS = (
@@ -64,13 +64,13 @@ class Mapping:
         elif kind == "timeline" and detail not in tracks:
             raise SpecError(
                 table.at("source"),
-                f"no timeline of numbers named {detail!r}; known: {', '.join(sorted(tracks))}",
+                f"no timeline of numbers named {shown(detail)}; known: {', '.join(sorted(tracks))}",
             )
         elif kind not in (*EVENT_KINDS, "lfo", "transport", "timeline") or not detail:
             raise SpecError(
                 table.at("source"),
-                f"unknown source {self.source!r}; expected midi:…, osc:…, audio:…, lfo:<shape>, "
-                "timeline:<track> or transport:<beat|bar|phase|bar_phase>",
+                f"unknown source {shown(self.source)}; expected midi:…, osc:…, audio:…, "
+                "lfo:<shape>, timeline:<track> or transport:<beat|bar|phase|bar_phase>",
             )
         self.detail = detail
         assert self.param.lo is not None and self.param.hi is not None

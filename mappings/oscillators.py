@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from mappings.tables import SpecError, Table
+from mappings.tables import SpecError, Table, shown
 
 SHAPES = ("sine", "triangle", "saw", "square", "pulse")
 
@@ -51,7 +51,8 @@ class Oscillator:
         shape = shape if shape is not None else table.text(shape_key, choices=SHAPES)
         if shape not in SHAPES:
             raise SpecError(
-                table.at(shape_key), f"unknown oscillator {shape!r}; known: {', '.join(SHAPES)}"
+                table.at(shape_key),
+                f"unknown oscillator {shown(shape)}; known: {', '.join(SHAPES)}",
             )
         return cls(
             shape=shape,

@@ -29,12 +29,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mappings.tables import SpecError, Table, checked, number_or_none, parameter
+from mappings.tables import (
+    LIMIT,
+    SpecError,
+    Table,
+    checked,
+    number_or_none,
+    parameter,
+    shown,
+)
 from mappings.transport import QUANTIZE, Transport
 from performer.events import Event
 
 CUE_KEYS = ("scene", "quantize", "fade", "trigger", "program", "at", "every", "restart")
 TRIGGERS = ("midi:note:", "midi:cc:", "osc:")
+MAX_AT = 1024  # launch beats per cue: every is there for anything regular
 
 
 def scene_from_table(table: Table) -> dict[str, Any]:
@@ -65,20 +74,24 @@ class Cue:
         scene = table.text("scene", name)
         if scene not in scenes:
             raise SpecError(
-                table.at("scene"), f"no scene named {scene!r}; known: {', '.join(scenes)}"
+                table.at("scene"), f"no scene named {shown(scene)}; known: {', '.join(scenes)}"
             )
         trigger = trigger_source(table, "trigger")
         program = table.number("program", 0, 0, 127) if table.has("program") else None
         at = table.data.get("at", [])
         at_list = at if isinstance(at, list) else [at]
-        beats = [number_or_none(b) for b in at_list]
-        if any(b is None or b < 0 for b in beats):
-            raise SpecError(table.at("at"), f"expected beats (numbers >= 0), got {at!r}")
+        beats = [number_or_none(b) for b in at_list[: MAX_AT + 1]]
+        if len(beats) > MAX_AT:
+            raise SpecError(table.at("at"), f"{len(at_list)} beats; at most {MAX_AT}")
+        if any(b is None or b < 0 or b > LIMIT for b in beats):
+            raise SpecError(table.at("at"), f"expected beats (numbers >= 0), got {shown(at)}")
         restart = table.data.get("restart", [])
-        if not isinstance(restart, list) or any(t not in tracks for t in restart):
+        if not isinstance(restart, list) or any(
+            not isinstance(t, str) or t not in tracks for t in restart
+        ):
             raise SpecError(
                 table.at("restart"),
-                f"expected timeline names from {', '.join(tracks)}, got {restart!r}",
+                f"expected timeline names from {', '.join(tracks)}, got {shown(restart)}",
             )
         return cls(
             name=name,
@@ -109,7 +122,8 @@ def trigger_source(table: Table, key: str) -> str | None:
     source = table.text(key, "") or None
     if source is not None and (not source.startswith(TRIGGERS) or source in TRIGGERS):
         raise SpecError(
-            table.at(key), f"expected a button like midi:note:10:36 or midi:cc:1:41, got {source!r}"
+            table.at(key),
+            f"expected a button like midi:note:10:36 or midi:cc:1:41, got {shown(source)}",
         )
     return source
 

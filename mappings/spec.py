@@ -27,6 +27,10 @@ from mappings.transport import QUANTIZE, Transport
 from performer.params import param
 
 TRANSPORT_KEYS = ("bpm", "beats_per_bar", "quantize", "fade", "tap")
+#: how many of each a patch may declare. Every mapping and every track is stepped each
+#: frame, so their count is the tick's cost; scenes and cues only take memory. Each is
+#: ten times what the largest shipped patch uses, or more.
+MOST = {"mappings": 512, "timelines": 256, "scenes": 1024, "cues": 1024}
 
 __all__ = ["PatchSpec", "SpecError", "parse", "validate"]
 
@@ -43,7 +47,14 @@ class PatchSpec:
     cues: dict[str, Cue] = field(default_factory=dict)
 
 
+def _count(key: str, value: Any) -> None:
+    if isinstance(value, list | MappingType) and len(value) > MOST[key]:
+        raise SpecError(key, f"{len(value)} entries; at most {MOST[key]}")
+
+
 def parse(data: MappingType[str, Any]) -> PatchSpec:
+    for key in MOST:
+        _count(key, data.get(key))
     transport_table = Table(data.get("transport", {}), "transport")
     transport_table.only(TRANSPORT_KEYS)
     params = data.get("params", {})

@@ -7,24 +7,65 @@ checks live next to the concept they guard and every error carries a dotted key.
 from __future__ import annotations
 
 import math
+import re
+import reprlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from performer.params import REGISTRY, Param, ParamError
 
+#: the largest magnitude a number in a patch table may have. Far beyond any range,
+#: beat or rate a show uses, and small enough that sums and differences of two such
+#: numbers (``hi - lo``, ``base + lfo``) stay finite: 1e308 would overflow to inf.
+LIMIT = 1e12
+#: the longest text a patch table may hold (a prompt in a scene or a timeline key);
+#: the registry's own prompt bound, where it has one, is checked as well
+MAX_TEXT = 2000
+#: how much of a bad value an error shows, and of a key: errors stay one short line
+SHOWN = 80
+MAX_MESSAGE = 400
+
+_repr = reprlib.Repr()
+_repr.maxlevel, _repr.maxstring, _repr.maxother, _repr.maxlong = 3, SHOWN, SHOWN, SHOWN
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` on one line (control characters escaped) and at most ``limit`` long."""
+    text = _CONTROL.sub(lambda m: ascii(m.group())[1:-1], str(text))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shown(value: Any, limit: int = SHOWN) -> str:
+    """``repr(value)`` short enough for an error line, even for a huge or deep value."""
+    try:
+        text = _repr.repr(value)
+    except (ValueError, RecursionError):  # an int past Python's digit limit, say
+        text = f"<{type(value).__name__} too large to show>"
+    return one_line(text, limit)
+
 
 class SpecError(ValueError):
-    """A patch table that cannot be used; ``key`` is dotted, like ``mappings[2].curve``."""
+    """A patch table that cannot be used; ``key`` is dotted, like ``mappings[2].curve``.
+
+    The key and the message are kept to one short line whatever the data held.
+    """
 
     def __init__(self, key: str, message: str):
+        key, message = one_line(key, SHOWN), one_line(message)
         super().__init__(f"{key}: {message}")
         self.key, self.message = key, message
 
 
 def number_or_none(value: Any) -> float | None:
+    """``value`` as a finite float, or None (not a number, NaN, inf, too large for a float)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value) if math.isfinite(value) else None
+    try:
+        number = float(value)
+    except OverflowError:  # an int of hundreds of digits
+        return None
+    return number if math.isfinite(number) else None
 
 
 class Table:
@@ -32,7 +73,7 @@ class Table:
 
     def __init__(self, data: Any, key: str):
         if not isinstance(data, Mapping):
-            raise SpecError(key, f"expected a table, got {data!r}")
+            raise SpecError(key, f"expected a table, got {shown(data)}")
         self.data: Mapping[str, Any] = data
         self.key = key
 
@@ -55,14 +96,19 @@ class Table:
         lo: float | None = None,
         hi: float | None = None,
     ) -> float:
+        """A finite number in ``lo..hi``; each bound defaults to ``LIMIT`` in magnitude."""
         value = self.data.get(name, default)
         if value is None:
             raise SpecError(self.at(name), "required; expected a number")
         number = number_or_none(value)
         if number is None:
-            raise SpecError(self.at(name), f"expected a number, got {value!r}")
-        if (lo is not None and number < lo) or (hi is not None and number > hi):
-            raise SpecError(self.at(name), f"expected a number in {lo:g}..{hi:g}, got {value!r}")
+            raise SpecError(self.at(name), f"expected a number, got {shown(value)}")
+        lo = -LIMIT if lo is None else lo
+        hi = LIMIT if hi is None else hi
+        if not lo <= number <= hi:
+            raise SpecError(
+                self.at(name), f"expected a number in {lo:g}..{hi:g}, got {shown(value)}"
+            )
         return number
 
     def text(self, name: str, default: str | None = None, choices: Sequence[str] = ()) -> str:
@@ -70,26 +116,32 @@ class Table:
         if value is None:
             raise SpecError(self.at(name), "required; expected a string")
         if not isinstance(value, str):
-            raise SpecError(self.at(name), f"expected a string, got {value!r}")
+            raise SpecError(self.at(name), f"expected a string, got {shown(value)}")
         if choices and value not in choices:
-            raise SpecError(self.at(name), f"unknown {value!r}; known: {', '.join(choices)}")
+            raise SpecError(self.at(name), f"unknown {shown(value)}; known: {', '.join(choices)}")
+        if len(value) > MAX_TEXT:
+            raise SpecError(self.at(name), f"{len(value)} characters; at most {MAX_TEXT}")
         return value
 
     def flag(self, name: str, default: bool) -> bool:
         value = self.data.get(name, default)
         if not isinstance(value, bool):
-            raise SpecError(self.at(name), f"expected true or false, got {value!r}")
+            raise SpecError(self.at(name), f"expected true or false, got {shown(value)}")
         return value
 
     def pair(self, name: str, default: tuple[float, float]) -> tuple[float, float]:
         value = self.data.get(name, list(default))
-        numbers = [number_or_none(v) for v in value] if isinstance(value, list) else []
-        if len(numbers) != 2 or None in numbers:
-            raise SpecError(self.at(name), f"expected two numbers [from, to], got {value!r}")
+        ok = isinstance(value, list) and len(value) == 2
+        numbers = [number_or_none(v) for v in value] if ok else []
+        if not ok or any(n is None or abs(n) > LIMIT for n in numbers):
+            raise SpecError(
+                self.at(name),
+                f"expected two numbers [from, to] within ±{LIMIT:g}, got {shown(value)}",
+            )
         lo, hi = numbers
         assert lo is not None and hi is not None
         if lo == hi:
-            raise SpecError(self.at(name), f"expected two different numbers, got {value!r}")
+            raise SpecError(self.at(name), f"expected two different numbers, got {shown(value)}")
         return lo, hi
 
     def sub(self, name: str) -> Table:
@@ -99,13 +151,16 @@ class Table:
 def parameter(name: Any, key: str) -> Param:
     """The registry entry for ``name``, or an error at ``key`` listing the known ones."""
     if not isinstance(name, str) or name not in REGISTRY:
-        raise SpecError(key, f"unknown parameter {name!r}; known: {', '.join(REGISTRY)}")
+        raise SpecError(key, f"unknown parameter {shown(name)}; known: {', '.join(REGISTRY)}")
     return REGISTRY[name]
 
 
 def checked(p: Param, value: Any, key: str) -> Any:
     """``value`` as ``p`` accepts it, or an error at ``key`` saying what was expected."""
     try:
-        return p.check(value)
-    except ParamError:
-        raise SpecError(key, f"{p.name} expects {p.expected()}, got {value!r}") from None
+        checked = p.check(value)
+    except (ParamError, OverflowError):  # OverflowError: an int too large for a float
+        raise SpecError(key, f"{p.name} expects {p.expected()}, got {shown(value)}") from None
+    if isinstance(checked, str) and len(checked) > MAX_TEXT:
+        raise SpecError(key, f"{p.name}: {len(checked)} characters; at most {MAX_TEXT}")
+    return checked

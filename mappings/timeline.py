@@ -29,13 +29,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from mappings.oscillators import SHAPES, Oscillator
-from mappings.tables import SpecError, Table, checked, number_or_none, parameter
+from mappings.tables import LIMIT, SpecError, Table, checked, number_or_none, parameter, shown
 from performer.params import REGISTRY
 
 INTERPOLATIONS = ("step", "linear", "cubic", "eased")
 UNITS = ("beats", "seconds")
 COMBINES = ("replace", "add")
 MODES = ("read", "touch", "latch", "off")
+MAX_KEYS = 10_000  # a key every beat for 40 minutes at 240 bpm; sampling is a bisect
 TRACK_KEYS = (
     "param", "unit", "loop", "length", "interp", "keys", "combine", "mode", "release", "start",
     "lfo", "period", "offset", "width", "lo", "hi",
@@ -156,6 +157,8 @@ def _keys(table: Table, p: Any, default_interp: str) -> list[Key]:
     raw = table.data.get("keys")
     if not isinstance(raw, list) or not raw:
         raise SpecError(table.at("keys"), "expected an array of keys like [[0, 1850], [16, 1900]]")
+    if len(raw) > MAX_KEYS:
+        raise SpecError(table.at("keys"), f"{len(raw)} keys; at most {MAX_KEYS}")
     keys: list[Key] = []
     for i, item in enumerate(raw):
         where = f"{table.at('keys')}[{i}]"
@@ -172,8 +175,12 @@ def _keys(table: Table, p: Any, default_interp: str) -> list[Key]:
         if p is not None:
             value = checked(p, value, f"{where}.value")
             value = float(value) if p.kind != "str" else value
-        elif number_or_none(value) is None:
-            raise SpecError(f"{where}.value", f"expected a number, got {value!r}")
+        else:
+            number = number_or_none(value)
+            if number is None or abs(number) > LIMIT:
+                raise SpecError(
+                    f"{where}.value", f"expected a number within ±{LIMIT:g}, got {shown(value)}"
+                )
         keys.append(Key(at, value, entry.text("interp", default_interp, INTERPOLATIONS)))
     return keys
 

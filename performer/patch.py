@@ -27,12 +27,15 @@ errors name the file, the key and what was expected::
 
 from __future__ import annotations
 
+import re
+import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from mappings.tables import MAX_TEXT, SHOWN, one_line, shown
 from performer.params import REGISTRY, ParamError, param
 
 PATCH_KEYS = (
@@ -49,12 +52,30 @@ PATCH_KEYS = (
     "transport",
 )
 PATCHES_DIR = Path(__file__).resolve().parent.parent / "patches"
+#: a patch is written by hand: the largest shipped one is 5 KB. A bound on the file
+#: keeps a hostile one from costing the parser (pure Python) minutes and gigabytes.
+MAX_BYTES = 1 << 20
+#: how deep arrays and tables may nest. The deepest a patch needs is 4
+#: (``timelines.<track>.keys[i][j]``); past a few hundred, the parser and ``repr``
+#: run out of Python's recursion limit.
+MAX_DEPTH = 16
+#: era anchors. Each anchor is encoded for both prompts on every prompt change, and its
+#: embeddings kept (SD-Turbo: 77 x 1024 floats, 315 KB each): 64 anchors are one every
+#: three years of the era range and cost 40 MB, where 20,000 took 8.3 GB.
+MAX_ANCHORS = 64
+#: an anchor phrase joins the prompt; CLIP reads 77 tokens (about 300 characters)
+MAX_PHRASE = 300
+MAX_PATH = 4096  # model, tiny_vae and lora: a Hugging Face id or a folder
+MAX_NAME = 200
+#: the fields an era template may use: ``str.format`` with any other raises at encode
+TEMPLATE_FIELDS = ("prompt", "era")
 
 
 class PatchError(ValueError):
-    """A patch that cannot be used, naming the file and the key."""
+    """A patch that cannot be used, naming the file and the key, on one short line."""
 
     def __init__(self, source: str, key: str, message: str):
+        source, key, message = one_line(source), one_line(key, SHOWN), one_line(message)
         super().__init__(f"{source}: {key}: {message}")
         self.source, self.key = source, key
 
@@ -99,11 +120,68 @@ def load(name_or_path: str | Path) -> Patch:
 
 
 def loads(text: str, source: str = "<patch>", path: Path | None = None) -> Patch:
+    if len(text) > MAX_BYTES:
+        raise PatchError(source, "file", f"{len(text)} characters; a patch is at most {MAX_BYTES}")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PatchError(source, "toml", f"not valid TOML ({exc})") from None
+    except RecursionError:  # the parser recurses once per level of nesting
+        raise PatchError(source, _deep_key(text), f"nested too deep; at most {MAX_DEPTH}") from None
+    except ValueError as exc:  # an integer of more digits than Python converts
+        raise PatchError(source, "toml", f"not usable TOML ({exc})") from None
+    _check_depth(data, source)
     return replace(from_dict(data, source, path), text=text)
+
+
+def _check_depth(data: Mapping[str, Any], source: str) -> None:
+    """Reject nesting past ``MAX_DEPTH``, naming the key where it goes too deep."""
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while stack:  # by hand, not recursion: the point is to stay off the recursion limit
+        value, key, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise PatchError(source, key, f"nested too deep; at most {MAX_DEPTH}")
+        table = isinstance(value, Mapping)
+        for k, v in value.items() if table else enumerate(value):
+            if isinstance(v, Mapping | list):  # only containers: a flat array costs nothing
+                stack.append(
+                    (v, (f"{key}.{k}" if key else str(k)) if table else f"{key}[{k}]", depth + 1)
+                )
+
+
+_TOKEN = re.compile(
+    "|".join(
+        (
+            r'"""(?:\\.|[^\\])*?"""',  # multi-line basic string
+            r"'''.*?'''",  # multi-line literal string
+            r'"(?:\\.|[^"\\\n])*"',  # basic string
+            r"'[^'\n]*'",  # literal string
+            r"#[^\n]*",  # comment
+            r"[\[\]{}=\n]",
+            r"[^\s\[\]{}=\"'#,]+",  # a bare key or a value
+        )
+    ),
+    re.S,
+)
+
+
+def _deep_key(text: str) -> str:
+    """Where ``text`` nests too deep, as ``line N: key``, read from the text itself
+    (the parser gave up, so there are no parsed keys to name)."""
+    depth, line, key, previous = 0, 1, "", ""
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        line += token.count("\n")
+        if token in ("[", "{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return f"line {line}: {key}" if key else f"line {line}"
+        elif token in ("]", "}"):
+            depth = max(depth - 1, 0)
+        elif token == "=" and depth == 0:
+            key = previous
+        previous = token
+    return "toml"
 
 
 def from_dict(data: Mapping[str, Any], source: str = "<patch>", path: Path | None = None) -> Patch:
@@ -116,23 +194,26 @@ def from_dict(data: Mapping[str, Any], source: str = "<patch>", path: Path | Non
 
     def text_or_none(key: str) -> str | None:
         value = data.get(key, "")
-        if not isinstance(value, str):
-            raise fail(key, f"expected a string, got {value!r}")
+        if not isinstance(value, str) or len(value) > MAX_PATH:
+            raise fail(
+                key, f"expected a string of at most {MAX_PATH} characters, got {shown(value)}"
+            )
         if value and path is not None and value.startswith("."):
             value = str((path.parent / value).resolve())  # folders relative to the patch
         return value or None
 
     _check_sequencing(data, fail)
     era = _table(data, "era", fail)
-    template = era.get("template", "{prompt}, {era}")
-    if not isinstance(template, str) or "{era}" not in template:
-        raise fail("era.template", f"expected a string containing {{era}}, got {template!r}")
+    template = _template(era.get("template", "{prompt}, {era}"), fail)
     for key in era:
         if key not in ("template", "anchors"):
             raise fail(f"era.{key}", "unknown key; expected template or anchors")
+    name = data.get("name", "")
+    if not isinstance(name, str) or len(name) > MAX_NAME:
+        raise fail("name", f"expected a string of at most {MAX_NAME} characters, got {shown(name)}")
 
     return Patch(
-        name=str(data.get("name") or (path.stem if path else "untitled")),
+        name=name or (path.stem if path else "untitled"),
         model=text_or_none("model"),
         tiny_vae=text_or_none("tiny_vae"),
         lora=text_or_none("lora"),
@@ -159,8 +240,30 @@ def _check_sequencing(data: Mapping[str, Any], fail: Any) -> None:
 def _table(data: Mapping[str, Any], key: str, fail: Any, prefix: str = "") -> Mapping[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, Mapping):
-        raise fail(prefix + key, f"expected a table, got {value!r}")
+        raise fail(prefix + key, f"expected a table, got {shown(value)}")
     return value
+
+
+def _template(template: Any, fail: Any) -> str:
+    """The era template, with no field but {prompt} and {era} and no conversion or format
+    spec: anything else raises (or, like ``{prompt:>999999999}``, eats memory) at encode."""
+    if not isinstance(template, str) or len(template) > MAX_PHRASE:
+        raise fail("era.template", f"expected a string of at most {MAX_PHRASE} characters")
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:  # a lone { or }
+        raise fail("era.template", f"not a template ({exc}); write {{{{ for a brace") from None
+    fields = [(name, spec, conversion) for _, name, spec, conversion in parts if name is not None]
+    for name, spec, conversion in fields:
+        if name not in TEMPLATE_FIELDS or spec or conversion:
+            written = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            raise fail(
+                "era.template",
+                f"unknown field {{{one_line(written, 40)}}}; expected only {{prompt}} and {{era}}",
+            )
+    if "era" not in (name for name, _, _ in fields):
+        raise fail("era.template", f"expected a string containing {{era}}, got {shown(template)}")
+    return template
 
 
 def _values(table: Mapping[str, Any], where: str, fail: Any) -> dict[str, Any]:
@@ -168,17 +271,20 @@ def _values(table: Mapping[str, Any], where: str, fail: Any) -> dict[str, Any]:
     for name, value in table.items():
         if name not in REGISTRY:
             raise fail(f"{where}.{name}", f"unknown parameter; known: {', '.join(REGISTRY)}")
+        p = param(name)
+        if isinstance(value, str) and len(value) > MAX_TEXT:  # live input is cut; a file is told
+            raise fail(f"{where}.{name}", f"{len(value)} characters; at most {MAX_TEXT}")
         try:
-            values[name] = param(name).check(value)
-        except ParamError:
-            raise fail(
-                f"{where}.{name}", f"expected {param(name).expected()}, got {value!r}"
-            ) from None
+            values[name] = p.check(value)
+        except (ParamError, OverflowError):  # OverflowError: an int too large for a float
+            raise fail(f"{where}.{name}", f"expected {p.expected()}, got {shown(value)}") from None
     return values
 
 
 def _anchors(table: Mapping[str, Any], fail: Any) -> dict[float, str]:
     era = param("era")
+    if len(table) > MAX_ANCHORS:
+        raise fail("era.anchors", f"{len(table)} anchors; at most {MAX_ANCHORS}")
     anchors = {}
     for key, phrase in table.items():
         try:
@@ -186,8 +292,13 @@ def _anchors(table: Mapping[str, Any], fail: Any) -> dict[float, str]:
             era.check(year)
         except (ValueError, ParamError):
             raise fail(f"era.anchors.{key}", f"expected a year in {era.lo:g}..{era.hi:g}") from None
-        if not isinstance(phrase, str) or not phrase.strip():
-            raise fail(f"era.anchors.{key}", f"expected a phrase, got {phrase!r}")
+        if not isinstance(phrase, str) or not phrase.strip() or len(phrase) > MAX_PHRASE:
+            raise fail(
+                f"era.anchors.{key}",
+                f"expected a phrase of at most {MAX_PHRASE} characters, got {shown(phrase)}",
+            )
+        if year in anchors:  # "1925" and "1925.0" are one year
+            raise fail(f"era.anchors.{key}", f"a second anchor for {year:g}")
         anchors[year] = phrase
     return dict(sorted(anchors.items()))
 
