@@ -15,28 +15,41 @@ the parameter registry, plus a few commands::
     /performer/hello <port>         register for feedback on <port>; full state is sent
 
 Any address outside ``/performer/`` becomes an ``osc:<address>`` event that mappings
-can use. Bundles are applied together, at their time tag, on the performance clock.
-Bad input is counted and logged at most once per address per second; none of it
-reaches the model.
+can use; its arguments must be numbers, booleans or text (blobs, time tags, MIDI,
+arrays and nil are refused, so every event is plain JSON for the take's log). Bundles
+are applied together, at their time tag, on the performance clock; a bundle due more
+than ``MAX_AHEAD`` (60 s) ahead is refused, and bundles nest at most 8 deep
+(:mod:`control.osc_packet`).
+
+Feedback (:mod:`control.osc_feedback`): a hello lasts 60 s after the sender's last
+datagram, so a controller that only listens re-sends its hello at least once a minute;
+a sender's new hello replaces its old one; each target gets a bounded rate; a sender
+off this machine gets back at most 4x the bytes it sent.
+
+Bad input is counted by kind and logged at most once a second per kind, with how many
+lines were left out, whoever sent it; python-osc's own warnings pass the same limit.
+None of it reaches the model, and no datagram makes :meth:`OscRouter.handle` raise.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import struct
+import os
+import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pythonosc.osc_message_builder import OscMessageBuilder
-from pythonosc.osc_packet import OscPacket, ParseError
 
+from control.osc_feedback import Feedback, is_loopback
+from control.osc_packet import IMMEDIATELY, PacketError, unpack
 from performer.clock import Clock
 from performer.events import Event, Inbox
-from performer.params import REGISTRY, ParamError, ParamStore, param
+from performer.params import MAX_TEXT, REGISTRY, ParamError, ParamStore, param
+from performer.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +65,9 @@ COMMANDS = {
     "get",
     "hello",
 }
+MAX_AHEAD = 60.0  # seconds a bundle may be scheduled ahead: a cue list, not a calendar
+MAX_ADDRESS = 256  # characters in an address (a mapping's source name)
+MAX_ARGS = 64  # arguments of one message outside /performer/
 Sender = tuple[str, int]
 
 
@@ -63,56 +79,138 @@ def encode(address: str, *values: Any) -> bytes:
     return builder.build().dgram
 
 
-@dataclass
+def _printable(text: object, limit: int) -> str:
+    """``text`` for one log line: control characters escaped, no megabytes."""
+    shown = text if isinstance(text, str) else repr(text)
+    if not shown.isprintable():
+        shown = ascii(shown)[1:-1]
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
 class Complaints:
-    """Counts bad input by kind and address; logs each (kind, address) at most once a second."""
+    """Counts bad input by kind; logs each kind at most once a second (``clock``).
 
-    counts: Counter[str] = field(default_factory=Counter)
-    _last: dict[tuple[str, str], float] = field(default_factory=dict)
+    The limit is keyed by the kind of problem only, never by who sent it: fresh source
+    ports or addresses cannot defeat it. Each line says how many were left out.
+    """
 
-    def __call__(self, kind: str, address: str, detail: str) -> None:
-        self.counts[kind] += 1
-        now = time.monotonic()
-        key = (kind, address)
-        if now - self._last.get(key, -math.inf) >= 1.0:
-            if len(self._last) > 10_000:  # bounded even under a flood of random addresses
-                self._last.clear()
-            self._last[key] = now
-            log.warning("OSC %s at %s: %s (%d so far)", kind, address, detail, self.counts[kind])
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self.counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._throttle = Throttle(1.0, max_keys=64, clock=clock)
+
+    def __call__(self, kind: str, where: str, detail: str) -> None:
+        with self._lock:  # the server thread and the frame loop both complain
+            self.counts[kind] += 1
+            count = self.counts[kind]
+        skipped = self._throttle.allow(kind)
+        if skipped is None:
+            return
+        log.warning(
+            "OSC %s at %s: %s (%d so far%s)",
+            kind,
+            _printable(where, 100),
+            _printable(detail, 200),
+            count,
+            f"; {skipped} more lines like it left out" if skipped else "",
+        )
+
+
+class _LibraryWarnings(logging.Filter):
+    """python-osc warns through the root logger ("Unhandled parameter type: x") once
+    per bad packet; its records pass one limit of one line a second."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._throttle = Throttle(1.0, max_keys=4)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if f"{os.sep}pythonosc{os.sep}" not in record.pathname:
+            return True
+        skipped = self._throttle.allow("python-osc")
+        if skipped is None:
+            return False
+        record.msg = "python-osc: " + _printable(record.getMessage(), 200)
+        if skipped:
+            record.msg += f" ({skipped} more python-osc warnings left out)"
+        record.args = None
+        return True
+
+
+_LIBRARY_WARNINGS = _LibraryWarnings()
+
+
+def limit_library_warnings() -> None:
+    """Put python-osc's warnings under the once-a-second limit (safe to call again).
+    python-osc 1.10 logs through the root logger; later versions may use their own."""
+    for name in ("", "pythonosc"):
+        logger = logging.getLogger(name)
+        if _LIBRARY_WARNINGS not in logger.filters:
+            logger.addFilter(_LIBRARY_WARNINGS)
 
 
 class OscRouter:
     """Turns datagrams into events for the frame loop and replies for the sender."""
 
-    def __init__(self, inbox: Inbox, clock: Clock, store: ParamStore):
+    def __init__(
+        self,
+        inbox: Inbox,
+        clock: Clock,
+        store: ParamStore,
+        trusts: Callable[[str], bool] = is_loopback,
+    ):
         self.inbox, self.clock, self.store = inbox, clock, store
         self.complaints = Complaints()
-        # reply address -> the origin that registered it (so its own changes aren't echoed)
-        self.controllers: dict[Sender, str] = {}
-        self.max_controllers = 32
+        # registrations and send budgets; ``trusts`` says whose replies are unbounded
+        self.registry = Feedback(trusts)
+        limit_library_warnings()
+
+    def trust(self, allowed: Callable[[str], bool]) -> None:
+        """Also trust the hosts ``allowed`` accepts (an explicit allow-list): their
+        replies are not bound to the bytes they sent. Loopback is always trusted."""
+        self.registry.trusts = lambda host: is_loopback(host) or allowed(host)
 
     def handle(self, data: bytes, sender: Sender) -> list[tuple[bytes, Sender]]:
-        """Handle one datagram; returns the replies to send (bytes, address)."""
+        """Handle one datagram; returns the replies to send (bytes, address). Never
+        raises: whatever a packet does is counted and logged, and the show goes on."""
         try:
-            messages = OscPacket(data).messages
-        except (ParseError, ValueError, IndexError, struct.error, OverflowError) as exc:
-            self.complaints("malformed packet", f"{sender[0]}:{sender[1]}", str(exc)[:120])
+            return self._handle(data, sender)
+        except Exception as exc:  # a bug here must not end the OSC server thread
+            self.complaints(
+                "internal error", f"{sender[0]}:{sender[1]}", f"{type(exc).__name__}: {exc}"
+            )
+            log.debug("OSC packet from %s:%s failed", *sender, exc_info=True)
             return []
-        origin = f"udp:{sender[0]}:{sender[1]}"
+
+    def _handle(self, data: bytes, sender: Sender) -> list[tuple[bytes, Sender]]:
+        wall_now, perf_now = time.time(), self.clock.now()
+        self.registry.heard(sender, len(data), perf_now)
+        where = f"{sender[0]}:{sender[1]}"
+        try:
+            messages = unpack(data)
+        except PacketError as exc:
+            self.complaints(exc.kind, where, str(exc))
+            return []
+        latest = max((t for t, _ in messages if t != IMMEDIATELY), default=IMMEDIATELY)
+        if latest - wall_now > MAX_AHEAD:
+            self.complaints(
+                "bundle too far ahead",
+                where,
+                f"due in {latest - wall_now:.0f} s; at most {MAX_AHEAD:g} s ahead",
+            )
+            return []
+        origin = f"udp:{where}"
+        due = perf_now + max(0.0, latest - wall_now) if latest != IMMEDIATELY else perf_now
         replies: list[tuple[bytes, Sender]] = []
         bundle: list[tuple[str, Any]] = []
-        wall_now, perf_now = time.time(), self.clock.now()
-        due = perf_now
-        for timed in messages:
-            due = max(due, perf_now + (timed.time - wall_now))
-            address, values = timed.message.address, list(timed.message.params)
+        for _, message in messages:
+            address, values = message.address, list(message.params)
+            refused = _refuse(address, values)
+            if refused:
+                self.complaints(refused, address, f"values {_short(values)}")
+                continue
             if not address.startswith(PREFIX):
-                if address.startswith("/") and _finite(values):
-                    bundle.append(
-                        (f"osc:{address}", values[0] if len(values) == 1 else tuple(values))
-                    )
-                else:
-                    self.complaints("bad message", address, f"values {values!r}")
+                bundle.append((f"osc:{address}", values[0] if len(values) == 1 else tuple(values)))
                 continue
             name = address[len(PREFIX) :]
             if name in COMMANDS:
@@ -125,7 +223,8 @@ class OscRouter:
                 self.complaints("unknown address", address, "no such parameter or command")
         if data.startswith(b"#bundle"):  # one event, applied together at its time tag
             if bundle:
-                self.inbox.put(Event(due, "bundle", tuple(bundle), origin=origin), coalesce=False)
+                event = Event(due, "bundle", tuple(bundle), origin=origin)
+                self.inbox.put(event, coalesce=False, scheduled=due > perf_now)
         else:
             for source, value in bundle:
                 self.inbox.put(Event(due, source, value, origin=origin))
@@ -135,11 +234,11 @@ class OscRouter:
         p = param(name)
         if p.kind == "str":
             if not values or not all(isinstance(v, str) for v in values):
-                self.complaints("wrong type", address, f"expected text, got {values!r}")
+                self.complaints("wrong type", address, f"expected text, got {_short(values)}")
                 return None
-            return " ".join(values)
+            return p.clamp(" ".join(values))  # the registry bounds its length
         if len(values) != 1:
-            self.complaints("wrong type", address, f"expected one number, got {values!r}")
+            self.complaints("wrong type", address, f"expected one number, got {_short(values)}")
             return None
         value = float(values[0]) if isinstance(values[0], bool) else values[0]
         try:
@@ -155,34 +254,58 @@ class OscRouter:
         self, name: str, values: list[Any], sender: Sender, origin: str, now: float
     ) -> list[tuple[bytes, Sender]]:
         address = PREFIX + name
+        one = values[0] if len(values) == 1 else None
         if name == "get":
-            if len(values) == 1 and values[0] in REGISTRY:
-                return [(encode(PREFIX + values[0], self.store.get(values[0])), sender)]
-            self.complaints("wrong type", address, f"expected a parameter name, got {values!r}")
+            if isinstance(one, str) and one in REGISTRY:
+                reply = encode(PREFIX + one, self.store.get(one))
+                return self._send([reply], sender, now, "reply withheld")
+            self.complaints(
+                "wrong type", address, f"expected a parameter name, got {_short(values)}"
+            )
         elif name == "hello":
-            port = values[0] if len(values) == 1 else None
-            if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
-                self.complaints("wrong type", address, f"expected a port number, got {values!r}")
-            elif len(self.controllers) >= self.max_controllers:
-                self.complaints("rejected value", address, "too many controllers registered")
-            else:
-                self.controllers[(sender[0], port)] = origin
-                return [(m, (sender[0], port)) for m in self.state_messages()]
+            if not isinstance(one, int) or isinstance(one, bool) or not 0 < one < 65536:
+                self.complaints(
+                    "wrong type", address, f"expected a port number, got {_short(values)}"
+                )
+                return []
+            refused = self.registry.register(sender, one, now)
+            if refused:
+                self.complaints("controller refused", address, refused)
+                return []
+            return self._send(self.state_messages(), (sender[0], one), now, "reply withheld")
         elif name == "learn":
-            if len(values) == 1 and values[0] in REGISTRY:
-                self.inbox.put(Event(now, "learn", values[0], origin=origin), coalesce=False)
-            else:
-                self.complaints("wrong type", address, f"expected a parameter name, got {values!r}")
-        elif name == "scene":
-            if len(values) == 1 and isinstance(values[0], int | str) and _finite(values):
-                self.inbox.put(Event(now, "scene", values[0], origin=origin), coalesce=False)
+            if isinstance(one, str) and one in REGISTRY:
+                self.inbox.put(Event(now, "learn", one, origin=origin), coalesce=False)
             else:
                 self.complaints(
-                    "wrong type", address, f"expected a scene number or name, got {values!r}"
+                    "wrong type",
+                    address,
+                    f"expected a parameter name, got {_short(values)}",
+                )
+        elif name == "scene":
+            if isinstance(one, int | str) and not isinstance(one, bool) and _finite(values):
+                self.inbox.put(Event(now, "scene", one, origin=origin), coalesce=False)
+            else:
+                self.complaints(
+                    "wrong type",
+                    address,
+                    f"expected a scene number or name, got {_short(values)}",
                 )
         else:  # learn/save, record/start, record/stop, tap, probe: no arguments needed
             self.inbox.put(Event(now, name, True, origin=origin), coalesce=False)
         return []
+
+    def _send(
+        self, messages: list[bytes], target: Sender, now: float, kind: str
+    ) -> list[tuple[bytes, Sender]]:
+        allowed = self.registry.allow(messages, target, now)
+        if len(allowed) < len(messages):
+            self.complaints(
+                kind,
+                f"{target[0]}:{target[1]}",
+                f"{len(messages) - len(allowed)} of {len(messages)} messages over its budget",
+            )
+        return [(m, target) for m in allowed]
 
     def state_messages(self) -> list[bytes]:
         snap = self.store.snapshot()
@@ -192,16 +315,37 @@ class OscRouter:
         self, changes: Iterable[tuple[str, Any]], origin: str
     ) -> list[tuple[bytes, Sender]]:
         """Messages telling every registered controller but ``origin`` about ``changes``."""
-        targets = [
-            target
-            for target, registered_by in self.controllers.items()
-            if origin not in (registered_by, f"udp:{target[0]}:{target[1]}")
-        ]
-        out = []
-        for name, value in changes:
-            message = encode(PREFIX + name, value)
-            out += [(message, target) for target in targets]
+        now = self.clock.now()
+        targets = self.registry.targets(origin, now)
+        if not targets:
+            return []
+        messages = [encode(PREFIX + name, value) for name, value in changes]
+        out: list[tuple[bytes, Sender]] = []
+        for target in targets:
+            out += self._send(messages, target, now, "feedback withheld")
         return out
+
+
+def _refuse(address: str, values: list[Any]) -> str:
+    """Why a message is refused before it means anything, or ''."""
+    if len(address) > MAX_ADDRESS or not address.isprintable():
+        return "bad address"
+    # only plain data reaches events (and the take's JSON log): no bytes, time tags,
+    # MIDI tuples, arrays or None
+    if not all(isinstance(v, bool | int | float | str) for v in values):
+        return "unsupported argument"
+    if not address.startswith(PREFIX):
+        text = sum(len(v) for v in values if isinstance(v, str))
+        if not address.startswith("/") or len(values) > MAX_ARGS or text > MAX_TEXT:
+            return "bad message"
+        if not _finite(values):
+            return "bad message"
+    return ""
+
+
+def _short(values: list[Any]) -> str:
+    shown = repr(values)
+    return shown if len(shown) <= 120 else shown[:117] + "..."
 
 
 def _finite(values: list[Any]) -> bool:

@@ -15,17 +15,30 @@ Inputs (OSC, MIDI, audio analysis, keys) only create events and put them in an
 ``param:<name>``           a direct parameter set (``/performer/<name>``, a key)
 ``audio:<feature>``        audio analysis (``audio:low``, ``audio:onset`` ...)
 =========================  =====================================================
+
+The inbox has three bounded parts, so no kind of input can crowd out another:
+continuous sources (latest value per source), discrete events due now (commands, notes,
+immediate bundles) and scheduled events (OSC bundles time-tagged ahead). A flood of
+future-dated bundles fills only the scheduled part; commands always find room, since
+the frame loop empties the due-now part at every tick. Drops are counted by kind and
+logged at most once a second per kind, with how many lines were left out.
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
+import logging
 import math
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Any
+
+from performer.throttle import Throttle
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,32 +54,76 @@ class Inbox:
     """A bounded, thread-safe mailbox between input threads and the frame loop.
 
     Continuous sources coalesce: a flood of 10,000 fader moves leaves one event per
-    source, the latest. Discrete ones (notes, commands, bundles) queue in time order
-    and wait until they are due (an OSC bundle time-tagged in the future), up to a
-    bound; past it new ones are dropped and counted.
+    source, the latest. Discrete ones (notes, commands, immediate bundles) queue in time
+    order, up to ``max_discrete``. Scheduled ones (``scheduled=True``: a bundle
+    time-tagged in the future) wait apart, up to ``max_scheduled``; when that part is
+    full, the one due last gives way to one due sooner (a flood of far-off bundles
+    cannot keep out the performer's next cue). Past a bound, events are dropped and
+    counted in :attr:`drops` by part.
     """
 
-    def __init__(self, max_sources: int = 4096, max_discrete: int = 1024):
+    def __init__(self, max_sources: int = 4096, max_discrete: int = 1024, max_scheduled: int = 256):
         self._lock = threading.Lock()
         self._latest: OrderedDict[str, Event] = OrderedDict()
         self._discrete: list[tuple[float, int, Event]] = []  # a heap by due time
+        self._scheduled: list[tuple[float, int, Event]] = []  # sorted by due time
         self._order = itertools.count()
         self._max_sources, self._max_discrete = max_sources, max_discrete
-        self.dropped = 0
+        self._max_scheduled = max_scheduled
+        self.drops: Counter[str] = Counter()  # "continuous", "discrete", "scheduled"
+        self._throttle = Throttle(1.0, max_keys=8)
 
-    def put(self, event: Event, coalesce: bool = True) -> None:
+    @property
+    def dropped(self) -> int:
+        """Events dropped so far, all parts together."""
+        return sum(self.drops.values())
+
+    def __len__(self) -> int:
         with self._lock:
-            if not coalesce:
-                if len(self._discrete) >= self._max_discrete:
-                    self.dropped += 1
-                    return
-                heapq.heappush(self._discrete, (event.time, next(self._order), event))
-                return
-            self._latest.pop(event.source, None)
-            if len(self._latest) >= self._max_sources:
-                self._latest.popitem(last=False)
-                self.dropped += 1
-            self._latest[event.source] = event
+            return len(self._latest) + len(self._discrete) + len(self._scheduled)
+
+    def put(self, event: Event, coalesce: bool = True, *, scheduled: bool = False) -> None:
+        with self._lock:
+            dropped = self._put(event, coalesce, scheduled)
+        if dropped:  # logged outside the lock: a slow log handler never holds up a reader
+            skipped = self._throttle.allow(dropped)
+            if skipped is not None:
+                log.warning(
+                    "inbox full: dropped a %s event (%s; %d %s dropped so far%s)",
+                    dropped,
+                    event.source[:80],
+                    self.drops[dropped],
+                    dropped,
+                    f", {skipped} more lines left out" if skipped else "",
+                )
+
+    def _put(self, event: Event, coalesce: bool, scheduled: bool) -> str:
+        """Store ``event``; returns the part that dropped one, or ''."""
+        if scheduled:
+            entry = (event.time, next(self._order), event)
+            if len(self._scheduled) >= self._max_scheduled:
+                if event.time >= self._scheduled[-1][0]:
+                    self.drops["scheduled"] += 1
+                    return "scheduled"
+                self._scheduled.pop()  # the one due last gives way
+                self.drops["scheduled"] += 1
+                bisect.insort(self._scheduled, entry, key=lambda e: (e[0], e[1]))
+                return "scheduled"
+            bisect.insort(self._scheduled, entry, key=lambda e: (e[0], e[1]))
+            return ""
+        if not coalesce:
+            if len(self._discrete) >= self._max_discrete:
+                self.drops["discrete"] += 1
+                return "discrete"
+            heapq.heappush(self._discrete, (event.time, next(self._order), event))
+            return ""
+        self._latest.pop(event.source, None)
+        self._latest[event.source] = event
+        if len(self._latest) > self._max_sources:
+            self._latest.popitem(last=False)
+            self.drops["continuous"] += 1
+            return "continuous"
+        return ""
 
     def drain(self, now: float = math.inf) -> list[Event]:
         """Everything due by ``now`` since the last drain, in time order."""
@@ -75,5 +132,8 @@ class Inbox:
             self._latest.clear()
             while self._discrete and self._discrete[0][0] <= now:
                 events.append(heapq.heappop(self._discrete)[2])
+            due = bisect.bisect_right(self._scheduled, now, key=lambda e: e[0])
+            events += [entry[2] for entry in self._scheduled[:due]]
+            del self._scheduled[:due]
         events.sort(key=lambda e: e.time)
         return events
