@@ -4,20 +4,25 @@ can discover the instrument's parameters with their ranges, units and descriptio
 Written here because the maintained library (python-oscquery) has no RANGE and no
 UNIT; this serves the proposal's node attributes (FULL_PATH, CONTENTS, TYPE, ACCESS,
 VALUE, RANGE, UNIT, DESCRIPTION) and HOST_INFO, read-only, from the registry. It binds
-to 127.0.0.1 unless told otherwise. mDNS (``_oscjson._tcp``) is only advertised when
-asked and when ``zeroconf`` is installed.
+to 127.0.0.1 unless told otherwise, and hears only who the OSC allow-list allows. The
+HTTP side is :class:`~control.http_listener.HttpListener` (bounded connections, time
+limits, small headers); the answers are JSON cached for ``refresh`` seconds, so a
+flood of requests costs the display loop almost nothing. mDNS (``_oscjson._tcp``) is
+only advertised when asked and when ``zeroconf`` is installed.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
-import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from control.allow import AllowList
+from control.http_listener import Answer, HttpListener, Limits
 from performer.params import REGISTRY, ParamStore
 
 log = logging.getLogger(__name__)
@@ -88,52 +93,66 @@ class OscQueryServer:
         host: str = "127.0.0.1",
         port: int = 9010,
         mdns: bool = False,
+        allow: AllowList | None = None,
+        limits: Limits | None = None,
+        refresh: float = 0.1,
     ):
         self.store, self.osc_address, self.mdns = store, osc_address, mdns
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                status, body = server.respond(self.path)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                log.debug("OSCQuery: " + format, *args)
-
-        self._http = ThreadingHTTPServer((host, port), Handler)
-        self._http.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self.allow = allow or AllowList.parse(None)
+        self.refresh = refresh  # seconds an answer may be old: VALUEs lag at most this
+        self._lock = threading.Lock()
+        self._built = -float("inf")
+        self._tree: dict[str, Any] = {}
+        self._answers: dict[str, Answer] = {}
+        self._http = HttpListener(self.answer, host, port, self.allow, limits, name="oscquery")
         self._zeroconf: Any = None
 
     @property
     def address(self) -> tuple[str, int]:
-        host, port = self._http.server_address[:2]
-        return str(host), int(port)
+        return self._http.address
 
-    def respond(self, raw_path: str) -> tuple[int, dict[str, Any]]:
+    @property
+    def stats(self) -> Any:
+        return self._http.stats
+
+    def respond(self, raw_path: str) -> tuple[int, dict[str, Any] | None]:
+        """The answer to one request target; None as the body means none at all (204)."""
         url = urlsplit(raw_path)
         if url.query == "HOST_INFO":
             return 200, host_info(*self.osc_address)
-        node = lookup(namespace(self.store), url.path)
+        node = lookup(self._fresh_tree(), url.path)
         if node is None:
-            return 404, {"error": f"no such OSC address: {url.path}"}
+            return 404, {"error": f"no such OSC address: {url.path[:200]}"}
         if url.query:
             attribute = url.query.upper()
             if attribute not in node:
-                return 204, {}
+                return 204, None
             return 200, {attribute: node[attribute]}
         return 200, node
 
+    def answer(self, raw_path: str) -> Answer:
+        """:meth:`respond` as bytes, from a small cache that lives ``refresh`` seconds."""
+        self._fresh_tree()
+        cached = self._answers.get(raw_path)
+        if cached is not None:
+            return cached
+        status, body = self.respond(raw_path)
+        data = None if body is None else json.dumps(body).encode()
+        if len(raw_path) <= 256 and len(self._answers) < 256:  # bounded, whatever is asked
+            self._answers[raw_path] = (status, data)
+        return status, data
+
+    def _fresh_tree(self) -> dict[str, Any]:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._built >= self.refresh:
+                self._tree = namespace(self.store)
+                self._answers = {}
+                self._built = now
+            return self._tree
+
     def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._http.serve_forever, name="oscquery", daemon=True
-        )
-        self._thread.start()
+        self._http.start()
         log.info("OSCQuery on http://%s:%d/", *self.address)
         if self.mdns:
             self._advertise()
@@ -148,7 +167,7 @@ class OscQueryServer:
         info = ServiceInfo(
             "_oscjson._tcp.local.",
             "performer._oscjson._tcp.local.",
-            addresses=[socket.inet_aton(host)],
+            addresses=[ipaddress.ip_address(host).packed],
             port=port,
             properties={"txtvers": "1"},
             server="performer.local.",
@@ -160,8 +179,4 @@ class OscQueryServer:
         if self._zeroconf is not None:
             self._zeroconf.close()
             self._zeroconf = None
-        if self._thread is not None:
-            self._http.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._http.server_close()
+        self._http.stop()

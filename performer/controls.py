@@ -1,7 +1,8 @@
 """Start the inputs a performance listens to: OSC (+ OSCQuery) and MIDI.
 
 Each input that cannot start (port in use, no MIDI system) is reported in one line
-and the performance goes on without it.
+and the performance goes on without it. OSC and OSCQuery share one allow-list
+(:class:`control.allow.AllowList`): whoever may not send OSC may not read the state.
 """
 
 from __future__ import annotations
@@ -34,20 +35,7 @@ def start_controls(session: Session, options: ControlOptions) -> list[Any]:
     """Start what ``options`` ask for; returns the started inputs (each has ``stop()``)."""
     started: list[Any] = []
     if options.osc_port is not None:
-        from control.osc import OscRouter
-        from control.osc_server import OscServer
-
-        router = OscRouter(session.inbox, session.clock, session.store)
-        server = OscServer(router, options.osc_host, options.osc_port, options.osc_allow or None)
-        try:
-            server.start()
-        except OSError as exc:
-            log.error("%s; playing without OSC", exc.strerror or exc)
-        else:
-            started.append(server)
-            session.listeners.append(server.feedback)
-            if options.oscquery_port is not None:
-                started += _oscquery(session, server, options)
+        started += _osc(session, options)
     if options.midi or options.midi_virtual:
         from control.midi import MidiInput, MidiUnavailable
 
@@ -63,6 +51,33 @@ def start_controls(session: Session, options: ControlOptions) -> list[Any]:
     if options.audio_in is not None:
         started += _audio(session, options)
     return started
+
+
+def _osc(session: Session, options: ControlOptions) -> list[Any]:
+    from control.allow import AllowList, open_warning
+    from control.osc import OscRouter
+    from control.osc_server import OscServer
+
+    assert options.osc_port is not None
+    try:
+        allow = AllowList.parse(options.osc_allow)
+    except ValueError as exc:  # the CLI checks first; this is for other callers
+        log.error("%s; playing without OSC", exc)
+        return []
+    warning = open_warning(allow, options.osc_host)
+    if warning:
+        log.warning(warning)
+    router = OscRouter(session.inbox, session.clock, session.store)
+    server = OscServer(router, options.osc_host, options.osc_port, allow)
+    try:
+        server.start()
+    except OSError as exc:
+        log.error("%s; playing without OSC", exc.strerror or exc)
+        return []
+    session.listeners.append(server.feedback)
+    if options.oscquery_port is None:
+        return [server]
+    return [server, *_oscquery(session, server, options)]
 
 
 def _audio(session: Session, options: ControlOptions) -> list[Any]:
@@ -106,7 +121,12 @@ def _oscquery(session: Session, server: Any, options: ControlOptions) -> list[An
     assert options.oscquery_port is not None
     try:
         query = OscQueryServer(
-            session.store, server.address, options.osc_host, options.oscquery_port, options.mdns
+            session.store,
+            server.address,
+            options.osc_host,
+            options.oscquery_port,
+            options.mdns,
+            allow=server.allow,  # the same list: who may not play may not read either
         )
     except OSError as exc:
         log.error(
