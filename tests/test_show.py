@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from performer.stills import Motion, measure
+from performer.stills import Motion, measure, video_still_s
 
 pytestmark = pytest.mark.slow
 
@@ -34,8 +34,12 @@ def _play(takes: Path, *args: str, env: dict[str, str] | None = None) -> Motion:
         command, capture_output=True, text=True, timeout=120, env=env or dict(os.environ)
     )
     assert done.returncode == 0, done.stderr[-2000:]
+    return measure(_take(takes))
+
+
+def _take(takes: Path) -> Path:
     (take,) = [f for f in takes.iterdir() if (f / "video.mp4").is_file()]
-    return measure(take)
+    return take
 
 
 def _check(motion: Motion, display_hz: float, video_fps: float) -> None:
@@ -59,6 +63,16 @@ def test_headless_take_moves(tmp_path: Path, fps: int, settings: list[str], fast
     motion = _play(tmp_path, "--headless", "--fps", str(fps), *settings)
     assert (motion.ratio > 1.1) if faster else (motion.ratio < 0.9), motion
     _check(motion, fps, video_fps=fps)
+    if faster:  # and its replay, drawn offline through the same compositor
+        replay = tmp_path / "replay.mp4"
+        command = [sys.executable, "-m", "performer.cli", "render", str(_take(tmp_path))]
+        done = subprocess.run(
+            [*command, "--out", str(replay)], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        still, frames = video_still_s(replay)
+        assert frames >= SECONDS * fps * 0.6
+        assert still <= motion.log_still_s + 2 / fps + 0.2, (still, motion)
 
 
 @pytest.mark.display
