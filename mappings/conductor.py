@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 from collections import defaultdict, deque
 from collections.abc import Mapping as MappingType
 from dataclasses import dataclass
@@ -25,16 +26,23 @@ from pathlib import Path
 from typing import Any
 
 from mappings.automation import Automation
-from mappings.learn import Learner, learned_toml
+from mappings.learn import Learner, learned_path, learned_toml
 from mappings.learn import write as write_learned
 from mappings.mapping import Mapping, signal
 from mappings.scenes import Cue, Cues, Fade, pressed
 from mappings.spec import parse
-from mappings.tables import Table
+from mappings.tables import Table, one_line
 from mappings.timeline import Track
 from performer.clock import Clock
 from performer.events import Event
 from performer.params import ParamError, Snapshot, param
+from performer.throttle import Throttle
+
+log = logging.getLogger(__name__)
+#: what a mapping, a track or an event can still raise at run time, whatever the patch
+#: validation missed (an overflow in a curve, a non-finite sum): that one is skipped for
+#: the frame, logged once a second, and every other one goes on
+RUN_TIME_ERRORS = (ArithmeticError, ValueError, TypeError)
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,8 @@ class Conductor:
         self._bpm_seen = self.transport.bpm
         self._learner = Learner()
         self.rejected: deque[tuple[Event, str]] = deque(maxlen=256)  # what live input got wrong
+        self.failures = 0  # mappings, tracks, parameters and events skipped for raising
+        self._failure_log = Throttle(1.0)
 
     # -- input ----------------------------------------------------------------
     def feed(self, event: Event) -> None:
@@ -122,6 +132,11 @@ class Conductor:
         """Write the learned mappings as a TOML file of ``[[mappings]]`` tables."""
         return write_learned(path, self.learned)
 
+    def save_learned(self, folder: str | Path, patch_name: str) -> Path:
+        """Write the learned mappings into ``folder``, named after the patch (made a safe
+        file name: a patch's name is data and cannot choose the folder)."""
+        return write_learned(learned_path(folder, patch_name), self.learned)
+
     def set_mode(self, name: str, mode: str) -> None:
         """Change a parameter's automation mode live (it needs a replace timeline)."""
         try:
@@ -139,7 +154,7 @@ class Conductor:
         self._follow_tempo(now)
         self._fire_cues(beat, current)
         beat = self.transport.beat(now)
-        tracks = {name: t.value(beat, now) for name, t in self.tracks.items()}
+        tracks = {name: self._sample(t, beat, now) for name, t in self.tracks.items()}
         self._step_mappings(now, beat, tracks)
         changes = self._resolve(now, beat, current, tracks)
         for change in changes:
@@ -156,7 +171,11 @@ class Conductor:
             event = self._fed.popleft()
             heapq.heappush(self._pending, (event.time, next(self._order), event))
         while self._pending and self._pending[0][0] <= now:
-            self._take(heapq.heappop(self._pending)[2], current)
+            event = heapq.heappop(self._pending)[2]
+            try:
+                self._take(event, current)
+            except RUN_TIME_ERRORS as exc:  # one bad event never loses the others
+                self._failed("event", f"event {event.source}", exc)
 
     def _take(self, event: Event, current: Snapshot) -> None:
         source = event.source
@@ -223,7 +242,17 @@ class Conductor:
         t = self.transport
         bar, phase, bar_phase = t.bar(now), beat % 1.0, t.bar_phase(now)
         for m in self.mappings:
-            m.step_to(now, signal(m, beat, bar, phase, bar_phase, tracks))
+            try:
+                m.step_to(now, signal(m, beat, bar, phase, bar_phase, tracks))
+            except RUN_TIME_ERRORS as exc:
+                self._failed("mapping", f"mapping {m.source} -> {m.param.name}", exc)
+
+    def _sample(self, track: Track, beat: float, now: float) -> Any:
+        try:
+            return track.value(beat, now)
+        except RUN_TIME_ERRORS as exc:
+            self._failed("timeline", f"timeline {track.name}", exc)
+            return None
 
     # 5. per parameter: base from replace sources, plus adds, clamped
     def _resolve(
@@ -235,7 +264,11 @@ class Conductor:
             names.update(values)
         changes = []
         for name in sorted(names):
-            value, cause = self._value(name, now, beat, current, tracks, fade_values)
+            try:
+                value, cause = self._value(name, now, beat, current, tracks, fade_values)
+            except RUN_TIME_ERRORS as exc:  # e.g. a sum that is not finite: keep the last
+                self._failed("parameter", f"parameter {name}", exc)
+                continue
             if value is None:
                 continue
             self._emitted[name] = value
@@ -289,6 +322,14 @@ class Conductor:
         if param(name).kind == "int":
             base = round(base)
         return param(name).clamp(base), cause
+
+    def _failed(self, kind: str, what: str, exc: Exception) -> None:
+        """Count and log (once a second per kind: event sources come from the network,
+        so they cannot be the key) one thing skipped for raising."""
+        self.failures += 1
+        self._failure_log.log(
+            log, logging.WARNING, kind, "%s skipped: %s", one_line(what, 120), one_line(str(exc))
+        )
 
     # -- set-up -----------------------------------------------------------------
     def _add_mapping(self, m: Mapping) -> None:

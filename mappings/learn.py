@@ -7,13 +7,18 @@ with :func:`learned_toml` and edited by hand later.
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from typing import Any
 
 from mappings.tables import number_or_none
 from mappings.toml_writer import array_of_tables
 from performer.events import Event
+from performer.names import safe_name
 from performer.params import param
+
+log = logging.getLogger(__name__)
 
 LEARNABLE = ("midi:cc:", "midi:nrpn:", "midi:bend:", "osc:")
 
@@ -52,11 +57,28 @@ class Learner:
 
 
 def learned_toml(tables: list[dict[str, Any]]) -> str:
+    """The tables as ``[[mappings]]``; one that TOML cannot hold is left out with a warning,
+    so the file always parses and keeps every other mapping."""
     header = "# Learned mappings: paste into a patch, or keep as a file of their own.\n\n"
-    return header + array_of_tables("mappings", tables)
+    blocks = []
+    for table in tables:
+        try:
+            blocks.append(array_of_tables("mappings", [table]))
+        except ValueError as exc:
+            log.warning("MIDI learn: %s not saved: %s", str(table.get("source"))[:80], exc)
+    return header + "\n".join(blocks)
+
+
+def learned_path(folder: str | Path, patch_name: str) -> Path:
+    """Where the mappings learned while playing ``patch_name`` are saved: one plain file
+    name inside ``folder``, whatever the name holds (``../../x`` stays inside)."""
+    return Path(folder) / f"{safe_name(patch_name, 'patch')}.toml"
 
 
 def write(path: str | Path, tables: list[dict[str, Any]]) -> Path:
+    """Write the file whole or not at all: a crash mid-write leaves the old one."""
     path = Path(path)
-    path.write_text(learned_toml(tables), encoding="utf-8")
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(learned_toml(tables), encoding="utf-8")
+    os.replace(partial, path)
     return path

@@ -157,10 +157,9 @@ def parameter(name: Any, key: str) -> Param:
 
 def checked(p: Param, value: Any, key: str) -> Any:
     """``value`` as ``p`` accepts it, or an error at ``key`` saying what was expected."""
+    if isinstance(value, str) and len(value) > MAX_TEXT:  # live input is cut; a file is told
+        raise SpecError(key, f"{p.name}: {len(value)} characters; at most {MAX_TEXT}")
     try:
-        checked = p.check(value)
+        return p.check(value)
     except (ParamError, OverflowError):  # OverflowError: an int too large for a float
         raise SpecError(key, f"{p.name} expects {p.expected()}, got {shown(value)}") from None
-    if isinstance(checked, str) and len(checked) > MAX_TEXT:
-        raise SpecError(key, f"{p.name}: {len(checked)} characters; at most {MAX_TEXT}")
-    return checked

@@ -8,6 +8,9 @@
     out/probe.json            all of the above, the fixed parameters, distances, figures
     out/plots/<stat>.png      each statistic against the swept value
     out/distance-<kind>.png   the heat maps (stats; text where the model has one)
+
+Every name in a file name passes through :func:`performer.names.safe_name`, so none can
+leave ``out``.
     out/report.html           one self-contained file: images inlined as data URIs
 
 The HTML has no external assets, scripts or fonts, so it can be mailed as it is.
@@ -27,6 +30,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from performer.names import safe_name
 from performer.probe.distance import closest_pairs, heat_map
 from performer.probe.plots import hue_chart, line_plot
 from performer.probe.sheet import contact_sheet
@@ -86,7 +90,7 @@ def write_probe(
         plot = line_plot(
             xs, result.by_value(key), key, result.sweep.name, extras.reference.get(key)
         )
-        plot.save(out / "plots" / f"{key}.png")
+        plot.save(out / "plots" / f"{safe_name(key)}.png")
         plots[key] = plot
     hues = np.stack([result.by_value(k).mean(axis=0) for k in HUE_KEYS], axis=1)
     saturation = result.means(["saturation"])["saturation"]
@@ -96,7 +100,7 @@ def write_probe(
     maps = {}
     for kind, matrix in result.distances.items():
         maps[kind] = heat_map(matrix, labels, f"distance between {result.sweep.name}s: {kind}")
-        maps[kind].save(out / f"distance-{kind}.png")
+        maps[kind].save(out / f"distance-{safe_name(kind)}.png")  # kinds are any caller's
     document: dict[str, Any] = {
         "title": title,
         **result.meta(),
