@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -31,7 +32,9 @@ def _performance_options(parser: argparse.ArgumentParser) -> None:
         help="patch name (from patches/) or .toml path (default: %(default)s)",
     )
     add_model_options(parser)
-    parser.add_argument("--fps", type=int, default=30, help="video frame rate (default: 30)")
+    parser.add_argument(
+        "--fps", type=_fps, default=30, help="display and video frame rate (default: 30)"
+    )
     parser.add_argument(
         "--threads",
         type=int,
@@ -65,8 +68,62 @@ def _performance_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+MAX_FPS = 1000  # far past any display; a typo like 30000 would only spin the loop
+
+
+def _port(text: str) -> int:
+    """A TCP/UDP port to listen on: 1..65535 (use --no-osc / --no-oscquery for none)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1..65535, got {port}")
+    return port
+
+
+def _fps(text: str) -> int:
+    try:
+        fps = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected frames per second, got {text!r}") from None
+    if not 1 <= fps <= MAX_FPS:
+        raise argparse.ArgumentTypeError(f"frames per second are 1..{MAX_FPS}, got {fps}")
+    return fps
+
+
+def _seconds_arg(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not 0 < seconds < math.inf:
+        raise argparse.ArgumentTypeError(f"seconds are a positive number, got {text!r}")
+    return seconds
+
+
+def _count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {count}")
+    return count
+
+
 def _device(text: str) -> str | int:
     return int(text) if text.isdigit() else text
+
+
+def _allowed(text: str) -> str:
+    from control.allow import AllowList
+
+    try:
+        AllowList.parse([text])  # names resolve now: a typo stops here, in one line
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def _channels(text: str) -> tuple[int, ...]:
@@ -89,20 +146,24 @@ def _control_options(parser: argparse.ArgumentParser) -> None:
         help="address to listen on (default: %(default)s, this machine only; "
         "0.0.0.0 listens on every network)",
     )
-    osc.add_argument("--osc-port", type=int, default=9000, help="OSC UDP port (default: 9000)")
+    osc.add_argument(
+        "--osc-port", type=_port, default=9000, help="OSC UDP port (default: %(default)s)"
+    )
     osc.add_argument(
         "--osc-allow",
         metavar="IP",
         action="append",
+        type=_allowed,
         default=[],
-        help="only hear OSC from this sender address (repeatable)",
+        help="only hear OSC and OSCQuery from this address, network (10.0.0.0/8) or host "
+        "name (repeatable; this machine is always heard)",
     )
     osc.add_argument("--no-osc", action="store_true", help="do not listen for OSC")
     osc.add_argument(
         "--oscquery-port",
-        type=int,
+        type=_port,
         default=9010,
-        help="OSCQuery HTTP port, on the OSC host (default: 9010)",
+        help="OSCQuery HTTP port, on the OSC host (default: %(default)s)",
     )
     osc.add_argument("--no-oscquery", action="store_true", help="do not serve OSCQuery")
     osc.add_argument(
@@ -177,7 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--no-vsync", action="store_true", help="draw as fast as possible")
     play.add_argument("--headless", action="store_true", help="no window even with a display")
     play.add_argument(
-        "--seconds", type=float, help="stop after this long (default: until Esc; headless: 10)"
+        "--seconds",
+        type=_seconds_arg,
+        help="stop after this long (default: until Esc; headless: 10)",
     )
     play.add_argument(
         "--record",
@@ -198,7 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     render.add_argument("take", nargs="?", type=Path, help="a take folder to replay")
     _performance_options(render)
-    render.add_argument("--frames", type=int, default=120, help="frames to render (default: 120)")
+    render.add_argument(
+        "--frames", type=_count, default=120, help="frames to render (default: 120)"
+    )
     render.add_argument("--out", type=Path, default=Path("out/render.mp4"), help="video file")
 
     takes = commands.add_parser("takes", help="list recorded takes")
@@ -425,14 +490,27 @@ def _show(args: argparse.Namespace, session: Any, size: tuple[int, int], audio: 
         stage = Stage(session, surface, args.fps, args.takes)
         stage.audio, stage.av_delay = audio, _seconds(args.av_delay)
         stage.record(True)  # headless, the take is how the performance is seen
-        log.info("no window: playing headless for %g s into %s", seconds, stage.take.folder)
+        if stage.take is not None:
+            log.info("no window: playing headless for %g s into %s", seconds, stage.take.folder)
+        else:  # record() said why in one line; the show goes on, unseen but heard
+            log.info("no window: playing headless for %g s, not recording", seconds)
         try:
             drawn = play_headless(stage, seconds)
         finally:
-            folder = stage.take.folder if stage.take else args.takes
             stage.close()
-    log.info("played %d frames; the video is %s", drawn, (folder / "video.mp4").resolve())
+    log.info("played %d frames%s", drawn, _videos(list(stage.recorded)))
     return 0
+
+
+def _videos(folders: list[Path]) -> str:
+    """Where the takes of this show are: only those that were begun (a take can be
+    stopped and started again from OSC, or never start on a read-only disk)."""
+    videos = [str((folder / "video.mp4").resolve()) for folder in folders]
+    if not videos:
+        return "; nothing was recorded"
+    if len(videos) == 1:
+        return f"; the video is {videos[0]}"
+    return f"; the videos are {', '.join(videos)}"
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import sys
 import time
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,6 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from performer.events import Event
+from performer.pacing import Pacer, StallWatch
 from performer.params import REGISTRY
 from performer.session import Frame, Session
 
@@ -49,6 +51,9 @@ class Stage:
         self.session, self.surface, self.fps, self.takes = session, surface, fps, takes
         self.compositor = Compositor(surface.ctx)
         self.take: Any = None  # a TakeRecorder while recording
+        # the folders of the takes begun in this show, newest last (record/start can
+        # come from the network: the list is bounded)
+        self.recorded: deque[Path] = deque(maxlen=64)
         self.audio: Any = None  # an AudioInput, when audio runs (its blocks go to the take)
         self.av_delay: float | None = None  # the take's audio delay in s; None: automatic
         self.learning: int | None = None  # HUD line picked for MIDI learn (L key)
@@ -99,6 +104,7 @@ class Stage:
             except OSError as exc:
                 log.error("cannot start recording in %s: %s", self.takes, exc)
                 return
+            self.recorded.append(self.take.folder)
             if audio is not None:
                 audio.on_audio = self.take.audio
                 log.info("the take's audio is %.0f ms later than it sounded", 1000 * delay)
@@ -203,6 +209,7 @@ def _prompt_threads() -> Iterator[None]:
 def play_window(stage: Stage, window: Any, seconds: float | None = None) -> int:
     """Run until the window closes (Esc) or ``seconds`` pass; returns frames displayed."""
     session, drawn = stage.session, 0
+    watch = StallWatch()  # the swap paces the loop: after a stall it draws the present
     with _prompt_threads():
         session.start(ticked=True)
         try:
@@ -211,7 +218,9 @@ def play_window(stage: Stage, window: Any, seconds: float | None = None) -> int:
                 window.poll()
                 for key in window.take_keys():
                     stage.key(key)
-                stage.draw(session.clock.now(), hud=window.hud_visible)
+                now = session.clock.now()
+                watch.drawn(now)
+                stage.draw(now, hud=window.hud_visible)
                 window.swap()
                 drawn += 1
         finally:
@@ -220,20 +229,24 @@ def play_window(stage: Stage, window: Any, seconds: float | None = None) -> int:
 
 
 def play_headless(stage: Stage, seconds: float) -> int:
-    """No display: play in real time for ``seconds``, drawing at the stage's fps."""
+    """No display: play in real time for ``seconds`` from the first frame, drawing at
+    the stage's fps; returns the pictures drawn. Like a real display, a slot missed
+    (the process stopped, the machine stalled) is not drawn late: the loop resumes
+    at the present, and a stall is logged once with its length."""
     session, drawn = stage.session, 0
+    clock = session.clock
+    slots = round(seconds * stage.fps)
     with _prompt_threads():
         session.start(ticked=True)
-        start = session.clock.now()
         try:
-            while drawn < seconds * stage.fps:
-                deadline = start + drawn / stage.fps
-                while (wait := deadline - session.clock.now()) > 0:  # pace at fps, real time
-                    time.sleep(min(0.005, wait))
-                if session.latest() is None:  # the first frame is still coming
-                    time.sleep(0.005)
-                    continue
-                stage.draw(session.clock.now())
+            while session.latest() is None:  # the first frame is still coming
+                time.sleep(0.005)
+            pacer = Pacer(stage.fps, clock.now())
+            while pacer.next_slot < slots:
+                now = pacer.wait(clock.now, time.sleep)
+                if pacer.next_slot > slots:  # a stall ran past the end of the show
+                    break
+                stage.draw(now)
                 drawn += 1
         finally:
             session.stop()

@@ -6,6 +6,7 @@ parameter table are all derived from :data:`REGISTRY`.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -13,7 +14,18 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
+from performer.throttle import Throttle
+
 Kind = Literal["float", "int", "str"]
+
+# The longest text a parameter holds. A prompt reaches the log, OSC feedback and
+# OSCQuery, and is encoded by the model (CLIP reads 77 tokens, ~300 characters; the
+# embedded model only a few words): 2,000 characters is ample for a performer's text,
+# and keeps one message from costing megabytes downstream.
+MAX_TEXT = 2000
+
+log = logging.getLogger(__name__)
+_cut_warnings = Throttle(1.0)
 
 
 class ParamError(ValueError):
@@ -46,7 +58,7 @@ class Param:
         """Return ``value`` as this parameter's type; raise ParamError if it is out of range."""
         value = self._coerce(value)
         if self.kind != "str" and not (self.lo <= value <= self.hi):
-            raise ParamError(f"{self.name}: expected {self.expected()}, got {value!r}")
+            raise ParamError(f"{self.name}: expected {self.expected()}, got {_short(value)}")
         return value
 
     def clamp(self, value: Any) -> Any:
@@ -61,17 +73,42 @@ class Param:
     def _coerce(self, value: Any) -> Any:
         if self.kind == "str":
             if not isinstance(value, str):
-                raise ParamError(f"{self.name}: expected a string, got {value!r}")
+                raise ParamError(f"{self.name}: expected a string, got {_short(value)}")
+            if len(value) > MAX_TEXT:  # every route (OSC, patch, timeline) comes here
+                _cut_warnings.log(
+                    log,
+                    logging.WARNING,
+                    f"long text:{self.name}",
+                    "%s: %d characters cut to the first %d",
+                    self.name,
+                    len(value),
+                    MAX_TEXT,
+                )
+                value = value[:MAX_TEXT]
             return value
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ParamError(f"{self.name}: expected {self.expected()}, got {value!r}")
-        if not math.isfinite(value):
-            raise ParamError(f"{self.name}: expected a finite number, got {value!r}")
+            raise ParamError(f"{self.name}: expected {self.expected()}, got {_short(value)}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ParamError(f"{self.name}: expected a finite number, got {_short(value)}")
         if self.kind == "int":
             if value != int(value):
-                raise ParamError(f"{self.name}: expected an integer, got {value!r}")
+                raise ParamError(f"{self.name}: expected an integer, got {_short(value)}")
             return int(value)
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int past float's range (about 1e308)
+            raise ParamError(
+                f"{self.name}: expected a finite number, got {_short(value)}"
+            ) from None
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, cut short: an error line must stay one readable line."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int of more digits than Python will print
+        return f"an integer of about {value.bit_length() * 0.30103:.0f} digits"
+    return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-2:]}"
 
 
 def _table(*params: Param) -> Mapping[str, Param]:
@@ -227,6 +264,8 @@ class ParamStore:
 
     def __init__(self, initial: Mapping[str, Any] | None = None):
         self._lock = threading.Lock()
+        # set on every write: the generator, holding a picture, waits on it
+        self.changed = threading.Event()
         self._values = defaults()
         for name, value in (initial or {}).items():
             self._values[name] = param(name).check(value)
@@ -236,6 +275,7 @@ class ParamStore:
         value = param(name).clamp(value)
         with self._lock:
             self._values[name] = value
+        self.changed.set()
         return value
 
     def update(self, values: Iterable[tuple[str, Any]]) -> None:
@@ -243,6 +283,7 @@ class ParamStore:
         checked = [(name, param(name).clamp(value)) for name, value in values]
         with self._lock:
             self._values.update(checked)
+        self.changed.set()
 
     def get(self, name: str) -> Any:
         param(name)
@@ -252,3 +293,8 @@ class ParamStore:
     def snapshot(self) -> Snapshot:
         with self._lock:
             return Snapshot(self._values)
+
+    def holds(self, snap: Snapshot) -> bool:
+        """Whether every value is still what ``snap`` holds (compared in place: no copy)."""
+        with self._lock:
+            return self._values == snap._values

@@ -28,8 +28,15 @@ from performer.events import Event, Inbox
 from performer.generators import Generator, Setup
 from performer.params import REGISTRY, ParamStore, Snapshot
 from performer.patch import Patch
+from performer.throttle import Throttle
 
 log = logging.getLogger(__name__)
+
+# While a picture is held the generator makes no frames, and the display's ticks wait
+# for the next one (each frame carries its ticks into the take's log). Past this many
+# (about 4 s at 60 Hz) one frame is made anyway, the same picture: the wait stays
+# bounded, and a take that ends during a long hold loses no more ticks than that.
+HELD_TICKS = 256
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,9 @@ class Session:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_error_log = -1.0
+        self.event_errors = 0  # input events, commands and pollers that failed
+        self.held = 0  # times the generator found the picture held and waited
+        self._problems = Throttle(1.0)  # one line a second per kind of bad input
 
     def prepare(self) -> None:
         """Load the model for this patch's size and era anchors (slow: seconds to minutes)."""
@@ -105,17 +115,22 @@ class Session:
             restart()  # loading can take minutes; the performance starts now
 
     def apply(self, events: list[Event], now: float) -> None:
-        """Apply input events and this frame's mappings, timelines and cues at ``now``."""
+        """Apply input events and this frame's mappings, timelines and cues at ``now``.
+        Each event (and each event of a bundle) is applied under its own guard: one
+        that fails is reported and the others still apply."""
         for event in events:
-            if event.source in self.commands:
-                self.commands[event.source](event)
-            elif event.source == "bundle":  # fed together: the same tick applies them all
-                for source, value in event.value:
-                    self._feed(Event(event.time, source, value, origin=event.origin))
+            if event.source == "bundle":  # fed together: the same tick applies them all
+                for item in self._bundle(event):
+                    self._apply_one(item, commands=False)
             else:
-                self._feed(event)
+                self._apply_one(event)
         for poll in self.pollers:
-            poll(now)
+            try:
+                poll(now)
+            except Exception as exc:  # a tempo source that fails must not stop the mappings
+                self.event_errors += 1
+                name = getattr(poll, "__qualname__", type(poll).__name__)
+                self._report(f"poll:{name}", f"polling {name} failed", exc)
         changes = self.conductor.tick(now, self.store.snapshot())
         if not changes:
             return
@@ -127,6 +142,43 @@ class Session:
             for listener in self.listeners:
                 listener(values, origin)
 
+    def _bundle(self, event: Event) -> list[Event]:
+        try:
+            return [Event(event.time, src, val, origin=event.origin) for src, val in event.value]
+        except (TypeError, ValueError) as exc:
+            self.event_errors += 1
+            self._report("event:bundle", "a bundle that is not (source, value) pairs", exc)
+            return []
+
+    def _apply_one(self, event: Event, commands: bool = True) -> None:
+        try:
+            command = self.commands.get(event.source) if commands else None
+            if command is not None:
+                command(event)
+            else:
+                self._feed(event)
+        except Exception as exc:  # the show goes on, with every other event of this tick
+            self.event_errors += 1
+            source = event.source[:64]
+            who = f" from {event.origin[:64]}" if event.origin else ""
+            # keyed by the kind of source, not the source: a sender can vary the address
+            self._report(f"event:{source.partition(':')[0]}", f"event {source!r}{who}", exc)
+
+    def _report(self, kind: str, what: str, exc: Exception) -> None:
+        """One line a second per kind of failure, with what failed and why; the
+        traceback only with --verbose."""
+        text = str(exc)[:200]
+        if self._problems.log(
+            log,
+            logging.ERROR,
+            kind,
+            "%s failed (%s: %s); the rest of the tick still applies",
+            what,
+            type(exc).__name__,
+            text,
+        ):
+            log.debug("%s failed", what, exc_info=exc)
+
     def _feed(self, event: Event) -> None:
         if event.origin:
             if len(self._origins) >= 4096:  # sources come from the network: stay bounded
@@ -136,8 +188,29 @@ class Session:
 
     # -- commands from OSC and keys ------------------------------------------------------
     def _learn(self, event: Event) -> None:
-        self.conductor.learn(str(event.value))
-        log.info("MIDI learn: move a control to map it to %s", event.value)
+        name = event.value
+        p = REGISTRY.get(name) if isinstance(name, str) else None
+        if p is None or p.kind == "str" or not p.live:
+            why = (
+                "is text: a control cannot play it"
+                if p is not None and p.kind == "str"
+                else "is read once at the start"
+                if p is not None
+                else "is not a parameter"
+            )
+            learnable = ", ".join(q.name for q in REGISTRY.values() if q.live and q.kind != "str")
+            self._problems.log(
+                log,
+                logging.WARNING,
+                "learn",
+                "MIDI learn: %s %s; ignored (learnable: %s)",
+                repr(name)[:64],
+                why,
+                learnable,
+            )
+            return
+        self.conductor.learn(name)
+        log.info("MIDI learn: move a control to map it to %s", name)
 
     def _save_learned(self, _: Event) -> None:
         """Write the mappings learned so far beside the patches, named after the patch."""
@@ -178,6 +251,8 @@ class Session:
             shown = self._latest
             self._ticks.append(Tick(now, events, None if shown is None else shown.number))
             self.apply(events, now)
+            if len(self._ticks) >= HELD_TICKS:
+                self.store.changed.set()  # a held picture: make a frame to carry the ticks
         return shown
 
     def step(self, events: list[Event] | None = None) -> Frame:
@@ -216,6 +291,7 @@ class Session:
     def stop(self) -> None:
         self.ticked = False
         self._stop.set()
+        self.store.changed.set()  # wake a generator waiting on a held picture
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
@@ -224,8 +300,33 @@ class Session:
         self.stop()
         self.generator.close()
 
+    def holding(self) -> bool:
+        """Whether the next frame would be the latest one again, so need not be made.
+
+        Exactly when: the display ticks (so input is applied without frames); a frame
+        exists; every parameter is still what that frame's snapshot holds (the same
+        snapshot in again); and the generator says a frame from that snapshot, right
+        after one made from it, is the same picture and leaves its state as it was
+        (``Generator.holds``: timestep 0 and no feedback motion). Then skipping the
+        call changes nothing: later frames are what they would have been, and a take
+        logs only the frames made, so its replay makes the same ones.
+        """
+        with self._lock:
+            latest = self._latest
+            if latest is None or not self.ticked or len(self._ticks) >= HELD_TICKS:
+                return False
+            return self.generator.holds(latest.snapshot) and self.store.holds(latest.snapshot)
+
     def _run(self) -> None:
+        changed = self.store.changed
         while not self._stop.is_set():
+            # cleared before looking: a change made after the look sets it again, so
+            # the wait below returns at once and the next look sees the change
+            changed.clear()
+            if self.holding():
+                self.held += 1
+                changed.wait(0.25)
+                continue
             try:
                 self.step()
             except Exception:  # the show goes on: report, keep the last good frame

@@ -53,6 +53,20 @@ class Generator(ABC):
     def size(self) -> tuple[int, int]:
         """``(width, height)`` of the frames this generator returns."""
 
+    def holds(self, snap: Snapshot) -> bool:
+        """Whether a frame from ``snap``, asked for right after one made from the same
+        snapshot, is that frame again, with no state of the generator moved on: then
+        the live loop need not ask (``Session.holding``). True at timestep 0 with no
+        feedback motion, where every backend returns its previous frame as it is; a
+        backend that moves a held picture in other ways says False there."""
+        return (
+            snap["timestep"] <= 0.0
+            and snap["zoom"] == 1.0
+            and snap["rotate"] == 0.0
+            and snap["translate_x"] == 0.0
+            and snap["translate_y"] == 0.0
+        )
+
     def close(self) -> None:
         """Release background threads and device memory; safe to call twice."""
         return None

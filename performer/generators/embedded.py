@@ -73,6 +73,10 @@ class EmbeddedGenerator(Generator):
             x = F.interpolate(x, size=(self._native, self._native), mode="area")
         self._previous = _to_frame(x)
 
+    def holds(self, snap: Snapshot) -> bool:
+        # at timestep 0 this model returns its previous frame as it is, moved or not
+        return snap["timestep"] <= 0.0 and self._previous is not None
+
     def __call__(self, snap: Snapshot) -> np.ndarray:
         model = self._model
         if model is None:
