@@ -43,7 +43,7 @@ def _take(takes: Path) -> Path:
 
 
 def _check(motion: Motion, display_hz: float, video_fps: float) -> None:
-    assert motion.video_frames >= SECONDS * video_fps * 0.6, motion
+    assert motion.video_frames >= SECONDS * min(video_fps, 30) * 0.5, motion  # not empty
     # The picture may hold while the generator held it, plus the frames the display
     # and the recorder sample at (a display period, a video frame) and a margin for a
     # scheduling hiccup on a busy machine.
