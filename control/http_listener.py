@@ -6,9 +6,11 @@ half-open one (800 connections made 811 threads), buffers up to 100 header lines
 hangs up early. OSCQuery needs none of its generality: one GET, one small JSON answer,
 then the connection closes. So this is one thread with a selector:
 
-- at most ``max_connections`` open at once; a newcomer past the cap evicts the oldest
-  connection that is still sending its request (a slowloris client, never one being
-  answered), or gets a 503 when all are being answered;
+- at most ``max_connections`` open at once. Past the cap newcomers wait in the listen
+  backlog (128, not 5), and each one taken evicts the oldest connection that has been
+  sending its request for more than ``grace`` seconds (a slowloris client: a real one
+  sends its request within milliseconds of connecting). Connections being answered are
+  never evicted; they finish or time out on their own;
 - every connection is closed ``timeout`` seconds after it was accepted, whatever it
   is doing, so a trickle of bytes cannot keep it open;
 - a request head is at most ``header_bytes`` and ``header_lines``: 431 past that;
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import selectors
 import socket
 import threading
@@ -49,16 +52,19 @@ REASONS = {
     405: "Method Not Allowed",
     431: "Request Header Fields Too Large",
     500: "Internal Server Error",
-    503: "Service Unavailable",
 }
 
 
 @dataclass(frozen=True)
 class Limits:
-    max_connections: int = 32
+    # The cap is for memory and descriptors (a request head holds at most 8 KB: 1 MB in
+    # all), not threads; it is large enough that a burst of real clients connecting at
+    # once (a venue's tablets after a network drop) all get in at once.
+    max_connections: int = 128
     header_bytes: int = 8 * 1024
     header_lines: int = 32
     timeout: float = 3.0  # seconds from accept to close, whatever the client does
+    grace: float = 0.2  # seconds a request may take before a newcomer may evict it
     backlog: int = 128
 
 
@@ -122,6 +128,7 @@ class HttpListener:
         self._selector = selectors.DefaultSelector()
         self._selector.register(sock, selectors.EVENT_READ, "listen")
         self._selector.register(self._wake_r, selectors.EVENT_READ, "wake")
+        self._listening = True
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -171,7 +178,9 @@ class HttpListener:
 
     def _turn(self) -> None:
         now = time.monotonic()
-        wait = 0.25
+        room = self._room(now)
+        self._listen(room == 0.0)  # past the cap, newcomers wait in the kernel's backlog
+        wait = 0.25 if room == math.inf else min(0.25, room)
         if self._conns:
             first = min(c.since for c in self._conns.values())
             wait = min(wait, max(0.0, first + self.limits.timeout - now))
@@ -187,6 +196,24 @@ class HttpListener:
                 if mask & selectors.EVENT_WRITE and conn.out is not None:
                     self._guarded(conn, self._write)
         self._expire(time.monotonic())
+
+    def _room(self, now: float) -> float:
+        """0 when a newcomer can be taken now; else seconds until one can (inf: when a
+        connection being answered finishes)."""
+        if len(self._conns) < self.limits.max_connections:
+            return 0.0
+        waiting = [c.since for c in self._conns.values() if c.out is None]
+        if not waiting:
+            return math.inf
+        return max(0.0, min(waiting) + self.limits.grace - now)
+
+    def _listen(self, on: bool) -> None:
+        if on != self._listening:
+            if on:
+                self._selector.register(self._sock, selectors.EVENT_READ, "listen")
+            else:
+                self._selector.unregister(self._sock)
+            self._listening = on
 
     def _guarded(self, conn: _Connection, step: Callable[[_Connection], None]) -> None:
         """One step for one client; what goes wrong ends that client, not the server."""
@@ -223,6 +250,8 @@ class HttpListener:
 
     def _accept(self) -> None:
         for _ in range(64):  # a batch, then back to the connections already open
+            if self._room(time.monotonic()) > 0.0:
+                return
             try:
                 sock, peer = self._sock.accept()
             except (BlockingIOError, InterruptedError):
@@ -244,18 +273,8 @@ class HttpListener:
                 )
                 self._refuse(sock, 403)
                 continue
-            if len(self._conns) >= self.limits.max_connections and not self._evict():
-                self.stats["busy"] += 1
-                self._ratelog(
-                    "busy",
-                    "%s: %d connections open, answered %s with 503",
-                    self.name,
-                    len(self._conns),
-                    address,
-                    level=logging.INFO,
-                )
-                self._refuse(sock, 503)
-                continue
+            if len(self._conns) >= self.limits.max_connections:
+                self._evict()
             conn = _Connection(sock, address, time.monotonic())
             self._conns[sock] = conn
             self._selector.register(sock, selectors.EVENT_READ, conn)
@@ -263,16 +282,17 @@ class HttpListener:
             self._guarded(conn, self._read)
 
     def _refuse(self, sock: socket.socket, status: int) -> None:
+        """One try at a short answer, then close: a refused peer holds nothing here."""
         with contextlib.suppress(OSError):
             sock.send(response(status, b'{"error": "' + REASONS[status].encode() + b'"}'))
+            sock.shutdown(socket.SHUT_WR)
+            sock.recv(4096)  # what already came, so the close is a FIN more often than a RST
         sock.close()
 
-    def _evict(self) -> bool:
-        """Close the oldest connection still sending its request; False if there is none."""
-        waiting = [c for c in self._conns.values() if c.out is None]
-        if not waiting:
-            return False
-        oldest = min(waiting, key=lambda c: c.since)
+    def _evict(self) -> None:
+        """Close the oldest connection still sending its request (:meth:`_room` said
+        there is one, older than the grace)."""
+        oldest = min((c for c in self._conns.values() if c.out is None), key=lambda c: c.since)
         self.stats["evicted"] += 1
         self._ratelog(
             "evicted",
@@ -282,7 +302,6 @@ class HttpListener:
             level=logging.INFO,
         )
         self._close(oldest)
-        return True
 
     def _read(self, conn: _Connection) -> None:
         data = conn.sock.recv(4096)
