@@ -12,15 +12,17 @@ import reprlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from performer import params
 from performer.params import REGISTRY, Param, ParamError
 
 #: the largest magnitude a number in a patch table may have. Far beyond any range,
 #: beat or rate a show uses, and small enough that sums and differences of two such
 #: numbers (``hi - lo``, ``base + lfo``) stay finite: 1e308 would overflow to inf.
 LIMIT = 1e12
-#: the longest text a patch table may hold (a prompt in a scene or a timeline key);
-#: the registry's own prompt bound, where it has one, is checked as well
-MAX_TEXT = 2000
+#: the longest text a patch may hold (a prompt, in params, a scene or a timeline key): the
+#: registry's bound. Live input past it is cut with a warning; a patch is refused, naming
+#: the key, since a file can be fixed
+MAX_TEXT = params.MAX_TEXT
 #: how much of a bad value an error shows, and of a key: errors stay one short line
 SHOWN = 80
 MAX_MESSAGE = 400
