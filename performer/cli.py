@@ -29,15 +29,21 @@ def _performance_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--patch",
         default="demo",
+        metavar="NAME",
         help="patch name (from patches/) or .toml path (default: %(default)s)",
     )
     add_model_options(parser)
     parser.add_argument(
-        "--fps", type=_fps, default=30, help="display and video frame rate (default: 30)"
+        "--fps",
+        type=_fps,
+        default=30,
+        metavar="N",
+        help="display and video frame rate (default: 30)",
     )
     parser.add_argument(
         "--threads",
         type=int,
+        metavar="N",
         help="torch CPU threads (default: 1 for the embedded model, which then runs ~27%% "
         "faster beside the display, audio and encoder threads; else torch's choice)",
     )
@@ -142,12 +148,17 @@ def _control_options(parser: argparse.ArgumentParser) -> None:
     osc = parser.add_argument_group("OSC, MIDI and Link")
     osc.add_argument(
         "--osc-host",
+        metavar="ADDRESS",
         default="127.0.0.1",
         help="address to listen on (default: %(default)s, this machine only; "
         "0.0.0.0 listens on every network)",
     )
     osc.add_argument(
-        "--osc-port", type=_port, default=9000, help="OSC UDP port (default: %(default)s)"
+        "--osc-port",
+        type=_port,
+        default=9000,
+        metavar="PORT",
+        help="OSC UDP port (default: %(default)s)",
     )
     osc.add_argument(
         "--osc-allow",
@@ -161,6 +172,7 @@ def _control_options(parser: argparse.ArgumentParser) -> None:
     osc.add_argument("--no-osc", action="store_true", help="do not listen for OSC")
     osc.add_argument(
         "--oscquery-port",
+        metavar="PORT",
         type=_port,
         default=9010,
         help="OSCQuery HTTP port, on the OSC host (default: %(default)s)",
@@ -234,12 +246,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _performance_options(play)
     play.add_argument("--fullscreen", action="store_true", help="start fullscreen")
-    play.add_argument("--monitor", type=int, help="monitor number for fullscreen (see devices)")
+    play.add_argument(
+        "--monitor", type=int, metavar="N", help="monitor number for fullscreen (see devices)"
+    )
     play.add_argument("--no-vsync", action="store_true", help="draw as fast as possible")
     play.add_argument("--headless", action="store_true", help="no window even with a display")
     play.add_argument(
         "--seconds",
         type=_seconds_arg,
+        metavar="S",
         help="stop after this long (default: until Esc; headless: 10)",
     )
     play.add_argument(
@@ -248,7 +263,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="record a take from the start (R or /performer/record/start also do)",
     )
     play.add_argument(
-        "--takes", type=Path, default=Path("takes"), help="where takes go (default: takes/)"
+        "--takes",
+        type=Path,
+        default=Path("takes"),
+        metavar="FOLDER",
+        help="where takes go (default: takes/)",
     )
     _control_options(play)
 
@@ -262,12 +281,24 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("take", nargs="?", type=Path, help="a take folder to replay")
     _performance_options(render)
     render.add_argument(
-        "--frames", type=_count, default=120, help="frames to render (default: 120)"
+        "--frames", type=_count, default=120, metavar="N", help="frames to render (default: 120)"
     )
-    render.add_argument("--out", type=Path, default=Path("out/render.mp4"), help="video file")
+    render.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out/render.mp4"),
+        metavar="FILE",
+        help="video file (default: %(default)s)",
+    )
 
     takes = commands.add_parser("takes", help="list recorded takes")
-    takes.add_argument("--takes", type=Path, default=Path("takes"), help="folder (default: takes/)")
+    takes.add_argument(
+        "--takes",
+        type=Path,
+        default=Path("takes"),
+        metavar="FOLDER",
+        help="folder (default: takes/)",
+    )
 
     commands.add_parser("devices", help="list monitors, MIDI ports and audio devices")
 

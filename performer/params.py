@@ -55,26 +55,21 @@ class Param:
         return f"{noun} in {self.lo:g}..{self.hi:g}"
 
     def check(self, value: Any) -> Any:
-        """Return ``value`` as this parameter's type; raise ParamError if it is out of range."""
+        """Return ``value`` as this parameter's type; raise ParamError if it is out of range
+        (or text longer than MAX_TEXT: a file or a command line is told, not cut)."""
+        if self.kind == "str" and isinstance(value, str) and len(value) > MAX_TEXT:
+            raise ParamError(f"{self.name}: {len(value)} characters; at most {MAX_TEXT}")
         value = self._coerce(value)
         if self.kind != "str" and not (self.lo <= value <= self.hi):
             raise ParamError(f"{self.name}: expected {self.expected()}, got {_short(value)}")
         return value
 
     def clamp(self, value: Any) -> Any:
-        """Return ``value`` as this parameter's type, clamped into range (live input)."""
+        """Return ``value`` as this parameter's type, clamped into range (live input:
+        text past MAX_TEXT is cut, with a warning once a second per parameter)."""
         value = self._coerce(value)
         if self.kind == "str":
-            return value
-        assert self.lo is not None and self.hi is not None
-        clamped = min(max(value, self.lo), self.hi)
-        return int(clamped) if self.kind == "int" else float(clamped)
-
-    def _coerce(self, value: Any) -> Any:
-        if self.kind == "str":
-            if not isinstance(value, str):
-                raise ParamError(f"{self.name}: expected a string, got {_short(value)}")
-            if len(value) > MAX_TEXT:  # every route (OSC, patch, timeline) comes here
+            if len(value) > MAX_TEXT:
                 _cut_warnings.log(
                     log,
                     logging.WARNING,
@@ -85,6 +80,15 @@ class Param:
                     MAX_TEXT,
                 )
                 value = value[:MAX_TEXT]
+            return value
+        assert self.lo is not None and self.hi is not None
+        clamped = min(max(value, self.lo), self.hi)
+        return int(clamped) if self.kind == "int" else float(clamped)
+
+    def _coerce(self, value: Any) -> Any:
+        if self.kind == "str":
+            if not isinstance(value, str):
+                raise ParamError(f"{self.name}: expected a string, got {_short(value)}")
             return value
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ParamError(f"{self.name}: expected {self.expected()}, got {_short(value)}")

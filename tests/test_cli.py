@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import frames_in, needs_ffprobe
 
 
@@ -79,3 +81,93 @@ def test_devices_says_plainly_what_is_missing() -> None:
     assert done.returncode == 0
     for section in ("monitors:", "MIDI ports:", "audio devices:"):
         assert section in done.stdout
+
+
+def test_bad_numbers_on_the_command_line_are_one_argparse_line() -> None:
+    """Before, ports past 65535 or below 0 raised OverflowError from the socket, and
+    fps 0 or -5 a ValueError, each a traceback once the model had loaded."""
+    cases = {
+        ("--osc-port", "70000"): "argument --osc-port: a port is 1..65535, got 70000",
+        ("--osc-port", "-1"): "argument --osc-port: a port is 1..65535, got -1",
+        ("--oscquery-port", "70000"): "argument --oscquery-port: a port is 1..65535, got 70000",
+        ("--osc-port", "nine"): "argument --osc-port: expected a port number, got 'nine'",
+        ("--fps", "0"): "argument --fps: frames per second are 1..1000, got 0",
+        ("--fps", "-5"): "argument --fps: frames per second are 1..1000, got -5",
+        ("--seconds", "nan"): "argument --seconds: seconds are a positive number, got 'nan'",
+    }
+    for args, message in cases.items():
+        done = performer("play", "--headless", *args, timeout=60)
+        assert done.returncode == 2, (args, done.stderr)
+        assert done.stderr.strip().splitlines()[-1].endswith(message), done.stderr
+        assert "Traceback" not in done.stderr
+    done = performer("render", "--fps", "0", timeout=60)
+    assert done.returncode == 2 and "frames per second are 1..1000, got 0" in done.stderr
+
+
+def _free_udp_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+HEADLESS = ("play", "--headless", "--fps", "10", "--no-oscquery", "--no-midi-virtual")
+
+
+@pytest.mark.slow
+def test_headless_play_into_a_takes_folder_it_cannot_write_plays_on(tmp_path: Path) -> None:
+    """Before: AttributeError and the show ended. Now one error line, the show plays
+    its seconds, and nothing claims a video that was never written."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    takes = blocker / "takes"  # cannot be made, even by root (a read-only disk alike)
+    done = performer(*HEADLESS, "--no-osc", "--seconds", "1", "--takes", str(takes), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    errors = [line for line in done.stderr.splitlines() if "cannot start recording" in line]
+    assert len(errors) == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "played " in done.stderr and "nothing was recorded" in done.stderr
+    assert "video.mp4" not in done.stderr
+
+
+@pytest.mark.slow
+def test_after_a_remote_record_stop_play_names_the_take_it_made(tmp_path: Path) -> None:
+    """Before, it printed takes/video.mp4, which does not exist."""
+    import socket
+    import time
+
+    from control.osc import encode
+
+    port = _free_udp_port()
+    takes = tmp_path / "takes"
+    command = [sys.executable, "-m", "performer.cli", *HEADLESS, "--seconds", "3"]
+    command += ["--osc-port", str(port), "--takes", str(takes)]
+    show = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "HOME": str(tmp_path)},
+    )
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and show.poll() is None:
+            logs = list(takes.glob("*/control.jsonl"))
+            if logs and logs[0].stat().st_size > 2000:  # frames are coming
+                break
+            time.sleep(0.1)
+        client.sendto(encode("/performer/record/stop", 1), ("127.0.0.1", port))
+        _, stderr = show.communicate(timeout=120)
+    finally:
+        client.close()
+        if show.poll() is None:
+            show.kill()
+            show.wait()
+    assert show.returncode == 0, stderr
+    (line,) = [line for line in stderr.splitlines() if "played " in line]
+    video = Path(line.rpartition("the video is ")[2])
+    assert video.is_file() and video.parent.parent == takes.resolve(), line
+    assert "take saved" in stderr

@@ -67,7 +67,9 @@ def test_headless_play_records_a_take_at_the_display_rate(
         drawn = play_headless(stage, seconds=1.0)
         stage.close()
     session.close()
-    assert drawn == 12
+    # one picture per slot of 1/12 s; a slot missed on a loaded machine is skipped, as a
+    # display skips a refresh, never drawn late in a burst
+    assert 9 <= drawn <= 12
     frames, width, height = frames_in(folder / "video.mp4")
     assert (width, height) == (96, 64) and 1 <= frames <= 12
     # frames sit at their time on the clock: a loaded machine skips some, never stretches
