@@ -6,12 +6,12 @@ half-open one (800 connections made 811 threads), buffers up to 100 header lines
 hangs up early. OSCQuery needs none of its generality: one GET, one small JSON answer,
 then the connection closes. So this is one thread with a selector:
 
-- at most ``max_connections`` open at once. Past the cap newcomers wait in the listen
-  backlog (128, not 5), and each one taken evicts the oldest connection that has been
-  sending its request for more than ``grace`` seconds (a slowloris client: a real one
-  sends its request within milliseconds of connecting). Connections being answered are
-  never evicted; they finish or time out on their own;
-- every connection is closed ``timeout`` seconds after it was accepted, whatever it
+- at most ``max_connections`` (128) open at once. Past the cap newcomers wait in the
+  listen backlog (128, not 5), and each one taken evicts the oldest connection that
+  has been sending its request for more than ``grace`` (0.1 s): a slowloris client,
+  since a real one sends its request within milliseconds of connecting. Connections
+  being answered are never evicted; they finish or time out on their own;
+- every connection is closed ``timeout`` (3 s) after it was accepted, whatever it
   is doing, so a trickle of bytes cannot keep it open;
 - a request head is at most ``header_bytes`` and ``header_lines``: 431 past that;
 - peers the :class:`~control.allow.AllowList` refuses get a 403 and are closed unread;
@@ -64,7 +64,9 @@ class Limits:
     header_bytes: int = 8 * 1024
     header_lines: int = 32
     timeout: float = 3.0  # seconds from accept to close, whatever the client does
-    grace: float = 0.2  # seconds a request may take before a newcomer may evict it
+    # seconds a request may take before a newcomer may evict it: a real client's request
+    # follows its connect within milliseconds; cap / grace = 1,280 evictions a second
+    grace: float = 0.1
     backlog: int = 128
 
 
