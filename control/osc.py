@@ -36,6 +36,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import struct
 import threading
 import time
 from collections import Counter
@@ -72,11 +73,36 @@ Sender = tuple[str, int]
 
 
 def encode(address: str, *values: Any) -> bytes:
-    """One OSC message as bytes (floats are sent as 32-bit floats)."""
-    builder = OscMessageBuilder(address=address)
+    """One OSC message as bytes (floats are sent as 32-bit floats, integers as 32-bit
+    ones when they fit). Written here: python-osc's builder parses its own output
+    again, a byte at a time, which made feedback of a prompt cost a millisecond."""
+    tags, payload = [","], []
     for value in values:
-        builder.add_arg(value)
-    return builder.build().dgram
+        if isinstance(value, bool):
+            tags.append("T" if value else "F")
+        elif isinstance(value, int) and -(2**31) <= value < 2**31:
+            tags.append("i")
+            payload.append(struct.pack(">i", value))
+        elif isinstance(value, int):
+            tags.append("h")
+            payload.append(struct.pack(">q", value))
+        elif isinstance(value, float):
+            tags.append("f")
+            payload.append(struct.pack(">f", value))
+        elif isinstance(value, str):
+            tags.append("s")
+            payload.append(_osc_string(value))
+        else:  # blobs, lists, None: the library's builder knows them all
+            builder = OscMessageBuilder(address=address)
+            for v in values:
+                builder.add_arg(v)
+            return builder.build().dgram
+    return _osc_string(address) + _osc_string("".join(tags)) + b"".join(payload)
+
+
+def _osc_string(text: str) -> bytes:
+    raw = text.encode("utf-8")
+    return raw + b"\x00" * (4 - len(raw) % 4)
 
 
 def _printable(text: object, limit: int) -> str:
@@ -204,7 +230,10 @@ class OscRouter:
         replies: list[tuple[bytes, Sender]] = []
         bundle: list[tuple[str, Any]] = []
         for _, message in messages:
-            address, values = message.address, list(message.params)
+            address, values = message.address, message.params
+            if message.refused:
+                self.complaints(message.refused, address, message.why)
+                continue
             refused = _refuse(address, values)
             if refused:
                 self.complaints(refused, address, f"values {_short(values)}")
@@ -330,8 +359,8 @@ def _refuse(address: str, values: list[Any]) -> str:
     """Why a message is refused before it means anything, or ''."""
     if len(address) > MAX_ADDRESS or not address.isprintable():
         return "bad address"
-    # only plain data reaches events (and the take's JSON log): no bytes, time tags,
-    # MIDI tuples, arrays or None
+    # only plain data reaches events (and the take's JSON log); osc_packet decodes no
+    # other kind, and this keeps it so
     if not all(isinstance(v, bool | int | float | str) for v in values):
         return "unsupported argument"
     if not address.startswith(PREFIX):

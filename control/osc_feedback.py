@@ -75,12 +75,33 @@ class Feedback:
         max_controllers: int = 32,
         max_per_host: int = 4,
     ):
-        self.trusts, self.lifetime = trusts, lifetime
+        self.lifetime = lifetime
         self.max_controllers, self.max_per_host = max_controllers, max_per_host
         self._lock = threading.Lock()
         self._registered: dict[Sender, _Registration] = {}  # by the hello's sender
         self._buckets: OrderedDict[Sender, tuple[_Bucket, _Bucket]] = OrderedDict()
         self._credit: OrderedDict[str, int] = OrderedDict()  # untrusted host -> bytes
+        self._trusted: dict[str, bool] = {}  # parsing an address costs more than a packet
+        self.trusts = trusts
+
+    @property
+    def trusts(self) -> Callable[[str], bool]:
+        """Whose replies are not bound to what they sent (loopback, an allow-list)."""
+        return self._trusts
+
+    @trusts.setter
+    def trusts(self, trusts: Callable[[str], bool]) -> None:
+        self._trusts = trusts
+        self._trusted = {}
+
+    def _is_trusted(self, host: str) -> bool:
+        trusted = self._trusted.get(host)
+        if trusted is None:
+            trusted = self._trusts(host)
+            if len(self._trusted) >= _MAX_TRACKED:
+                self._trusted.clear()
+            self._trusted[host] = trusted
+        return trusted
 
     def heard(self, sender: Sender, size: int, now: float) -> None:
         """A datagram of ``size`` bytes came from ``sender``: renew, and earn credit."""
@@ -88,7 +109,7 @@ class Feedback:
             registration = self._registered.get(sender)
             if registration is not None and registration.expires > now:
                 registration.expires = now + self.lifetime
-            if not self.trusts(sender[0]):
+            if not self._is_trusted(sender[0]):
                 credit = self._credit.pop(sender[0], 0)
                 self._credit[sender[0]] = min(MAX_CREDIT, credit + AMPLIFICATION * size)
                 if len(self._credit) > _MAX_TRACKED:
@@ -141,7 +162,7 @@ class Feedback:
             count, size = buckets
             count.refill(now)
             size.refill(now)
-            untrusted = not self.trusts(target[0])
+            untrusted = not self._is_trusted(target[0])
             for message in messages:
                 if count.level < 1 or size.level < len(message):
                     continue
