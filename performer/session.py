@@ -233,8 +233,9 @@ class Session:
             name = names[name]
         try:
             self.conductor.cue(str(name), event.time)
-        except ValueError as exc:
-            log.warning("scene %r: %s", event.value, exc)
+        except ValueError as exc:  # names come from the network: one line a second
+            text = repr(event.value)[:64]
+            self._problems.log(log, logging.WARNING, "scene", "scene %s: %s", text, str(exc)[:200])
 
     def _tap(self, event: Event) -> None:
         self.conductor.transport.tap(event.time)

@@ -122,3 +122,48 @@ def test_headless_play_resumes_at_the_present_after_sigstop(tmp_path: Path) -> N
     assert len(stalls) == 1, stderr
     assert stalls[0].startswith("performer: display stalled for 2.")
     assert "Traceback" not in stderr
+
+
+class _Loop:
+    """What play_window asks of a window, around a headless surface; one poll stalls."""
+
+    hud_visible = False
+
+    def __init__(self, stall_at: int, stall_s: float):
+        self.polls, self.stall_at, self.stall_s = 0, stall_at, stall_s
+
+    @property
+    def should_close(self) -> bool:
+        return self.polls >= self.stall_at + 20
+
+    def poll(self) -> None:
+        self.polls += 1
+        if self.polls == self.stall_at:
+            time.sleep(self.stall_s)  # as if the process had been stopped here
+
+    def take_keys(self) -> list[str]:
+        return []
+
+    def swap(self) -> None:
+        time.sleep(0.01)  # a 100 Hz display
+
+
+def test_the_window_loop_logs_a_stall_once(caplog: pytest.LogCaptureFixture) -> None:
+    from performer import patch
+    from performer.generators.embedded import EmbeddedGenerator
+    from performer.live import Stage, play_window
+    from performer.session import Session
+    from render.headless import Headless
+
+    session = Session(patch.loads(""), EmbeddedGenerator())
+    session.prepare()
+    session.step()
+    caplog.set_level(logging.WARNING, logger="performer.pacing")
+    with Headless(32, 32) as surface:
+        stage = Stage(session, surface)
+        drawn = play_window(stage, _Loop(stall_at=10, stall_s=0.8), seconds=30)
+        stage.close()
+    session.close()
+    assert drawn == 30  # one picture per poll: nothing is drawn twice to catch up
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and lines[0].startswith("display stalled for 0.8 s"), lines
