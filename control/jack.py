@@ -99,3 +99,45 @@ class ClickTrain:
         tone = self.tone * np.sin(2 * np.pi * 1000 / self.rate * n)
         outdata[:, 0] = np.where(n % self.every < 48, 0.8 * np.sign(np.sin(n)), tone)
         self.played += frames
+
+
+# A controller in its own process: a virtual JACK MIDI output that moves one slider
+# (CC ``control`` on channel 1) up and down at ``rate`` messages a second. Its own
+# process, so its sending never shares the instrument's GIL, as a real one's would not.
+_CC_PEER = """
+import sys, time
+import rtmidi
+port, rate, seconds, control = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+out = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name="cc-peer")
+out.open_virtual_port(port)
+print("ready", flush=True)
+start = time.monotonic()
+sent = 0
+while (now := time.monotonic()) - start < seconds:
+    value = sent % 254 if sent % 254 < 128 else 253 - sent % 254  # 0..127..0
+    out.send_message([0xB0, control, value])
+    sent += 1
+    time.sleep(max(0.0, start + sent / rate - time.monotonic()))
+print(sent, flush=True)
+"""
+
+
+def cc_peer(
+    server: str, port: str, rate: float, seconds: float, control: int = 0
+) -> subprocess.Popen[str]:
+    """Start a controller process on JACK ``server`` (see ``_CC_PEER``); it prints
+    ``ready`` once its port exists, then the number of messages sent when done."""
+    import os
+
+    peer = subprocess.Popen(
+        [sys.executable, "-c", _CC_PEER, port, str(rate), str(seconds), str(control)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "JACK_DEFAULT_SERVER": server, "JACK_NO_START_SERVER": "1"},
+        preexec_fn=die_with_parent,
+    )
+    assert peer.stdout is not None
+    if peer.stdout.readline().strip() != "ready":
+        peer.kill()
+        raise RuntimeError(f"the MIDI peer on JACK {server!r} did not start")
+    return peer

@@ -1,12 +1,21 @@
-"""MIDI input ports (mido, rtmidi backend): open by name, hot-plug, events to the inbox.
+"""MIDI inputs: open ports by name, hot-plug, events to the inbox; never a stall.
 
 ``MidiInput(["nanoKONTROL", "MIDImix"], ...)`` opens every input port whose name
 contains one of the patterns, plus a virtual input named ``performer`` where the OS
 allows one (ALSA, JACK, CoreMIDI), so other software can connect to the instrument.
-A watcher notices ports that vanish (reported once) and re-opens them when they come
-back, with no restart; the same when the whole MIDI system goes (a JACK server that
-dies) and comes back. Messages are decoded by ``midi_decode.MidiDecoder`` on
-rtmidi's callback thread and only enqueued.
+The backend is python-rtmidi, with the API ``MIDO_BACKEND`` names (e.g.
+``mido.backends.rtmidi/UNIX_JACK``).
+
+One thread, ``midi``, does everything: every ``read_s`` it takes the messages waiting
+in rtmidi's queues (:mod:`control.midi_ports` says why there is no callback), decodes
+them (``midi_decode.MidiDecoder``) at the time they arrived and only enqueues; every
+``poll_s`` it lists the ports on one long-lived client, to notice ports that vanish
+(reported once) and re-open them when they come back, with no restart; the same when
+the whole MIDI system goes (a JACK server that dies) and comes back.
+
+Messages that were read late (the process stalled, say) keep their arrival times and
+are enqueued in order, not coalesced into one jump: a knob turning through the
+stall is still turning after it, and soft takeover follows it.
 """
 
 from __future__ import annotations
@@ -17,36 +26,18 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from control.midi_decode import MidiDecoder
+from control.midi_ports import ERRORS, InPort, MidiSystem, MidiUnavailable, api_name, port_names
 from performer.clock import Clock
 from performer.events import Inbox
+from performer.throttle import Throttle
+
+__all__ = ["MidiInput", "MidiUnavailable", "port_names", "VIRTUAL_NAME"]
 
 log = logging.getLogger(__name__)
 
 VIRTUAL_NAME = "performer"
-
-# Ports of a MIDI system that went away. Once the system is gone, closing its ports can
-# crash the process (rtmidi on a dead JACK server frees a client JACK already freed), so
-# they are marked closed, never closed, and kept here for the life of the process.
-_ABANDONED: list[Any] = []
-
-
-class MidiUnavailable(RuntimeError):
-    """No MIDI backend or system here (e.g. no ALSA sequencer and no JACK)."""
-
-
-def backend() -> Any:
-    """The mido backend, with a clear error when there is none."""
-    import mido
-
-    try:
-        b = mido.backend
-        b.get_input_names()
-    except (ImportError, OSError, SystemError, RuntimeError) as exc:
-        raise MidiUnavailable(
-            f"no MIDI system here ({exc}); start JACK or load ALSA's snd-seq, "
-            "or set MIDO_BACKEND (e.g. mido.backends.rtmidi/UNIX_JACK)"
-        ) from None
-    return b
+READ_S = 0.002  # how often waiting messages are taken: at most this much latency
+LATE_S = 0.03  # a message read this long after it arrived came in a burst
 
 
 class MidiInput:
@@ -58,116 +49,124 @@ class MidiInput:
         virtual: bool = True,
         poll_s: float = 1.0,
         on_message: Callable[[Any], None] | None = None,
+        read_s: float = READ_S,
     ):
         self.patterns = [p for p in patterns if p]
         self.inbox, self.clock = inbox, clock
-        self.virtual, self.poll_s = virtual, poll_s
+        self.virtual, self.poll_s, self.read_s = virtual, poll_s, read_s
         self.on_message = on_message  # e.g. MIDI clock out or learn display; optional
         self.decoder = MidiDecoder()
-        self.ports: dict[str, Any] = {}
+        self.ports: dict[str, InPort] = {}
+        self.bad = 0  # messages rtmidi gave that are not MIDI
+        self._system: MidiSystem | None = None
         self._missing: set[str] = set()
-        self._generation = 0  # ports opened before the MIDI system last went
-        self._lock = threading.Lock()  # guards the decoder: several ports, several threads
         self._stop = threading.Event()
-        self._watcher: threading.Thread | None = None
+        self._thread: threading.Thread | None = None
+        self._errors = Throttle(1.0, max_keys=4)
 
     def start(self) -> None:
+        """Open the ports now (MidiUnavailable if there is no MIDI system), then watch."""
         self._stop.clear()
+        self._system = MidiSystem(api_name())
         self.refresh()
-        self._watcher = threading.Thread(target=self._watch, name="midi-hotplug", daemon=True)
-        self._watcher.start()
-
-    def _open_virtual(self, b: Any) -> None:
-        if not self.virtual or VIRTUAL_NAME in self.ports:
-            return
-        try:
-            self.ports[VIRTUAL_NAME] = b.open_input(
-                VIRTUAL_NAME, virtual=True, callback=self._callback(VIRTUAL_NAME)
-            )
-        except (OSError, NotImplementedError, SystemError) as exc:
-            log.info("no virtual MIDI port here (%s); open ports by name instead", exc)
+        self._thread = threading.Thread(target=self._run, name="midi", daemon=True)
+        self._thread.start()
 
     def refresh(self) -> None:
         """Open wanted ports that appeared; forget the ones that vanished."""
-        b = backend()
-        if self._stop.is_set():
+        system = self._system
+        if system is None or self._stop.is_set():
             return  # stop() may already have closed the ports
-        self._open_virtual(b)
-        available = b.get_input_names()
-        for name in [n for n in list(self.ports) if n != VIRTUAL_NAME and n not in available]:
+        if self.virtual and VIRTUAL_NAME not in self.ports:
+            try:
+                self.ports[VIRTUAL_NAME] = system.open_virtual(VIRTUAL_NAME)
+            except (*ERRORS, NotImplementedError) as exc:
+                self.virtual = not isinstance(exc, NotImplementedError)  # Windows: never
+                log.info("no virtual MIDI port here (%s); open ports by name instead", exc)
+        available = system.input_names()
+        if not system.alive():
+            return  # it went just now: what it lists is nothing, and closing could crash
+        for name in [n for n in self.ports if n != VIRTUAL_NAME and n not in available]:
             log.warning("MIDI port %r vanished; will re-open it when it comes back", name)
-            self._close_port(name)
+            system.close(self.ports.pop(name))
             self._missing.add(name)
         for name in available:
             wanted = any(p.lower() in name.lower() for p in self.patterns)
             if not wanted or name in self.ports:
                 continue
             try:
-                self.ports[name] = b.open_input(name, callback=self._callback(name))
-            except (OSError, SystemError) as exc:
+                self.ports[name] = system.open(name)
+            except ERRORS as exc:
                 log.warning("could not open MIDI port %r: %s", name, exc)
                 continue
             log.info("MIDI port %r %s", name, "is back" if name in self._missing else "opened")
             self._missing.discard(name)
-        for pattern in self.patterns:
-            if not any(pattern.lower() in n.lower() for n in self.ports):
-                log.debug("no MIDI port matches %r yet; available: %s", pattern, available)
 
-    def _callback(self, port_name: str) -> Callable[[Any], None]:
-        origin = f"midi:{port_name}"
-        generation = self._generation
-
-        def receive(message: Any) -> None:
-            if generation != self._generation:
-                return  # a port left behind by _abandon_ports()
-            now = self.clock.now()
-            with self._lock:
-                events = self.decoder.decode(message, now, origin)
-            for event, coalesce in events:
-                self.inbox.put(event, coalesce=coalesce)
-            if self.on_message is not None:
-                self.on_message(message)
-
-        return receive
-
-    def _watch(self) -> None:
-        gone = False  # the MIDI system itself went away
-        while not self._stop.wait(self.poll_s):
+    def _run(self) -> None:
+        next_look = self.clock.now() + self.poll_s
+        while not self._stop.wait(self.read_s):
             try:
-                self.refresh()
-            except MidiUnavailable as exc:
-                if not gone:
-                    log.warning("%s; MIDI stopped, and comes back when the system does", exc)
-                    self._abandon_ports()
-                gone = True
-                continue
-            if gone:
-                log.info("the MIDI system is back")
-                gone = False
+                self._read()
+                if self.clock.now() >= next_look:
+                    next_look = self.clock.now() + self.poll_s
+                    self._look()
+            except ERRORS as exc:  # the thread never ends before stop(): MIDI goes on
+                self._errors.log(log, logging.WARNING, "midi", "MIDI: %s; going on", exc)
 
-    def _abandon_ports(self) -> None:
-        self._generation += 1  # their callbacks go quiet, in case the system still runs
-        for name, port in self.ports.items():
-            port.closed = True  # mido's close() (and __del__) then leaves it alone
-            _ABANDONED.append(port)
-            if name != VIRTUAL_NAME:
-                self._missing.add(name)
+    def _read(self) -> None:
+        for port in list(self.ports.values()):
+            origin = f"midi:{port.name}"
+            now = self.clock.now()
+            for data, arrived in port.drain(now):
+                self._take(data, arrived, now - arrived > LATE_S, origin)
+
+    def _take(self, data: list[int], arrived: float, late: bool, origin: str) -> None:
+        import mido
+
+        try:
+            message = mido.Message.from_bytes(data)
+        except ValueError:
+            self.bad += 1
+            return
+        for event, coalesce in self.decoder.decode(message, arrived, origin):
+            # late ones in order: coalescing a burst would make one jump of it
+            self.inbox.put(event, coalesce=coalesce and not late)
+        if self.on_message is not None:
+            self.on_message(message)
+
+    def _look(self) -> None:
+        """Hot-plug: the system's ports, and the system itself."""
+        system = self._system
+        if system is not None and not system.alive():
+            log.warning(
+                "the MIDI system went away; MIDI stopped, and comes back when the system does"
+            )
+            self._abandon()
+        if self._system is None:
+            try:
+                self._system = MidiSystem(api_name())
+            except MidiUnavailable:
+                return
+            log.info("the MIDI system is back")
+        self.refresh()
+
+    def _abandon(self) -> None:
+        assert self._system is not None
+        self._system.abandon(list(self.ports.values()))
+        self._missing.update(n for n in self.ports if n != VIRTUAL_NAME)
         self.ports.clear()
-
-    def _close_port(self, name: str) -> None:
-        port = self.ports.pop(name, None)
-        if port is not None:
-            port.close()
+        self._system = None
 
     def stop(self) -> None:
         self._stop.set()
-        if self._watcher is not None:
-            self._watcher.join(timeout=5)
-            self._watcher = None
-        if self.ports:
-            try:
-                backend()
-            except MidiUnavailable:  # gone since the watcher last looked: leave them alone
-                self._abandon_ports()
-        for name in list(self.ports):
-            self._close_port(name)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        system, self._system = self._system, None
+        if system is None:
+            return
+        ports, self.ports = list(self.ports.values()), {}
+        if system.alive():
+            system.shut(ports)
+        else:  # gone since the thread last looked: leave them alone
+            system.abandon(ports)
