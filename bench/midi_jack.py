@@ -20,6 +20,7 @@ shared::
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -49,7 +50,7 @@ def frame_gaps(log: Path) -> list[float]:
             record = json.loads(line)
             if record.get("type") == "frame":
                 times.append(float(record["t"]))
-    return [b - a for a, b in zip(times, times[1:])]
+    return [b - a for a, b in itertools.pairwise(times)]
 
 
 def play(setup: str, seconds: float, rate: float, folder: Path) -> dict[str, float]:

@@ -31,7 +31,7 @@ from performer.clock import Clock
 from performer.events import Inbox
 from performer.throttle import Throttle
 
-__all__ = ["MidiInput", "MidiUnavailable", "port_names", "VIRTUAL_NAME"]
+__all__ = ["VIRTUAL_NAME", "MidiInput", "MidiUnavailable", "port_names"]
 
 log = logging.getLogger(__name__)
 
