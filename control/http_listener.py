@@ -182,7 +182,9 @@ class HttpListener:
         now = time.monotonic()
         room = self._room(now)
         self._listen(room == 0.0)  # past the cap, newcomers wait in the kernel's backlog
-        wait = 0.25 if room == math.inf else min(0.25, room)
+        # with room, a newcomer wakes the selector; without, wake when the oldest request
+        # becomes evictable (inf: when an answer is done, which also wakes it)
+        wait = 0.25 if room in (0.0, math.inf) else min(0.25, room)
         if self._conns:
             first = min(c.since for c in self._conns.values())
             wait = min(wait, max(0.0, first + self.limits.timeout - now))

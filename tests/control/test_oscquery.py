@@ -278,3 +278,15 @@ def test_fuzzed_requests_never_stop_the_server(
         except OSError:
             pass
     assert answers_good_requests(fuzz_server)
+
+
+def test_an_idle_server_takes_no_cpu_from_the_display(query: OscQueryServer) -> None:
+    idle = [socket.create_connection(query.address, timeout=5) for _ in range(5)]
+    try:
+        spent = time.process_time()
+        time.sleep(1.0)
+        spent = time.process_time() - spent
+    finally:
+        for sock in idle:
+            sock.close()
+    assert spent < 0.2, f"the server thread spun: {spent:.2f} s of CPU in 1 s"
