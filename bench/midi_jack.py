@@ -15,6 +15,8 @@ interleaved, ``--rounds`` times, and the medians are printed, since the machine 
 shared::
 
     .venv/bin/python bench/midi_jack.py --seconds 20 --rounds 3
+    git archive main | tar -x -C /tmp/old   # then, the old one beside this one:
+    .venv/bin/python bench/midi_jack.py --against /tmp/old
 """
 
 from __future__ import annotations
@@ -53,7 +55,9 @@ def frame_gaps(log: Path) -> list[float]:
     return [b - a for a, b in itertools.pairwise(times)]
 
 
-def play(setup: str, seconds: float, rate: float, folder: Path) -> dict[str, float]:
+def play(
+    setup: str, seconds: float, rate: float, folder: Path, code: Path | None = None
+) -> dict[str, float]:
     midi_on_jack, sending, audio = SETUPS[setup]
     name = f"performer-midi-bench-{os.getpid()}"
     env = {k: v for k, v in os.environ.items() if k != "MIDO_BACKEND"}
@@ -71,7 +75,7 @@ def play(setup: str, seconds: float, rate: float, folder: Path) -> dict[str, flo
         command += ["--audio-in", "system"]
     try:
         done = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=seconds + 60
+            command, env=env, capture_output=True, text=True, timeout=seconds + 60, cwd=code
         )
         if done.returncode != 0:
             raise RuntimeError(f"{setup}: performer exited {done.returncode}: {done.stderr}")
@@ -100,15 +104,25 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rate", type=float, default=33.0, help="CC messages a second")
     parser.add_argument("--setups", default=",".join(SETUPS), help="comma-separated")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="also play another checkout of the instrument (e.g. an export of main), "
+        "interleaved with this one: its rows are marked old",
+    )
     args = parser.parse_args()
-    setups = args.setups.split(",")
-    results: dict[str, list[dict[str, float]]] = {s: [] for s in setups}
+    codes: list[tuple[str, Path | None]] = [("", None)]
+    if args.against is not None:
+        codes.append(("old ", args.against.resolve()))
+    setups = [(f"{mark}{s}", s, code) for s in args.setups.split(",") for mark, code in codes]
+    results: dict[str, list[dict[str, float]]] = {label: [] for label, _, _ in setups}
     with tempfile.TemporaryDirectory(prefix="midi-jack-bench-") as tmp:
         for round_ in range(args.rounds):
-            for setup in setups:
-                result = play(setup, args.seconds, args.rate, Path(tmp) / str(round_))
-                results[setup].append(result)
-                print(f"round {round_ + 1} {setup:14s} " + json.dumps(result), flush=True)
+            for label, setup, code in setups:
+                folder = Path(tmp) / str(round_) / label.replace(" ", "-")
+                result = play(setup, args.seconds, args.rate, folder, code)
+                results[label].append(result)
+                print(f"round {round_ + 1} {label:18s} " + json.dumps(result), flush=True)
     print(f"\nmedians of {args.rounds} interleaved rounds, {args.seconds:g} s shows:")
     print(
         f"{'set-up':14s} {'max gap ms':>10s} {'p99 gap ms':>10s} {'gaps>100ms':>10s} {'frames':>7s}"
@@ -118,7 +132,7 @@ def main() -> None:
             statistics.median(r[k] for r in runs)
             for k in ("max_ms", "p99_ms", "over_100ms", "frames")
         ]
-        print(f"{setup:14s} {row[0]:10.0f} {row[1]:10.0f} {row[2]:10.0f} {row[3]:7.0f}")
+        print(f"{setup:18s} {row[0]:10.0f} {row[1]:10.0f} {row[2]:10.0f} {row[3]:7.0f}")
 
 
 if __name__ == "__main__":

@@ -63,6 +63,7 @@ class MidiInput:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._errors = Throttle(1.0, max_keys=4)
+        self._lock = threading.Lock()  # the ports: refresh() may come from any thread
 
     def start(self) -> None:
         """Open the ports now (MidiUnavailable if there is no MIDI system), then watch."""
@@ -74,6 +75,10 @@ class MidiInput:
 
     def refresh(self) -> None:
         """Open wanted ports that appeared; forget the ones that vanished."""
+        with self._lock:
+            self._refresh()
+
+    def _refresh(self) -> None:
         system = self._system
         if system is None or self._stop.is_set():
             return  # stop() may already have closed the ports
@@ -114,11 +119,12 @@ class MidiInput:
                 self._errors.log(log, logging.WARNING, "midi", "MIDI: %s; going on", exc)
 
     def _read(self) -> None:
-        for port in list(self.ports.values()):
-            origin = f"midi:{port.name}"
-            now = self.clock.now()
-            for data, arrived in port.drain(now):
-                self._take(data, arrived, now - arrived > LATE_S, origin)
+        with self._lock:
+            for port in list(self.ports.values()):
+                origin = f"midi:{port.name}"
+                now = self.clock.now()
+                for data, arrived in port.drain(now):
+                    self._take(data, arrived, now - arrived > LATE_S, origin)
 
     def _take(self, data: list[int], arrived: float, late: bool, origin: str) -> None:
         import mido
@@ -141,7 +147,8 @@ class MidiInput:
             log.warning(
                 "the MIDI system went away; MIDI stopped, and comes back when the system does"
             )
-            self._abandon()
+            with self._lock:
+                self._abandon()
         if self._system is None:
             try:
                 self._system = MidiSystem(api_name())

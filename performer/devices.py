@@ -12,11 +12,10 @@ def _monitors() -> list[str]:
 
 
 def _midi() -> list[str]:
-    import mido
+    from control.midi import port_names  # checks for ALSA's sequencer before opening it
 
-    inputs = [f"in:  {name}" for name in mido.get_input_names()]
-    outputs = [f"out: {name}" for name in mido.get_output_names()]
-    return inputs + outputs
+    inputs, outputs = port_names()
+    return [f"in:  {name}" for name in inputs] + [f"out: {name}" for name in outputs]
 
 
 def _audio() -> list[str]:
