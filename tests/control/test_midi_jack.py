@@ -125,7 +125,7 @@ def test_a_knob_that_owned_era_still_owns_it_after_a_stall(jack_midi: str) -> No
     as one jump at the time they were read, as before, takeover refused it: the
     timeline had era back and the knob was far off on one side.)"""
     clock, inbox = MonotonicClock(), Inbox()
-    midi = MidiInput(["slider"], inbox, clock, virtual=False, poll_s=0.1)
+    midi = MidiInput(["slider"], inbox, clock, virtual=False, poll_s=1.0)
     show = Show(inbox, clock)
     peer = cc_peer(jack_midi, "slider", rate=33, seconds=30)
     midi.start()
