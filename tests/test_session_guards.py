@@ -198,7 +198,8 @@ def test_a_take_with_a_held_picture_replays_to_the_same_frames(
     from performer.replay import replay
     from render.headless import Headless
 
-    session = session_with(embedded, timestep=0.0)
+    # in the patch: a replay starts from the take's patch (not from live overrides)
+    session = session_with(embedded, "[params]\ntimestep = 0.0\n")
     with Headless(64, 64) as surface:
         stage = Stage(session, surface, fps=20, takes=tmp_path)
         stage.record(True)
