@@ -123,8 +123,12 @@ class MidiInput:
             for port in list(self.ports.values()):
                 origin = f"midi:{port.name}"
                 now = self.clock.now()
-                for data, arrived in port.drain(now):
-                    self._take(data, arrived, now - arrived > LATE_S, origin)
+                burst = port.drain(now)
+                # one late message makes the whole batch a burst: coalescing its on-time
+                # tail would still leave a gap in the knob's path that takeover refuses
+                late = bool(burst) and now - burst[0][1] > LATE_S
+                for data, arrived in burst:
+                    self._take(data, arrived, late, origin)
 
     def _take(self, data: list[int], arrived: float, late: bool, origin: str) -> None:
         import mido

@@ -14,7 +14,11 @@ Positions are compared in 0..1 of the mapping's output range.
 from __future__ import annotations
 
 THRESHOLD = 3.0 / 128.0  # Mixxx's kDefaultTakeoverThreshold
-WINDOW = 0.05  # seconds; Mixxx's kSubsequentValueOverrideTime
+# seconds: twice Mixxx's kSubsequentValueOverrideTime (50 ms), because a slider at
+# controller rates (~33 messages a second) lands next to 50 ms with one period of JACK
+# jitter or one message lost, and a knob that owned its parameter before a stall must
+# be followed through the late burst of its messages, in the order they arrived
+WINDOW = 0.1
 
 
 class Pickup:
