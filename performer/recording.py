@@ -53,9 +53,7 @@ class TakeRecorder:
         self.folder = takes.new_take(root, session.patch.name, session.patch.text, info)
         self.started = session.clock.now()
         self.log = takes.ControlLog(self.folder / takes.LOG)
-        self.log.write(
-            {"type": "take", **info, "t": self.started, "params": dict(session.store.snapshot())}
-        )
+        self.log.header(info, self.started, session.store.snapshot())
         self.recorder = Recorder(
             self.folder / takes.VIDEO,
             *size,

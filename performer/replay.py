@@ -15,11 +15,10 @@ one replays to a video as long as the take's, in step with its audio.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from performer.offline import composite
 from performer.progress import progress
 from performer.recording import digest
 from performer.session import Frame, Session, Tick
+from performer.take_format import MAX_TAKE_SECONDS, check, read_lines, short
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ class ReplayResult:
     compared: int  # frames whose fingerprint could be checked (same size and steps)
     identical: int
     pictures: int = 0  # pictures in the video (the display's, at the take's fps)
+    skipped: int = 0  # bad lines of the take's log left out
 
 
 @dataclass
@@ -49,50 +50,79 @@ class TakeLog:
     """What a take's folder says of its performance."""
 
     info: dict[str, Any]  # take.json
-    frames: list[dict[str, Any]]  # the generated frames' records, in order
+    frames: list[dict[str, Any]]  # the generated frames' records, in order, each with
+    # its whole parameter snapshot as "params" (however the log wrote it)
     ticks: dict[int, list[Tick]]  # by frame number: the display's ticks before its snapshot
     started: float  # when the take began, on the performance clock
     ended: float | None  # when its last picture was shown (None: the take was cut off)
     ticks_logged: bool  # False for takes from before the display's ticks were logged
     shown_logged: bool  # whether the ticks say which frame was on screen (newer takes)
+    bad: takes.BadLines = field(default_factory=takes.BadLines)  # lines left out
+    lines: int = 0  # lines read
+
+
+MAX_HOLD = 600.0  # seconds a take's last picture may follow its last frame (a slow model)
+BEFORE = 60.0  # seconds before the take's start its first frame's ticks may lie
 
 
 def read_take(folder: Path) -> TakeLog:
-    if not (folder / takes.INFO).is_file():
-        raise FileNotFoundError(f"{folder} is not a take (no {takes.INFO})")
-    info = json.loads((folder / takes.INFO).read_text(encoding="utf-8"))
-    started, ended, shown_logged = None, None, False
+    """The take in ``folder``: :class:`TakeError` if its ``take.json`` is unusable;
+    bad lines of its log are left out and counted in ``bad``."""
+    info = takes.read_info(folder)
+    started: float | None = None
+    ended: float | None = None
+    shown_logged = False
     frames: list[dict[str, Any]] = []
     ticks: dict[int, list[Tick]] = defaultdict(list)
     loose: dict[int, list[Event]] = defaultdict(list)  # events with no tick line before them
-    for record in takes.read_log(folder / takes.LOG):
+    params: dict[str, Any] = {}  # the snapshot so far: frames may log only what changed
+    bad, number = takes.BadLines(), 0
+    path = folder / takes.LOG
+    for number, record in read_lines(path, bad):
+        why = check(record)
         kind = record.get("type")
-        if kind == "take":
-            started = record["t"]
+        if why is None and kind in ("tick", "event", "frame", "end"):
+            started = record["t"] if started is None else started
+            if not started - BEFORE <= record["t"] <= started + MAX_TAKE_SECONDS:
+                why = f"time {short(record['t'])} outside the take (begun at {started})"
+        if why is not None:
+            bad.add(number, why)
+        elif kind == "take":
+            started = started if started is not None else record["t"]
+            params = dict(record.get("params", {}))
         elif kind == "end":
             ended = record["t"]
         elif kind == "frame":
-            frames.append(record)
+            if "params" in record:  # takes before format 2: the whole snapshot each frame
+                params = record["params"]
+            else:
+                params = {**params, **record.get("set", {})}
+                for name in record.get("unset", []):
+                    if isinstance(name, str):
+                        params.pop(name, None)
+            frames.append({**record, "params": params})
         elif kind == "tick":
             ticks[record["frame"]].append(Tick(record["t"], [], record.get("shown")))
             shown_logged = shown_logged or "shown" in record
         elif kind == "event":
-            value = record["value"]
             event = Event(
                 record["t"],
                 record["source"],
-                tuple(value) if isinstance(value, list) else value,
+                record["value"],
                 record.get("raw"),
                 record.get("origin", ""),
             )
-            number = record["frame"]
-            (ticks[number][-1].events if ticks[number] else loose[number]).append(event)
+            number_ = record["frame"]
+            (ticks[number_][-1].events if ticks[number_] else loose[number_]).append(event)
+    if ended is not None and frames and ended - frames[-1]["t"] > MAX_HOLD:
+        bad.add(number, f"end time {ended} is not within {MAX_HOLD:.0f} s after the last frame")
+        ended = None
     logged = bool(ticks)
     if not logged:  # a take from before ticks were logged: each frame ticked at its own time
         ticks.update({r["frame"]: [Tick(r["t"], loose[r["frame"]])] for r in frames})
     if started is None:
         started = frames[0]["t"] if frames else 0.0
-    return TakeLog(info, frames, ticks, started, ended, logged, shown_logged)
+    return TakeLog(info, frames, ticks, started, ended, logged, shown_logged, bad, number)
 
 
 class _Display:
@@ -158,6 +188,8 @@ def replay(
     from render.video import VideoWriter
 
     take = read_take(folder)
+    if take.bad.count:
+        log.warning("%s", take.bad.summary(folder / takes.LOG, take.lines))
     patch = patches.load(folder / takes.PATCH)
     clock = FakeClock()
     first = take.frames[0]["params"] if take.frames else {}
@@ -172,7 +204,7 @@ def replay(
     audio = _take_audio(folder / takes.VIDEO)
     if audio and not audio[1]:
         audio = None
-    result = ReplayResult(len(take.frames), 0, 0)
+    result = ReplayResult(len(take.frames), 0, 0, skipped=take.bad.count)
     with (
         Headless(*size) as surface,
         VideoWriter(

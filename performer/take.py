@@ -4,22 +4,25 @@
 
     takes/20261125-211503-demo/
         video.mp4       what the window showed (H.264 + the input audio as AAC)
-        control.jsonl   append-only: a header; then, for every generated frame, the
-                        display's ticks before it (each with the frame on screen and
-                        the events it applied), and its parameter snapshot; an end
-                        line with the last picture's time
+        control.jsonl   append-only: a header with every parameter; then, for every
+                        generated frame, the display's ticks before it (each with the
+                        frame on screen and the events it applied), and the parameters
+                        that changed since the frame before (``set``; takes from before
+                        this wrote the whole snapshot, ``params``, every frame); an
+                        end line with the last picture's time
         patch.toml      the patch as it was
         take.json       model identity, size, fps, start time
 
 The control log is flushed line by line, so a killed process loses at most the line
-it was writing; readers skip a torn last line.
+it was writing. Readers skip, count and report bad lines (a torn last one, or
+damage: see :mod:`performer.take_format`); a take whose ``take.json`` is unusable is
+refused with a :class:`TakeError`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -28,42 +31,76 @@ from pathlib import Path
 from typing import IO, Any
 
 from performer.events import Event
+from performer.names import safe_name
+from performer.take_format import BadLines, TakeError, check, plain, read_lines, same, short
 
 log = logging.getLogger(__name__)
 
 VIDEO, LOG, PATCH, INFO = "video.mp4", "control.jsonl", "patch.toml", "take.json"
+FORMAT = 2  # 2: frames carry only the parameters that changed
+MAX_INFO = 1 << 20  # bytes of take.json: it holds a few short fields
+MAX_FPS = 1000
 
 
-def _plain(value: Any) -> Any:
-    """JSON has no tuples, NaN or inf: write what replays back the same."""
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+class _Warning:
+    """One kind of trouble, counted, and said at most once a second."""
+
+    def __init__(self, interval: float = 1.0):
+        self.count, self.interval, self._last = 0, interval, -float("inf")
+
+    def __call__(self, message: str, *args: Any) -> None:
+        self.count += 1
+        now = time.monotonic()  # rate-limiting a message, not scheduling the show
+        if now - self._last >= self.interval:
+            self._last = now
+            log.warning(message + " (%d so far)", *args, self.count)
 
 
 class ControlLog:
-    """Append-only JSON lines. A write error closes it with a message; play goes on."""
+    """Append-only JSON lines. A write error closes it with a message; play goes on.
+
+    No value stops it: what JSON cannot hold is encoded (bytes, time tags) or written
+    as ``{"unlogged": type}`` with a warning, and a record that still cannot be written
+    is dropped alone, counted, so the frame's other lines are kept."""
 
     def __init__(self, path: Path):
         self.path = path
         self.error: str | None = None
         self._lock = threading.Lock()  # the frame thread writes, the display thread closes
         self._file: IO[str] | None = path.open("a", encoding="utf-8")
+        self._params: dict[str, Any] | None = None  # as last written: frames log changes
+        self.unlogged = _Warning()  # values written as {"unlogged": type}
+        self.dropped = _Warning()  # records that could not be written at all
 
-    def write(self, record: Mapping[str, Any]) -> None:
-        line = json.dumps(record, separators=(",", ":")) + "\n"
+    def write(self, record: Mapping[str, Any]) -> bool:
+        """Append ``record``; False if it was dropped (closed, or impossible to write)."""
+        unknown: list[str] = []
+        try:
+            line = json.dumps(plain(record, unknown), separators=(",", ":"), allow_nan=False)
+        except (ValueError, TypeError, RecursionError) as exc:  # e.g. an int of 5,000 digits
+            self.dropped("control log: a %s line was dropped: %s", record.get("type"), exc)
+            return False
+        if unknown:
+            self.unlogged(
+                "control log: %s values cannot be logged; written as unlogged", unknown[0]
+            )
         with self._lock:
             if self._file is None:
-                return
+                return False
             try:
-                self._file.write(line)
+                self._file.write(line + "\n")
                 self._file.flush()
             except OSError as exc:
                 self.error = f"writing {self.path} failed: {exc.strerror or exc}"
                 log.error("control log stopped: %s; the performance goes on", self.error)
                 self._close()
+                return False
+        return True
+
+    def header(self, info: Mapping[str, Any], time: float, params: Mapping[str, Any]) -> None:
+        """The take's first line: its identity and every parameter at its start."""
+        if self.write({"type": "take", **info, "format": FORMAT, "t": time, "params": params}):
+            self._params = dict(params)
 
     def tick(self, frame: int, time: float, shown: int | None) -> None:
         """The events after this line, up to the next tick, were applied at ``time``,
@@ -76,7 +113,7 @@ class ControlLog:
             "frame": frame,
             "t": event.time,
             "source": event.source,
-            "value": _plain(event.value),
+            "value": event.value,
         }
         if event.raw is not None:
             record["raw"] = event.raw
@@ -85,9 +122,22 @@ class ControlLog:
         self.write(record)
 
     def frame(self, number: int, time: float, params: Mapping[str, Any], digest: str) -> None:
-        self.write(
-            {"type": "frame", "frame": number, "t": time, "params": dict(params), "sha1": digest}
-        )
+        """A generated frame: the parameters that changed since the last one written (a
+        held prompt is written once, not 30 times a second)."""
+        record: dict[str, Any] = {"type": "frame", "frame": number, "t": time}
+        last = self._params
+        if last is None:
+            record["params"] = dict(params)
+        else:
+            changed = {k: v for k, v in params.items() if k not in last or not same(last[k], v)}
+            gone = [k for k in last if k not in params]
+            if changed:
+                record["set"] = changed
+            if gone:
+                record["unset"] = gone
+        record["sha1"] = digest
+        if self.write(record):
+            self._params = dict(params)
 
     def close(self) -> None:
         with self._lock:
@@ -103,27 +153,67 @@ class ControlLog:
 
 
 def new_take(root: Path, patch_name: str, patch_text: str, info: Mapping[str, Any]) -> Path:
-    """Make a fresh take folder with the patch and the model's identity in it."""
+    """Make a fresh take folder, always directly in ``root`` whatever the patch is
+    called, with the patch and the model's identity in it."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    folder = root / f"{stamp}-{patch_name}"
-    n = 1
-    while folder.exists():
-        n += 1
-        folder = root / f"{stamp}-{patch_name}-{n}"
-    folder.mkdir(parents=True)
-    (folder / PATCH).write_text(patch_text, encoding="utf-8")
-    (folder / INFO).write_text(json.dumps({**info, "started": stamp}, indent=2), encoding="utf-8")
-    return folder
+    base = f"{stamp}-{safe_name(patch_name)}"
+    root.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 1000):
+        folder = root / (base if n == 1 else f"{base}-{n}")
+        try:
+            folder.mkdir()  # not exists() then mkdir(): two takes in one second race
+        except FileExistsError:
+            continue
+        (folder / PATCH).write_text(patch_text, encoding="utf-8")
+        text = json.dumps(plain({**info, "started": stamp}, []), indent=2)
+        (folder / INFO).write_text(text, encoding="utf-8")
+        return folder
+    raise FileExistsError(f"{root / base}: 999 takes of that name began in this second")
 
 
-def read_log(path: Path) -> Iterator[dict[str, Any]]:
-    """Records of a control log; a torn last line (a killed recording) is skipped."""
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError:
-                log.warning("%s:%d: torn line skipped (the recording was cut off)", path, number)
+def read_log(path: Path, bad: BadLines | None = None) -> Iterator[dict[str, Any]]:
+    """The records of a control log that replay can use, in order. Bad lines (a torn
+    last one, damage) are skipped and counted into ``bad``; without it, the count is
+    logged in one line at the end."""
+    counted = bad if bad is not None else BadLines()
+    lines = 0
+    for lines, record in read_lines(path, counted):
+        why = check(record)
+        if why is None:
+            yield record
+        else:
+            counted.add(lines, why)
+    if bad is None and counted.count:
+        log.warning("%s", counted.summary(path, max(lines, counted.count)))
+
+
+def read_info(folder: Path) -> dict[str, Any]:
+    """A take's ``take.json``, checked: a :class:`TakeError` names what is wrong."""
+    path = folder / INFO
+    if not path.is_file():
+        raise FileNotFoundError(f"{folder} is not a take (no {INFO})")
+    with path.open("rb") as f:
+        data = f.read(MAX_INFO + 1)
+    if len(data) > MAX_INFO:
+        raise TakeError(f"{path}: longer than {MAX_INFO} bytes; not a take's file")
+    try:
+        info = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise TakeError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except RecursionError:
+        raise TakeError(f"{path}: not usable JSON (nested too deep)") from None
+    except ValueError as exc:
+        why = getattr(exc, "msg", str(exc).split(";")[0][:80])
+        raise TakeError(f"{path}: not JSON ({why})") from None
+    if not isinstance(info, dict):
+        raise TakeError(f"{path}: expected a JSON object, got a {type(info).__name__}")
+    fps = info.get("fps", 30)
+    if not isinstance(fps, int) or isinstance(fps, bool) or not 1 <= fps <= MAX_FPS:
+        raise TakeError(f"{path}: 'fps' must be a whole number 1 to {MAX_FPS}, got {short(fps)}")
+    model = info.get("model_arg")
+    if model is not None and not isinstance(model, str):
+        raise TakeError(f"{path}: 'model_arg' must be a text or null, got {short(model)}")
+    return info
 
 
 @dataclass(frozen=True)
@@ -136,16 +226,43 @@ class TakeSummary:
 
 
 def summarize(folder: Path) -> TakeSummary:
-    info = json.loads((folder / INFO).read_text(encoding="utf-8"))
-    frames, last = 0, 0.0
+    """What ``performer takes`` lists; raises :class:`TakeError` or ``OSError`` for a
+    take it cannot read."""
+    info = read_info(folder)
+    frames, first, last = 0, None, 0.0
     if (folder / LOG).exists():
-        for record in read_log(folder / LOG):
-            if record.get("type") == "frame":
+        bad = BadLines()  # a damaged log still lists; replay reports its lines
+        for record in read_log(folder / LOG, bad):
+            kind = record.get("type")
+            if kind == "take" or (kind == "frame" and first is None):
+                first = float(record["t"])
+            if kind == "frame":
                 frames, last = frames + 1, float(record["t"])
-    return TakeSummary(folder, info.get("patch", "?"), info.get("started", "?"), frames, last)
+    seconds = last - first if frames and first is not None else 0.0
+    patch, started = info.get("patch", "?"), info.get("started", "?")
+    return TakeSummary(folder, _text(patch), _text(started), frames, seconds)
+
+
+def _text(value: Any) -> str:
+    """A field printed on a terminal: no escape sequences from a file."""
+    return (
+        value
+        if isinstance(value, str) and value.isprintable() and len(value) <= 80
+        else (short(value))
+    )
 
 
 def list_takes(root: Path) -> list[TakeSummary]:
+    """The takes in ``root``, oldest first. One that cannot be read is left out with
+    one warning naming it and why, so one bad take never hides the others."""
     if not root.is_dir():
         return []
-    return [summarize(f) for f in sorted(root.iterdir()) if (f / INFO).is_file()]
+    found = []
+    for folder in sorted(root.iterdir()):
+        if not (folder / INFO).is_file():
+            continue
+        try:
+            found.append(summarize(folder))
+        except (TakeError, OSError) as exc:
+            log.warning("unreadable take left out: %s", exc)
+    return found

@@ -24,7 +24,7 @@ from performer.generators.diffusion import DiffusersGenerator
 from performer.generators.embedded import EmbeddedGenerator
 from performer.live import Stage, play_headless
 from performer.recording import TakeRecorder
-from performer.replay import replay
+from performer.replay import read_take, replay
 from performer.session import Session
 from performer.take import list_takes, read_log
 from tests.helpers import frames_in, needs_ffprobe, video_seconds
@@ -93,7 +93,7 @@ def test_replay_reproduces_every_frame_and_renders_larger(
     sources = [r["source"] for r in log if r["type"] == "event"]
     assert "param:era" in sources and "scene" in sources
     frames = [r for r in log if r["type"] == "frame"]
-    assert frames[-1]["params"]["era"] == 2000.0, "the cued scene took over"
+    assert read_take(take).frames[-1]["params"]["era"] == 2000.0, "the cued scene took over"
     ticks = [r["t"] for r in log if r["type"] == "tick"]
     assert len(ticks) >= 20 and ticks == sorted(ticks), "the display ticked at 20 fps, in order"
 

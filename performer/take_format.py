@@ -1,0 +1,208 @@
+"""The control log's lines: any value made JSON on the way in, every line checked on the
+way back.
+
+Writing: a blob or an OSC time tag is not JSON, and must neither stop the log nor be
+lost. Bytes are written as ``{"bytes": "<hex>"}`` and datetimes as ``{"datetime":
+"<iso>"}``; replay turns them back into the same values. Anything else JSON cannot hold
+is written as ``{"unlogged": "<type>"}`` and counted (the caller warns, rate-limited).
+
+Reading: a take on disk may be cut off, damaged or hand-edited. Each line is read
+with a bound on its length, decoded, parsed and checked against its kind; a line that
+fails is skipped and counted with its reason, so a replay can say in one line what it
+left out. A time that is not a finite number near the take's own span is such a line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+MAX_LINE = 1 << 20  # bytes: a frame line with a 2,000-character prompt is ~3 KB
+MAX_DEPTH = 32  # of lists and tables in one value: events carry flat tuples
+MAX_TIME = 1e9  # seconds on the performance clock (31 years): beyond is damage
+MAX_TAKE_SECONDS = 86400.0  # a take's length: a time a day after its start is damage
+MAX_SHOWN = 3  # reasons kept for the summary line
+
+
+class TakeError(ValueError):
+    """A take that cannot be replayed; the message is one line naming file and fault."""
+
+
+def short(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for one-line errors."""
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**100 else "a huge int"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# -- writing ---------------------------------------------------------------------------
+
+
+def plain(value: Any, unknown: list[str], depth: int = 0) -> Any:
+    """``value`` as JSON can hold it and replay can read it back; the type names of
+    values that cannot be are appended to ``unknown``."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None  # JSON has no NaN or inf
+    if depth >= MAX_DEPTH:
+        unknown.append("nesting")
+        return {"unlogged": "nesting"}
+    if isinstance(value, tuple | list):
+        return [plain(v, unknown, depth + 1) for v in value]
+    if isinstance(value, Mapping):  # a parameter Snapshot too
+        return {str(k): plain(v, unknown, depth + 1) for k, v in value.items()}
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {"bytes": bytes(value).hex()}
+    if isinstance(value, datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, numbers.Integral):  # numpy integers
+        return int(value)
+    if isinstance(value, numbers.Real):  # numpy floats
+        return plain(float(value), unknown, depth)
+    unknown.append(type(value).__name__)
+    return {"unlogged": type(value).__name__}
+
+
+def same(a: Any, b: Any) -> bool:
+    """Whether a parameter kept its value: same type too (1, 1.0 and True are equal in
+    Python but not in a replay)."""
+    return a is b or (type(a) is type(b) and bool(a == b))
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+@dataclass
+class BadLines:
+    """The lines of a log that were skipped, and why (the first few)."""
+
+    count: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    def add(self, number: int, why: str) -> None:
+        self.count += 1
+        if len(self.reasons) < MAX_SHOWN:
+            self.reasons.append(f"line {number}: {why}")
+
+    def summary(self, path: Path, lines: int) -> str:
+        more = ", ..." if self.count > len(self.reasons) else ""
+        return (
+            f"{path}: skipped {self.count} bad line{'s' * (self.count != 1)} of {lines} "
+            f"({'; '.join(self.reasons)}{more})"
+        )
+
+
+def read_lines(path: Path, bad: BadLines) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, record) for each line of ``path`` that is one JSON object."""
+    with path.open("rb") as f:
+        number = 0
+        while line := f.readline(MAX_LINE + 1):
+            number += 1
+            if len(line) > MAX_LINE and not line.endswith(b"\n"):
+                while (rest := f.readline(MAX_LINE)) and not rest.endswith(b"\n"):
+                    pass
+                bad.add(number, f"longer than {MAX_LINE} bytes")
+                continue
+            torn = not line.endswith(b"\n")
+            try:
+                record = json.loads(line.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                bad.add(number, f"not UTF-8 (byte {exc.start})")
+                continue
+            except RecursionError:
+                bad.add(number, "nested too deep")
+                continue
+            except ValueError as exc:  # not JSON, or an integer of over 4,300 digits
+                why = getattr(exc, "msg", str(exc).split(";")[0][:80])
+                bad.add(number, "torn (the recording was cut off)" if torn else f"not JSON: {why}")
+                continue
+            if not isinstance(record, dict):
+                bad.add(number, f"not a JSON object but a {type(record).__name__}")
+                continue
+            yield number, record
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_time(value: Any) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and abs(value) <= MAX_TIME
+    )
+
+
+_FIELDS: dict[str, dict[str, Any]] = {
+    # kind: {key: (what it must be, a check, required)}
+    "take": {"t": ("a time", _is_time, True), "params": ("a table", dict, False)},
+    "end": {"t": ("a time", _is_time, True)},
+    "tick": {
+        "frame": ("a frame number", _is_int, True),
+        "t": ("a time", _is_time, True),
+        "shown": ("a frame number or null", lambda v: v is None or _is_int(v), False),
+    },
+    "event": {
+        "frame": ("a frame number", _is_int, True),
+        "t": ("a time", _is_time, True),
+        "source": ("a text", str, True),
+        "value": ("a value", lambda v: True, True),
+        "raw": ("an integer or null", lambda v: v is None or _is_int(v), False),
+        "origin": ("a text", str, False),
+    },
+    "frame": {
+        "frame": ("a frame number", _is_int, True),
+        "t": ("a time", _is_time, True),
+        "sha1": ("a text", str, True),
+        "params": ("a table", dict, False),
+        "set": ("a table", dict, False),
+        "unset": ("a list of names", lambda v: isinstance(v, list), False),
+    },
+}
+
+
+def check(record: dict[str, Any]) -> str | None:
+    """Why ``record`` cannot be replayed (None: it can). Kinds replay does not read
+    (probe captures, kinds from newer versions) pass unchecked."""
+    kind = record.get("type")
+    fields = _FIELDS.get(kind) if isinstance(kind, str) else None
+    if fields is None:
+        return None
+    for key, (what, test, required) in fields.items():
+        if key not in record:
+            if required:
+                return f"{kind} line without {key!r}"
+            continue
+        value = record[key]
+        ok = isinstance(value, test) if isinstance(test, type) else test(value)
+        if not ok:
+            return f"{kind} line: {key!r} must be {what}, got {short(value)}"
+    if kind == "event":
+        try:
+            record["value"] = decode(record["value"])
+        except (TypeError, ValueError) as exc:
+            return f"event line: 'value' {exc}"
+    return None
+
+
+def decode(value: Any) -> Any:
+    """An event's value as it was live: the inverse of :func:`plain` (lists were tuples)."""
+    if isinstance(value, list):
+        return tuple(decode(v) for v in value)
+    if isinstance(value, dict):
+        if len(value) == 1 and isinstance(value.get("bytes"), str):
+            return bytes.fromhex(value["bytes"])
+        if len(value) == 1 and isinstance(value.get("datetime"), str):
+            return datetime.fromisoformat(value["datetime"])
+        raise ValueError(f"is a table no input sends: {short(value)}")
+    return value
