@@ -115,7 +115,7 @@ def main() -> None:
     )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak:.1f} MiB")
-    print(f"inbox after: {len(router.inbox)} events; dropped {dict(router.inbox.drops)}")
+    print(f"inbox after: {router.inbox.pending()} events; dropped {dict(router.inbox.drops)}")
     print(f"complaints: {dict(router.complaints.counts)}")
     print(f"log lines: {counter.lines}")
     print(f"bytes in {bytes_in:,}, replies out {bytes_out:,}")

@@ -32,7 +32,9 @@ import itertools
 import logging
 import math
 import threading
+import time
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,7 +64,13 @@ class Inbox:
     counted in :attr:`drops` by part.
     """
 
-    def __init__(self, max_sources: int = 4096, max_discrete: int = 1024, max_scheduled: int = 256):
+    def __init__(
+        self,
+        max_sources: int = 4096,
+        max_discrete: int = 1024,
+        max_scheduled: int = 256,
+        clock: Callable[[], float] = time.monotonic,  # for the once-a-second drop lines
+    ):
         self._lock = threading.Lock()
         self._latest: OrderedDict[str, Event] = OrderedDict()
         self._discrete: list[tuple[float, int, Event]] = []  # a heap by due time
@@ -71,14 +79,16 @@ class Inbox:
         self._max_sources, self._max_discrete = max_sources, max_discrete
         self._max_scheduled = max_scheduled
         self.drops: Counter[str] = Counter()  # "continuous", "discrete", "scheduled"
-        self._throttle = Throttle(1.0, max_keys=8)
+        self._throttle = Throttle(1.0, max_keys=8, clock=clock)
 
     @property
     def dropped(self) -> int:
         """Events dropped so far, all parts together."""
         return sum(self.drops.values())
 
-    def __len__(self) -> int:
+    def pending(self) -> int:
+        """Events waiting, all parts together (not ``__len__``: an empty inbox is still
+        an inbox, and ``inbox or Inbox()`` must not replace it)."""
         with self._lock:
             return len(self._latest) + len(self._discrete) + len(self._scheduled)
 

@@ -108,7 +108,7 @@ def test_bundles_due_beyond_a_minute_are_refused(router: OscRouter) -> None:
     for _ in range(2000):
         router.handle(bundle(in_2035, encode("/performer/era", 1850)), ME)
     assert router.complaints.counts["bundle too far ahead"] == 2000
-    assert len(router.inbox) == 0
+    assert router.inbox.pending() == 0
 
 
 def test_scheduled_bundles_cannot_starve_commands(router: OscRouter) -> None:
@@ -136,15 +136,19 @@ def test_a_sooner_bundle_displaces_the_one_due_last() -> None:
 def test_inbox_drops_are_counted_by_kind_and_logged_once_a_second(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    inbox = Inbox(max_sources=2, max_discrete=2)
+    clock = FakeClock()
+    inbox = Inbox(max_sources=2, max_discrete=2, clock=clock.now)
     with caplog.at_level(logging.WARNING, logger="performer.events"):
         for i in range(100):
             inbox.put(Event(0.0, "tap", i), coalesce=False)
             inbox.put(Event(0.0, f"osc:/{i}", i))
-    assert inbox.drops == {"discrete": 98, "continuous": 98}
+        clock.advance(1.0)
+        inbox.put(Event(0.0, "tap", "one more"), coalesce=False)
+    assert inbox.drops == {"discrete": 99, "continuous": 98}
     lines = [r.getMessage() for r in caplog.records]
-    assert len(lines) == 2, lines  # one per kind, within the same second
-    assert any("discrete" in line and "inbox full" in line for line in lines)
+    assert len(lines) == 3, lines  # one per kind per second
+    assert "inbox full: dropped a discrete event" in lines[0]
+    assert "97 more lines left out" in lines[2]
 
 
 # item 6: a blob broke the take's log ---------------------------------------------------
