@@ -58,7 +58,6 @@ class TakeLog:
     ticks_logged: bool  # False for takes from before the display's ticks were logged
     shown_logged: bool  # whether the ticks say which frame was on screen (newer takes)
     bad: takes.BadLines = field(default_factory=takes.BadLines)  # lines left out
-    lines: int = 0  # lines read
 
 
 MAX_HOLD = 600.0  # seconds a take's last picture may follow its last frame (a slow model)
@@ -76,7 +75,7 @@ def read_take(folder: Path) -> TakeLog:
     ticks: dict[int, list[Tick]] = defaultdict(list)
     loose: dict[int, list[Event]] = defaultdict(list)  # events with no tick line before them
     params: dict[str, Any] = {}  # the snapshot so far: frames may log only what changed
-    bad, number = takes.BadLines(), 0
+    bad, end_line = takes.BadLines(), 0
     path = folder / takes.LOG
     for number, record in read_lines(path, bad):
         why = check(record)
@@ -91,7 +90,7 @@ def read_take(folder: Path) -> TakeLog:
             started = started if started is not None else record["t"]
             params = dict(record.get("params", {}))
         elif kind == "end":
-            ended = record["t"]
+            ended, end_line = record["t"], number
         elif kind == "frame":
             if "params" in record:  # takes before format 2: the whole snapshot each frame
                 params = record["params"]
@@ -115,14 +114,14 @@ def read_take(folder: Path) -> TakeLog:
             number_ = record["frame"]
             (ticks[number_][-1].events if ticks[number_] else loose[number_]).append(event)
     if ended is not None and frames and ended - frames[-1]["t"] > MAX_HOLD:
-        bad.add(number, f"end time {ended} is not within {MAX_HOLD:.0f} s after the last frame")
+        bad.add(end_line, f"end time {ended} is over {MAX_HOLD:.0f} s after the last frame")
         ended = None
     logged = bool(ticks)
     if not logged:  # a take from before ticks were logged: each frame ticked at its own time
         ticks.update({r["frame"]: [Tick(r["t"], loose[r["frame"]])] for r in frames})
     if started is None:
         started = frames[0]["t"] if frames else 0.0
-    return TakeLog(info, frames, ticks, started, ended, logged, shown_logged, bad, number)
+    return TakeLog(info, frames, ticks, started, ended, logged, shown_logged, bad)
 
 
 class _Display:
@@ -189,7 +188,7 @@ def replay(
 
     take = read_take(folder)
     if take.bad.count:
-        log.warning("%s", take.bad.summary(folder / takes.LOG, take.lines))
+        log.warning("%s", take.bad.summary(folder / takes.LOG))
     patch = patches.load(folder / takes.PATCH)
     clock = FakeClock()
     first = take.frames[0]["params"] if take.frames else {}

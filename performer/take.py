@@ -176,15 +176,14 @@ def read_log(path: Path, bad: BadLines | None = None) -> Iterator[dict[str, Any]
     last one, damage) are skipped and counted into ``bad``; without it, the count is
     logged in one line at the end."""
     counted = bad if bad is not None else BadLines()
-    lines = 0
-    for lines, record in read_lines(path, counted):
+    for number, record in read_lines(path, counted):
         why = check(record)
         if why is None:
             yield record
         else:
-            counted.add(lines, why)
+            counted.add(number, why)
     if bad is None and counted.count:
-        log.warning("%s", counted.summary(path, max(lines, counted.count)))
+        log.warning("%s", counted.summary(path))
 
 
 def read_info(folder: Path) -> dict[str, Any]:

@@ -86,16 +86,17 @@ class BadLines:
 
     count: int = 0
     reasons: list[str] = field(default_factory=list)
+    lines: int = 0  # all lines read, good and bad
 
     def add(self, number: int, why: str) -> None:
         self.count += 1
         if len(self.reasons) < MAX_SHOWN:
             self.reasons.append(f"line {number}: {why}")
 
-    def summary(self, path: Path, lines: int) -> str:
+    def summary(self, path: Path) -> str:
         more = ", ..." if self.count > len(self.reasons) else ""
         return (
-            f"{path}: skipped {self.count} bad line{'s' * (self.count != 1)} of {lines} "
+            f"{path}: skipped {self.count} bad line{'s' * (self.count != 1)} of {self.lines} "
             f"({'; '.join(self.reasons)}{more})"
         )
 
@@ -106,6 +107,7 @@ def read_lines(path: Path, bad: BadLines) -> Iterator[tuple[int, dict[str, Any]]
         number = 0
         while line := f.readline(MAX_LINE + 1):
             number += 1
+            bad.lines = number
             if len(line) > MAX_LINE and not line.endswith(b"\n"):
                 while (rest := f.readline(MAX_LINE)) and not rest.endswith(b"\n"):
                     pass

@@ -301,7 +301,7 @@ def test_each_bad_line_is_skipped_and_counted(
     _edit_lines(folder, LOG_DAMAGE[damage])
     take = read_take(folder)
     assert take.bad.count == 1, take.bad.reasons
-    summary = take.bad.summary(folder / "control.jsonl", take.lines)
+    summary = take.bad.summary(folder / "control.jsonl")
     assert "\n" not in summary and len(summary) < 400, summary
     assert len(take.frames) >= len(recorded[1]) - 1
     assert all(math.isfinite(f["t"]) and abs(f["t"]) < 1e6 for f in take.frames)
