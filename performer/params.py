@@ -51,8 +51,9 @@ class Param:
         """What this parameter accepts, in words, for error messages."""
         if self.kind == "str":
             return "a string"
-        noun = "an integer" if self.kind == "int" else "a number"
-        return f"{noun} in {self.lo:g}..{self.hi:g}"
+        if self.kind == "int":
+            return f"an integer in {self.lo:.0f}..{self.hi:.0f}"
+        return f"a number in {self.lo:g}..{self.hi:g}"
 
     def check(self, value: Any) -> Any:
         """Return ``value`` as this parameter's type; raise ParamError if it is out of range

@@ -66,3 +66,43 @@ def test_store_snapshots_are_immutable_and_updates_atomic() -> None:
     with pytest.raises(TypeError):
         before["era"] = 2000  # type: ignore[index]
     assert store.set("guidance", 99) == 12.0
+
+
+@pytest.mark.parametrize("digits", [400, -5000])
+def test_huge_integers_are_one_short_param_error(digits: int) -> None:
+    """Before: OverflowError from a float parameter, and a 5,000-digit int could not
+    even be printed in the message."""
+    huge = 10 ** abs(digits) * (1 if digits > 0 else -1)
+    for name in ("era", "seed"):
+        for how in (param(name).check, param(name).clamp):
+            try:
+                how(huge)
+            except ParamError as exc:
+                assert len(str(exc)) < 160, str(exc)
+    with pytest.raises(ParamError, match="expected a finite number, got an integer of about"):
+        param("era").clamp(-(10**5000))
+
+
+def test_errors_about_big_values_stay_one_short_line() -> None:
+    with pytest.raises(ParamError) as caught:
+        param("era").check(list(range(10**6)))
+    assert len(str(caught.value)) < 160 and "\n" not in str(caught.value)
+
+
+def test_text_past_the_bound_is_refused_by_check_and_cut_by_clamp() -> None:
+    from performer.params import MAX_TEXT
+
+    long = "x" * (MAX_TEXT + 1)
+    with pytest.raises(ParamError, match=f"prompt: {MAX_TEXT + 1} characters; at most {MAX_TEXT}"):
+        param("prompt").check(long)
+    assert param("prompt").clamp(long) == long[:MAX_TEXT]
+    assert param("prompt").check("x" * MAX_TEXT) == "x" * MAX_TEXT
+
+
+def test_the_store_says_whether_a_snapshot_still_holds_and_signals_writes() -> None:
+    store = ParamStore()
+    snap = store.snapshot()
+    store.changed.clear()
+    assert store.holds(snap)
+    store.set("era", 1900)
+    assert store.changed.is_set() and not store.holds(snap)
