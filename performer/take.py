@@ -33,6 +33,7 @@ from typing import IO, Any
 from performer.events import Event
 from performer.names import safe_name
 from performer.take_format import BadLines, TakeError, check, plain, read_lines, same, short
+from performer.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +41,6 @@ VIDEO, LOG, PATCH, INFO = "video.mp4", "control.jsonl", "patch.toml", "take.json
 FORMAT = 2  # 2: frames carry only the parameters that changed
 MAX_INFO = 1 << 20  # bytes of take.json: it holds a few short fields
 MAX_FPS = 1000
-
-
-class _Warning:
-    """One kind of trouble, counted, and said at most once a second."""
-
-    def __init__(self, interval: float = 1.0):
-        self.count, self.interval, self._last = 0, interval, -float("inf")
-
-    def __call__(self, message: str, *args: Any) -> None:
-        self.count += 1
-        now = time.monotonic()  # rate-limiting a message, not scheduling the show
-        if now - self._last >= self.interval:
-            self._last = now
-            log.warning(message + " (%d so far)", *args, self.count)
 
 
 class ControlLog:
@@ -69,8 +56,9 @@ class ControlLog:
         self._lock = threading.Lock()  # the frame thread writes, the display thread closes
         self._file: IO[str] | None = path.open("a", encoding="utf-8")
         self._params: dict[str, Any] | None = None  # as last written: frames log changes
-        self.unlogged = _Warning()  # values written as {"unlogged": type}
-        self.dropped = _Warning()  # records that could not be written at all
+        self.unlogged = 0  # values written as {"unlogged": type}
+        self.dropped = 0  # records that could not be written at all
+        self._warnings = Throttle(1.0)  # one line a second for each of the two
 
     def write(self, record: Mapping[str, Any]) -> bool:
         """Append ``record``; False if it was dropped (closed, or impossible to write)."""
@@ -78,12 +66,14 @@ class ControlLog:
         try:
             line = json.dumps(plain(record, unknown), separators=(",", ":"), allow_nan=False)
         except (ValueError, TypeError, RecursionError) as exc:  # e.g. an int of 5,000 digits
-            self.dropped("control log: a %s line was dropped: %s", record.get("type"), exc)
+            self.dropped += 1
+            kind = record.get("type")
+            self._warn("dropped", "a %s line was dropped (%d so far): %s", kind, self.dropped, exc)
             return False
         if unknown:
-            self.unlogged(
-                "control log: %s values cannot be logged; written as unlogged", unknown[0]
-            )
+            self.unlogged += len(unknown)
+            what = unknown[0]
+            self._warn("unlogged", "%s values written as unlogged (%d so far)", what, self.unlogged)
         with self._lock:
             if self._file is None:
                 return False
@@ -96,6 +86,9 @@ class ControlLog:
                 self._close()
                 return False
         return True
+
+    def _warn(self, key: str, message: str, *args: Any) -> None:
+        self._warnings.log(log, logging.WARNING, key, f"control log {self.path}: {message}", *args)
 
     def header(self, info: Mapping[str, Any], time: float, params: Mapping[str, Any]) -> None:
         """The take's first line: its identity and every parameter at its start."""
