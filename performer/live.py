@@ -105,6 +105,7 @@ class Stage:
                 log.error("cannot start recording in %s: %s", self.takes, exc)
                 return
             self.recorded.append(self.take.folder)
+            self.session.want_frame()  # the take's log starts with the picture on screen
             if audio is not None:
                 audio.on_audio = self.take.audio
                 log.info("the take's audio is %.0f ms later than it sounded", 1000 * delay)

@@ -98,6 +98,7 @@ class Session:
         self._last_error_log = -1.0
         self.event_errors = 0  # input events, commands and pollers that failed
         self.held = 0  # times the generator found the picture held and waited
+        self._wanted = False  # a frame is wanted even if the picture is held
         self._problems = Throttle(1.0)  # one line a second per kind of bad input
 
     def prepare(self) -> None:
@@ -265,6 +266,7 @@ class Session:
         with self._lock:
             snap = self.store.snapshot()
             ticks, self._ticks = self._ticks, []
+            self._wanted = False
         started = time.perf_counter()
         image = self.generator(snap)
         frame = Frame(image, self._count, now, time.perf_counter() - started, snap)
@@ -301,20 +303,30 @@ class Session:
         self.stop()
         self.generator.close()
 
+    def want_frame(self) -> None:
+        """Make the next frame even if the picture is held: a take that begins during a
+        hold logs a frame at once, so its replay has a picture from its start."""
+        with self._lock:
+            self._wanted = True
+        self.store.changed.set()
+
     def holding(self) -> bool:
         """Whether the next frame would be the latest one again, so need not be made.
 
         Exactly when: the display ticks (so input is applied without frames); a frame
-        exists; every parameter is still what that frame's snapshot holds (the same
-        snapshot in again); and the generator says a frame from that snapshot, right
-        after one made from it, is the same picture and leaves its state as it was
-        (``Generator.holds``: timestep 0 and no feedback motion). Then skipping the
-        call changes nothing: later frames are what they would have been, and a take
-        logs only the frames made, so its replay makes the same ones.
+        exists, and no new one is wanted (by ``want_frame``, or by HELD_TICKS ticks
+        waiting for one); every parameter is still what that frame's snapshot holds
+        (the same snapshot in again); and the generator says a frame from that
+        snapshot, right after one made from it, is the same picture and leaves its
+        state as it was (``Generator.holds``: timestep 0 and no feedback motion). Then
+        skipping the call changes nothing: later frames are what they would have been,
+        and a take logs only the frames made, so its replay makes the same ones.
         """
         with self._lock:
             latest = self._latest
-            if latest is None or not self.ticked or len(self._ticks) >= HELD_TICKS:
+            if latest is None or not self.ticked or self._wanted:
+                return False
+            if len(self._ticks) >= HELD_TICKS:
                 return False
             return self.generator.holds(latest.snapshot) and self.store.holds(latest.snapshot)
 

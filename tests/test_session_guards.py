@@ -224,3 +224,35 @@ def test_a_take_with_a_held_picture_replays_to_the_same_frames(
     result = replay(folder, EmbeddedGenerator(), tmp_path / "replay.mp4", {})
     assert result.frames == made
     assert result.compared == made and result.identical == made
+
+
+def test_a_take_begun_during_a_hold_logs_the_picture_at_once(
+    embedded: EmbeddedGenerator, tmp_path: Path
+) -> None:
+    """Held, no frames come; a take that begins then would have none in its log until
+    something changed, and its replay no picture. It asks for one frame."""
+    from performer.live import Stage
+    from render.headless import Headless
+
+    session = session_with(embedded, timestep=0.0)
+    session.start(ticked=True)
+    try:
+        deadline = time.monotonic() + 30
+        while session.latest() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)
+        held = session.latest()
+        assert held is not None and session.holding()
+        with Headless(32, 32) as surface:
+            stage = Stage(session, surface, takes=tmp_path)
+            stage.record(True)
+            deadline = time.monotonic() + 10
+            while session.latest() is held and time.monotonic() < deadline:
+                time.sleep(0.005)
+            stage.close()
+    finally:
+        session.stop()
+    made = session.latest()
+    assert made is not None and made.number == held.number + 1
+    (log,) = tmp_path.glob("*/control.jsonl")
+    assert '"type":"frame"' in log.read_text(encoding="utf-8")
