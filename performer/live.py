@@ -236,16 +236,16 @@ def play_headless(stage: Stage, seconds: float) -> int:
     at the present, and a stall is logged once with its length."""
     session, drawn = stage.session, 0
     clock = session.clock
-    slots = round(seconds * stage.fps)
     with _prompt_threads():
         session.start(ticked=True)
         try:
             while session.latest() is None:  # the first frame is still coming
                 time.sleep(0.005)
             pacer = Pacer(stage.fps, clock.now())
-            while pacer.next_slot < slots:
+            end = pacer.start + seconds - 1e-6  # the last slot begins before the end
+            while pacer.next_at < end:
                 now = pacer.wait(clock.now, time.sleep)
-                if pacer.next_slot > slots:  # a stall ran past the end of the show
+                if now >= end:  # a stall ran past the end of the show
                     break
                 stage.draw(now)
                 drawn += 1

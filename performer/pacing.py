@@ -2,16 +2,16 @@
 
 A real display that misses a refresh just shows the next one: it never draws the
 missed ones afterwards. Headless play keeps that rule. Slots sit at ``start + k / fps``;
-a picture goes out in the first slot that is free when the loop comes round, and a slot
-that went by while the process could not run (SIGSTOP, a swapped-out VM, a debugger) is
-skipped, not made up with a burst of draws 5 ms apart. A gap between two pictures of
-``stall`` seconds or more is logged once, with its length.
+a picture goes out in the first slot that is free when the loop comes round. The slots
+that went by while the process could not run (SIGSTOP, a swapped-out VM, a debugger)
+are skipped, not made up with a burst of draws 5 ms apart, and the slots start again
+from the present: two pictures are never less than half a period apart. A gap of
+``stall`` seconds or more between two pictures is logged once, with its length.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
@@ -55,13 +55,13 @@ class Pacer:
         self._slot = -1  # the last slot a picture went out in
 
     @property
-    def next_slot(self) -> int:
-        """The number of the first slot after the last picture (from 0 at ``start``)."""
-        return self._slot + 1
+    def next_at(self) -> float:
+        """When the next free slot begins."""
+        return self.start + (self._slot + 1) * self.period
 
     def due(self, now: float) -> float:
         """Seconds until the next free slot (0 or less: draw now)."""
-        return self.start + (self._slot + 1) * self.period - now
+        return self.next_at - now
 
     def wait(self, now: Callable[[], float], sleep: Callable[[float], None]) -> float:
         """Sleep until the next free slot; returns the time to draw at. After a stall the
@@ -69,7 +69,13 @@ class Pacer:
         while (left := self.due(now())) > 0:
             sleep(min(0.005, left))
         t = now()
-        slot = math.floor((t - self.start) / self.period)
-        self._slot = max(slot, self._slot + 1)
+        late = -self.due(t)
+        slot = self._slot + 1
+        if late > 0.5 * self.period:
+            # late for its slot: the slots that went by are skipped, and the next ones
+            # start again from now, so the next picture is a whole period away
+            slot += round(late / self.period)
+            self.start = t - slot * self.period
+        self._slot = slot
         self.watch.drawn(t)
         return t
