@@ -125,7 +125,7 @@ def main() -> None:
                 print(f"round {round_ + 1} {label:18s} " + json.dumps(result), flush=True)
     print(f"\nmedians of {args.rounds} interleaved rounds, {args.seconds:g} s shows:")
     print(
-        f"{'set-up':14s} {'max gap ms':>10s} {'p99 gap ms':>10s} {'gaps>100ms':>10s} {'frames':>7s}"
+        f"{'set-up':18s} {'max gap ms':>10s} {'p99 gap ms':>10s} {'gaps>100ms':>10s} {'frames':>7s}"
     )
     for setup, runs in results.items():
         row = [

@@ -26,7 +26,15 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from control.midi_decode import MidiDecoder
-from control.midi_ports import ERRORS, InPort, MidiSystem, MidiUnavailable, api_name, port_names
+from control.midi_ports import (
+    ERRORS,
+    InPort,
+    MidiSystem,
+    MidiUnavailable,
+    api_name,
+    port_names,
+    server_socket_exists,
+)
 from performer.clock import Clock
 from performer.events import Inbox
 from performer.throttle import Throttle
@@ -64,6 +72,7 @@ class MidiInput:
         self._thread: threading.Thread | None = None
         self._errors = Throttle(1.0, max_keys=4)
         self._lock = threading.Lock()  # the ports: refresh() may come from any thread
+        self._watched = False  # the system that went was a JACK server we could watch
 
     def start(self) -> None:
         """Open the ports now (MidiUnavailable if there is no MIDI system), then watch."""
@@ -135,8 +144,12 @@ class MidiInput:
 
         try:
             message = mido.Message.from_bytes(data)
-        except ValueError:
+        except ValueError as exc:
             self.bad += 1
+            self._errors.log(
+                log, logging.WARNING, "bad", "MIDI: %s from %s (%d so far); skipped",
+                exc, origin, self.bad,
+            )  # fmt: skip
             return
         for event, coalesce in self.decoder.decode(message, arrived, origin):
             # late ones in order: coalescing a burst would make one jump of it
@@ -151,9 +164,12 @@ class MidiInput:
             log.warning(
                 "the MIDI system went away; MIDI stopped, and comes back when the system does"
             )
+            self._watched = system.watches_server
             with self._lock:
                 self._abandon()
         if self._system is None:
+            if self._watched and not server_socket_exists():
+                return  # no server yet: trying would only make libjack print its errors
             try:
                 self._system = MidiSystem(api_name())
             except MidiUnavailable:

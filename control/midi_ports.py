@@ -93,6 +93,10 @@ def _identity(path: str) -> tuple[int, int] | None:
     return (info.st_dev, info.st_ino) if stat.S_ISSOCK(info.st_mode) else None
 
 
+def server_socket_exists() -> bool:
+    return _identity(jack_server_socket()) is not None
+
+
 class InPort:
     """One open input port; :meth:`drain` gives its messages with their arrival times."""
 
@@ -138,6 +142,11 @@ class MidiSystem:
             raise MidiUnavailable(f"no MIDI system here ({exc})") from None
         client.ignore_types(sysex=True, timing=False, active_sense=True)  # clock counts
         return client
+
+    @property
+    def watches_server(self) -> bool:
+        """Whether :meth:`alive` can tell (a JACK 2 server; other systems stay)."""
+        return self._socket is not None
 
     def alive(self) -> bool:
         """False once the system went (a JACK server that stopped, even if another
