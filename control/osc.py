@@ -45,7 +45,8 @@ from typing import Any
 
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from control.osc_feedback import Feedback, is_loopback
+from control.allow import is_loopback
+from control.osc_feedback import Feedback
 from control.osc_packet import IMMEDIATELY, PacketError, unpack
 from performer.clock import Clock
 from performer.events import Event, Inbox

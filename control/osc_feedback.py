@@ -29,7 +29,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from control.allow import normalise
+from control.allow import is_loopback
 
 Sender = tuple[str, int]
 
@@ -38,12 +38,6 @@ BYTES_PER_S = 64_000.0
 AMPLIFICATION = 4  # bytes out per byte in, for untrusted hosts (reflection needs ~10x)
 MAX_CREDIT = 64_000  # what an untrusted host can save up by sending a lot
 _MAX_TRACKED = 1024  # targets and hosts with a budget; the oldest are forgotten
-
-
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 and ::ffff:127.x.y.z: the instrument's own machine."""
-    ip = normalise(host)
-    return ip is not None and ip.is_loopback
 
 
 @dataclass

@@ -335,6 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     from performer.generators import GeneratorError
     from performer.patch import PatchError
+    from performer.take_format import TakeError
 
     try:
         if args.command == "devices":
@@ -353,7 +354,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return training.run(args)
         return _perform(args)
-    except (PatchError, GeneratorError, ParamError, OSError) as exc:
+    except (PatchError, GeneratorError, ParamError, TakeError, OSError) as exc:
         print(f"performer: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

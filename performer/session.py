@@ -11,7 +11,6 @@ them again in the same order.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections import defaultdict
@@ -218,10 +217,9 @@ class Session:
         if not self.conductor.learned:
             log.info("MIDI learn: nothing learned yet")
             return
-        name = re.sub(r"[^A-Za-z0-9_-]+", "_", self.patch.name) or "patch"
         try:
             self.learned_dir.mkdir(parents=True, exist_ok=True)
-            path = self.conductor.write_learned(self.learned_dir / f"{name}.toml")
+            path = self.conductor.save_learned(self.learned_dir, self.patch.name)
         except OSError as exc:
             log.error("could not save learned mappings: %s", exc)
             return

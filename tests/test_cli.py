@@ -180,3 +180,16 @@ def test_after_a_remote_record_stop_play_names_the_take_it_made(tmp_path: Path) 
     video = Path(line.rpartition("the video is ")[2])
     assert video.is_file() and video.parent.parent == takes.resolve(), line
     assert "take saved" in stderr
+
+
+def test_rendering_a_take_with_an_unusable_take_json_is_one_line(tmp_path: Path) -> None:
+    take = tmp_path / "20261201-000000-demo"
+    take.mkdir()
+    (take / "take.json").write_text("[1, 2, 3]", encoding="utf-8")
+    (take / "control.jsonl").write_text("", encoding="utf-8")
+    (take / "patch.toml").write_text('name = "demo"\n', encoding="utf-8")
+    done = performer("render", str(take), "--out", str(tmp_path / "out.mp4"), cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and "take.json" in errors[0], done.stderr
