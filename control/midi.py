@@ -6,9 +6,9 @@ allows one (ALSA, JACK, CoreMIDI), so other software can connect to the instrume
 The backend is python-rtmidi, with the API ``MIDO_BACKEND`` names (e.g.
 ``mido.backends.rtmidi/UNIX_JACK``).
 
-One thread, ``midi``, does everything: every ``read_s`` it takes the messages waiting
-in rtmidi's queues (:mod:`control.midi_ports` says why there is no callback), decodes
-them (``midi_decode.MidiDecoder``) at the time they arrived and only enqueues; every
+One thread, ``midi``, does everything: every ``read_s`` (slowing to ``IDLE_READ_S``
+while nothing comes) it takes the messages waiting in rtmidi's queues
+(:mod:`control.midi_ports` says why there is no callback), decodes them (``midi_decode.MidiDecoder``) at the time they arrived and only enqueues; every
 ``poll_s`` it lists the ports on one long-lived client, to notice ports that vanish
 (reported once) and re-open them when they come back, with no restart; the same when
 the whole MIDI system goes (a JACK server that dies) and comes back.
@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 VIRTUAL_NAME = "performer"
 READ_S = 0.002  # how often waiting messages are taken: at most this much latency
+IDLE_READ_S = 0.008  # how often when nothing came for a while: the first message waits
 LATE_S = 0.03  # a message read this long after it arrived came in a burst
 
 
@@ -118,16 +119,23 @@ class MidiInput:
 
     def _run(self) -> None:
         next_look = self.clock.now() + self.poll_s
-        while not self._stop.wait(self.read_s):
+        wait = self.read_s
+        while not self._stop.wait(wait):
             try:
-                self._read()
+                # while quiet, look less and less often, down to every IDLE_READ_S:
+                # looking every 2 ms costs 3% of a core
+                heard = self._read()
+                slowest = max(self.read_s, IDLE_READ_S)
+                wait = self.read_s if heard else min(wait * 1.01, slowest)
                 if self.clock.now() >= next_look:
                     next_look = self.clock.now() + self.poll_s
                     self._look()
             except ERRORS as exc:  # the thread never ends before stop(): MIDI goes on
                 self._errors.log(log, logging.WARNING, "midi", "MIDI: %s; going on", exc)
 
-    def _read(self) -> None:
+    def _read(self) -> bool:
+        """Take what waits on every port; whether there was anything."""
+        heard = False
         with self._lock:
             for port in list(self.ports.values()):
                 origin = f"midi:{port.name}"
@@ -138,6 +146,8 @@ class MidiInput:
                 late = bool(burst) and now - burst[0][1] > LATE_S
                 for data, arrived in burst:
                     self._take(data, arrived, late, origin)
+                heard = heard or bool(burst)
+        return heard
 
     def _take(self, data: list[int], arrived: float, late: bool, origin: str) -> None:
         import mido
