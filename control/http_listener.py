@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from control.allow import AllowList
-from control.ratelog import RateLog
+from control.throttle import RateLog
 
 log = logging.getLogger(__name__)
 

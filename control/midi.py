@@ -8,7 +8,8 @@ The backend is python-rtmidi, with the API ``MIDO_BACKEND`` names (e.g.
 
 One thread, ``midi``, does everything: every ``read_s`` (slowing to ``IDLE_READ_S``
 while nothing comes) it takes the messages waiting in rtmidi's queues
-(:mod:`control.midi_ports` says why there is no callback), decodes them (``midi_decode.MidiDecoder``) at the time they arrived and only enqueues; every
+(:mod:`control.midi_ports` says why there is no callback), decodes them
+(``midi_decode.MidiDecoder``) at the time they arrived and only enqueues; every
 ``poll_s`` it lists the ports on one long-lived client, to notice ports that vanish
 (reported once) and re-open them when they come back, with no restart; the same when
 the whole MIDI system goes (a JACK server that dies) and comes back.
@@ -35,9 +36,9 @@ from control.midi_ports import (
     port_names,
     server_socket_exists,
 )
+from control.throttle import Throttle
 from performer.clock import Clock
 from performer.events import Inbox
-from performer.throttle import Throttle
 
 __all__ = ["VIRTUAL_NAME", "MidiInput", "MidiUnavailable", "port_names"]
 

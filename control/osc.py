@@ -48,10 +48,10 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from control.allow import is_loopback
 from control.osc_feedback import Feedback
 from control.osc_packet import IMMEDIATELY, PacketError, unpack
+from control.throttle import Throttle
 from performer.clock import Clock
 from performer.events import Event, Inbox
 from performer.params import MAX_TEXT, REGISTRY, ParamError, ParamStore, param
-from performer.throttle import Throttle
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from control.allow import AllowList
 from control.osc import OscRouter, Sender
-from control.ratelog import RateLog
+from control.throttle import RateLog
 
 log = logging.getLogger(__name__)
 

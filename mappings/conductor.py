@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from control.throttle import Throttle
 from mappings.automation import Automation
 from mappings.learn import Learner, learned_path, learned_toml
 from mappings.learn import write as write_learned
@@ -36,7 +37,6 @@ from mappings.timeline import Track
 from performer.clock import Clock
 from performer.events import Event
 from performer.params import ParamError, Snapshot, param
-from performer.throttle import Throttle
 
 log = logging.getLogger(__name__)
 #: what a mapping, a track or an event can still raise at run time, whatever the patch

@@ -38,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from performer.throttle import Throttle
+from control.throttle import Throttle
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
-from performer.throttle import Throttle
+from control.throttle import Throttle
 
 Kind = Literal["float", "int", "str"]
 

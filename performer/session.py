@@ -21,13 +21,13 @@ from typing import Any
 
 import numpy as np
 
+from control.throttle import Throttle
 from mappings import Conductor
 from performer.clock import Clock, MonotonicClock
 from performer.events import Event, Inbox
 from performer.generators import Generator, Setup
 from performer.params import REGISTRY, ParamStore, Snapshot
 from performer.patch import Patch
-from performer.throttle import Throttle
 
 log = logging.getLogger(__name__)
 

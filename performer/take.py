@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from control.throttle import Throttle
 from performer.events import Event
 from performer.names import safe_name
 from performer.take_format import BadLines, TakeError, check, plain, read_lines, same, short
-from performer.throttle import Throttle
 
 log = logging.getLogger(__name__)
 

@@ -105,8 +105,8 @@ def test_long_prompts_are_cut_live_and_refused_in_a_file(
     for text in (f'[params]\nprompt = "{long}"\n', f'[scenes.sea]\nprompt = "{long}"\n'):
         with pytest.raises(PatchError, match=r"prompt: 9000 characters; at most 2000$"):
             patch.loads(text)
+    from control.throttle import Throttle
     from performer import params
-    from performer.throttle import Throttle
 
     monkeypatch.setattr(params, "_cut_warnings", Throttle(1.0, clock=lambda: 0.0))  # no time passes
     caplog.set_level(logging.WARNING, logger="performer.params")

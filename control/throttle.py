@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -62,4 +62,24 @@ class Throttle:
             message += " (%d more like it left out)"
             args = (*args, skipped)
         logger.log(level, message, *args, exc_info=exc_info)
+        return True
+
+
+class RateLog:
+    """A :class:`Throttle` bound to one logger, counting each kind: ``log(kind, message,
+    *args)`` writes at most one line a second per kind, ending with how many so far."""
+
+    def __init__(self, logger: logging.Logger, interval: float = 1.0, max_kinds: int = 256):
+        self.logger = logger
+        self.counts: Counter[str] = Counter()
+        self._throttle = Throttle(interval, max_keys=max_kinds)
+
+    def __call__(
+        self, kind: str, message: str, *args: object, level: int = logging.WARNING
+    ) -> bool:
+        """Count one ``kind``; log it unless it was logged within the interval."""
+        self.counts[kind] += 1  # a lost increment under a race only miscounts a log line
+        if self._throttle.allow(kind) is None:
+            return False
+        self.logger.log(level, message + " (%d so far)", *args, self.counts[kind])
         return True
