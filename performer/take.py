@@ -255,6 +255,9 @@ def list_takes(root: Path) -> list[TakeSummary]:
             continue
         try:
             found.append(summarize(folder))
-        except (TakeError, OSError) as exc:
+        except (OSError, ValueError) as exc:  # TakeError is a ValueError
             log.warning("unreadable take left out: %s", exc)
+        except Exception as exc:
+            # (a RecursionError from a value nested deep): the listing still goes on
+            log.warning("unreadable take left out: %s: %s: %.160s", folder, type(exc).__name__, exc)
     return found

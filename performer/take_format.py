@@ -36,7 +36,10 @@ class TakeError(ValueError):
 
 def short(value: Any, limit: int = 60) -> str:
     """``repr(value)`` cut to ``limit`` characters, for one-line errors."""
-    text = repr(value) if not isinstance(value, int) or abs(value) < 10**100 else "a huge int"
+    try:
+        text = repr(value) if not isinstance(value, int) or abs(value) < 10**100 else "a huge int"
+    except RecursionError:  # a hand-made value nested near the interpreter's limit
+        return f"a {type(value).__name__} nested too deep"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -192,15 +195,19 @@ def check(record: dict[str, Any]) -> str | None:
     if kind == "event":
         try:
             record["value"] = decode(record["value"])
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError) as exc:  # bytes.fromhex, fromisoformat, depth
             return f"event line: 'value' {exc}"
     return None
 
 
-def decode(value: Any) -> Any:
-    """An event's value as it was live: the inverse of :func:`plain` (lists were tuples)."""
+def decode(value: Any, depth: int = 0) -> Any:
+    """An event's value as it was live: the inverse of :func:`plain` (lists were tuples).
+    A value nested deeper than :data:`plain` ever writes is damage: ``ValueError``, so
+    a hand-made line cannot recurse once per level into a RecursionError."""
+    if isinstance(value, list | dict) and depth >= MAX_DEPTH:
+        raise ValueError(f"is nested deeper than {MAX_DEPTH} levels")
     if isinstance(value, list):
-        return tuple(decode(v) for v in value)
+        return tuple(decode(v, depth + 1) for v in value)
     if isinstance(value, dict):
         if len(value) == 1 and isinstance(value.get("bytes"), str):
             return bytes.fromhex(value["bytes"])

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from performer import patch
+from performer import take as take_module
 from performer.events import Event
 from performer.generators.embedded import EmbeddedGenerator
 from performer.live import Stage, play_headless
@@ -25,6 +26,7 @@ from performer.recording import TakeRecorder
 from performer.replay import ReplayResult, read_take, replay
 from performer.session import Frame, Session, Tick
 from performer.take import ControlLog, TakeError, list_takes, new_take, read_log
+from performer.take_format import BadLines
 
 PATCH = """
 [params]
@@ -252,7 +254,7 @@ def _nth(lines: list[bytes], kind: str, n: int = 2) -> int:
 def _parses(line: bytes) -> bool:
     try:
         return isinstance(json.loads(line), dict)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
 
 
@@ -261,6 +263,11 @@ def _set(lines: list[bytes], kind: str, key: str, raw: str) -> None:
     record = json.loads(lines[i])
     record[key] = "@@"
     lines[i] = json.dumps(record, separators=(",", ":")).replace('"@@"', raw).encode()
+
+
+def _deep(depth: int, inner: str = "") -> str:
+    """A JSON list nested ``depth`` deep around ``inner`` (~2 bytes a level)."""
+    return "[" * depth + inner + "]" * depth
 
 
 def _drop(lines: list[bytes], kind: str, key: str) -> None:
@@ -291,14 +298,24 @@ LOG_DAMAGE = {
     "event value a table": lambda lines: _set(lines, "event", "value", '{"a": 1}'),
     "torn last line": lambda lines: lines.__setitem__(-1, lines[-2][:10]),
 }
+# each lands on the same event line, so they are not in the all-at-once test
+NESTED_DAMAGE = {
+    "event value nested 33 deep": lambda lines: _set(lines, "event", "value", _deep(33)),
+    "event value nested 600 deep": lambda lines: _set(lines, "event", "value", _deep(600)),
+    "event value nested 990 deep": lambda lines: _set(lines, "event", "value", _deep(990)),
+    "event value bytes nested deep": lambda lines: _set(
+        lines, "event", "value", _deep(600, '{"bytes":"00"}')
+    ),
+    "t nested 990 deep": lambda lines: _set(lines, "frame", "t", _deep(990)),
+}
 
 
-@pytest.mark.parametrize("damage", LOG_DAMAGE)
+@pytest.mark.parametrize("damage", {**LOG_DAMAGE, **NESTED_DAMAGE})
 def test_each_bad_line_is_skipped_and_counted(
     recorded: tuple[Path, list[dict[str, Any]]], tmp_path: Path, damage: str
 ) -> None:
     folder = _copy(recorded[0], tmp_path)
-    _edit_lines(folder, LOG_DAMAGE[damage])
+    _edit_lines(folder, {**LOG_DAMAGE, **NESTED_DAMAGE}[damage])
     take = read_take(folder)
     assert take.bad.count == 1, take.bad.reasons
     summary = take.bad.summary(folder / "control.jsonl")
@@ -380,6 +397,69 @@ def test_one_bad_take_does_not_hide_the_others(
     assert 0 < listed[1].seconds < 5, "seconds of the take, not of the performance clock"
     (warning,) = [r.getMessage() for r in caplog.records]
     assert "20260101-000000-bad" in warning and "fps" in warning
+
+
+@pytest.mark.parametrize("depth", [33, 600, 990, 5000])
+def test_a_deeply_nested_event_value_neither_hides_the_folder_nor_stops_replay(
+    recorded: tuple[Path, list[dict[str, Any]]],
+    tmp_path: Path,
+    depth: int,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A hand-made event value nested 600 deep (1.2 KB) once raised RecursionError out of
+    ``performer takes`` and replay. Now it is one bad line; the take lists and replays."""
+    folder = _copy(recorded[0], tmp_path)
+    _edit_lines(folder, lambda lines: _set(lines, "event", "value", _deep(depth)))
+    caplog.set_level(logging.WARNING)
+    (listed,) = list_takes(tmp_path)
+    assert listed.folder == folder and listed.frames == len(recorded[1])
+    assert not caplog.records, "the take is listed, not left out"
+    bad = BadLines()
+    assert sum(1 for _ in read_log(folder / "control.jsonl", bad)) > 0
+    assert bad.count == 1 and "nested" in bad.reasons[0], bad.reasons
+    assert len(bad.reasons[0]) < 200, bad.reasons
+    result = _replay(folder, tmp_path)
+    assert result.skipped == 1 and result.frames == len(recorded[1])
+
+
+@pytest.mark.parametrize("depth", [600, 990])
+@pytest.mark.parametrize("kind, key", [("frame", "set"), ("take", "params")])
+def test_a_deeply_nested_parameter_value_replays_or_is_one_bad_line(
+    recorded: tuple[Path, list[dict[str, Any]]], tmp_path: Path, depth: int, kind: str, key: str
+) -> None:
+    """Parameter values are not events, but a hand-made one nested deep must not raise
+    RecursionError out of the listing or the replay either."""
+    folder = _copy(recorded[0], tmp_path)
+    _edit_lines(folder, lambda lines: _set(lines, kind, key, '{"zoom":' + _deep(depth) + "}"))
+    (listed,) = list_takes(tmp_path)
+    assert listed.folder == folder
+    result = _replay(folder, tmp_path)
+    assert result.frames >= len(recorded[1]) - 1
+
+
+def test_a_take_that_raises_anything_while_listed_is_left_out_alone(
+    recorded: tuple[Path, list[dict[str, Any]]],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whatever a damaged take makes the reader raise (here RecursionError, as the deep
+    values did), it is left out with one warning and the other takes still list."""
+    good = _copy(recorded[0], tmp_path)
+    bad = tmp_path / "20260101-000000-bad"
+    shutil.copytree(good, bad)
+    real = take_module.read_info
+
+    def read_info(folder: Path) -> dict[str, Any]:
+        if folder == bad:
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(folder)
+
+    monkeypatch.setattr(take_module, "read_info", read_info)
+    caplog.set_level(logging.WARNING)
+    assert [t.folder for t in list_takes(tmp_path)] == [good]
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert "20260101-000000-bad" in warning and "\n" not in warning
 
 
 # -- the takes fuzz: each file of a real take, damaged at random ---------------------------
