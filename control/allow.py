@@ -14,6 +14,12 @@ and the performer's own tools (a local Max patch, Chataigne, a browser looking a
 OSCQuery) keep working when a tablet is added to the list. ``trust_loopback=False``
 makes the list exact (the tests use it to be refused from 127.0.0.1).
 
+Being heard is not being trusted: :meth:`AllowList.trusts` (whose replies and feedback
+are not bound to the bytes they sent, :mod:`control.osc_feedback`) holds only for
+loopback and for single hosts on the list (an address, a /32 or /128, a name), never
+for a host admitted only through a network entry: ``0.0.0.0/0`` lets everyone play but
+keeps everyone's replies bound, so the instrument cannot be used to amplify a flood.
+
 With no list at all everyone who can reach the port is heard, as before;
 :func:`open_warning` says so once when the listener is not on loopback.
 """
@@ -112,6 +118,28 @@ class AllowList:
             if len(self._seen) >= _CACHE_SIZE:
                 self._seen.clear()
             self._seen[address] = seen
+        return seen
+
+    def trusts(self, address: str) -> bool:
+        """Whether a peer is a single host the list names (or loopback, when trusted):
+        only those get replies beyond what they sent. A network entry admits, never
+        trusts: a source address in a wide network is too easily spoofed."""
+        if self.networks is None:
+            return False
+        key = "trust " + address  # one cache for both questions, keys apart
+        seen = self._seen.get(key)
+        if seen is None:
+            ip = normalise(address)
+            seen = ip is not None and (
+                (self.trust_loopback and ip.is_loopback)
+                or any(
+                    ip.version == net.version and net.prefixlen == net.max_prefixlen and ip in net
+                    for net in self.networks
+                )
+            )
+            if len(self._seen) >= _CACHE_SIZE:
+                self._seen.clear()
+            self._seen[key] = seen
         return seen
 
     def _check(self, address: str) -> bool:

@@ -27,7 +27,10 @@ a sender's new hello replaces its old one; each target gets a bounded rate; a se
 off this machine gets back at most 4x the bytes it sent.
 
 Bad input is counted by kind and logged at most once a second per kind, with how many
-lines were left out, whoever sent it; python-osc's own warnings pass the same limit.
+lines were left out, whoever sent it. python-osc parses nothing here
+(:mod:`control.osc_packet` does), so its warnings ("Unhandled parameter type", which it
+logs only while parsing) cannot come from a sender; the one use left, building a blob
+or nil in :func:`encode`, parses only types it wrote itself and never warns.
 None of it reaches the model, and no datagram makes :meth:`OscRouter.handle` raise.
 """
 
@@ -35,7 +38,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import struct
 import threading
 import time
@@ -143,39 +145,6 @@ class Complaints:
         )
 
 
-class _LibraryWarnings(logging.Filter):
-    """python-osc warns through the root logger ("Unhandled parameter type: x") once
-    per bad packet; its records pass one limit of one line a second."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._throttle = Throttle(1.0, max_keys=4)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if f"{os.sep}pythonosc{os.sep}" not in record.pathname:
-            return True
-        skipped = self._throttle.allow("python-osc")
-        if skipped is None:
-            return False
-        record.msg = "python-osc: " + _printable(record.getMessage(), 200)
-        if skipped:
-            record.msg += f" ({skipped} more python-osc warnings left out)"
-        record.args = None
-        return True
-
-
-_LIBRARY_WARNINGS = _LibraryWarnings()
-
-
-def limit_library_warnings() -> None:
-    """Put python-osc's warnings under the once-a-second limit (safe to call again).
-    python-osc 1.10 logs through the root logger; later versions may use their own."""
-    for name in ("", "pythonosc"):
-        logger = logging.getLogger(name)
-        if _LIBRARY_WARNINGS not in logger.filters:
-            logger.addFilter(_LIBRARY_WARNINGS)
-
-
 class OscRouter:
     """Turns datagrams into events for the frame loop and replies for the sender."""
 
@@ -190,7 +159,6 @@ class OscRouter:
         self.complaints = Complaints()
         # registrations and send budgets; ``trusts`` says whose replies are unbounded
         self.registry = Feedback(trusts)
-        limit_library_warnings()
 
     def trust(self, allowed: Callable[[str], bool]) -> None:
         """Also trust the hosts ``allowed`` accepts (an explicit allow-list): their
@@ -220,10 +188,13 @@ class OscRouter:
             return []
         latest = max((t for t, _ in messages if t != IMMEDIATELY), default=IMMEDIATELY)
         if latest - wall_now > MAX_AHEAD:
+            # time tags are wall-clock times: a sender whose clock runs fast lands here
+            # with every bundle, so the line names that cause first
             self.complaints(
                 "bundle too far ahead",
                 where,
-                f"due in {latest - wall_now:.0f} s; at most {MAX_AHEAD:g} s ahead",
+                f"bundle due {latest - wall_now:.0f} s ahead: more than {MAX_AHEAD:g} s; "
+                "is the sender's clock ahead of this machine's?",
             )
             return []
         origin = f"udp:{where}"
@@ -305,7 +276,7 @@ class OscRouter:
             return self._send(self.state_messages(), (sender[0], one), now, "reply withheld")
         elif name == "learn":
             if isinstance(one, str) and one in REGISTRY:
-                self.inbox.put(Event(now, "learn", one, origin=origin), coalesce=False)
+                self.inbox.put(Event(now, "learn", one, origin=origin), command=True)
             else:
                 self.complaints(
                     "wrong type",
@@ -314,7 +285,7 @@ class OscRouter:
                 )
         elif name == "scene":
             if isinstance(one, int | str) and not isinstance(one, bool) and _finite(values):
-                self.inbox.put(Event(now, "scene", one, origin=origin), coalesce=False)
+                self.inbox.put(Event(now, "scene", one, origin=origin), command=True)
             else:
                 self.complaints(
                     "wrong type",
@@ -322,7 +293,8 @@ class OscRouter:
                     f"expected a scene number or name, got {_short(values)}",
                 )
         else:  # learn/save, record/start, record/stop, tap, probe: no arguments needed
-            self.inbox.put(Event(now, name, True, origin=origin), coalesce=False)
+            # their own part of the inbox: no flood of bundles can keep them out
+            self.inbox.put(Event(now, name, True, origin=origin), command=True)
         return []
 
     def _send(

@@ -12,6 +12,12 @@ sender's host. The rules, each against a way a show was silenced or used:
   does not get every change twice.
 - At most ``max_controllers`` (32) in all and ``max_per_host`` (4) per host, so one
   machine cannot take every slot from the real controller; expired ones go first.
+- When every slot is live, a new hello takes the slot of the registration renewed
+  longest ago among those of untrusted hosts (not on loopback, not a single host named
+  on the allow-list): a few hosts renewing 32 registrations (or spoofing them) cannot
+  keep the real controller out for good. Registrations of trusted hosts are never
+  taken; a new hello is refused only when every slot is held by a trusted host. A
+  controller that must never lose its slot is named on ``--osc-allow``.
 - Every target gets at most ``MESSAGES_PER_S`` messages and ``BYTES_PER_S`` bytes a
   second (token buckets whose burst holds the full state); the rest are withheld and
   counted. A controller misses intermediate values, never the instrument's time.
@@ -116,11 +122,15 @@ class Feedback:
             for key, registration in list(self._registered.items()):
                 if registration.expires <= now or key == sender or registration.target == target:
                     del self._registered[key]
-            if len(self._registered) >= self.max_controllers:
-                return f"all {self.max_controllers} controller slots are taken"
             same_host = sum(1 for key in self._registered if key[0] == sender[0])
             if same_host >= self.max_per_host:
                 return f"{sender[0]} already has {self.max_per_host} controllers registered"
+            if len(self._registered) >= self.max_controllers:
+                # renewed longest ago = expires first (the lifetime is the same for all)
+                untrusted = [k for k in self._registered if not self._is_trusted(k[0])]
+                if not untrusted:
+                    return f"all {self.max_controllers} controller slots are taken by trusted hosts"
+                del self._registered[min(untrusted, key=lambda k: self._registered[k].expires)]
             self._registered[sender] = _Registration(target, now + self.lifetime)
         return ""
 

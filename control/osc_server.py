@@ -9,6 +9,7 @@ raises is logged (once a second, with a count) and the next packet is read.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -55,6 +56,10 @@ class OscServer:
         # a bigger receive buffer rides out bursts (a TouchDesigner table sent at once);
         # the kernel caps it at net.core.rmem_max
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+        if family == socket.AF_INET6:  # "::" hears IPv4 too (as ::ffff:a.b.c.d), as
+            # OSCQuery does; some platforms default to v6 only, a few cannot change it
+            with contextlib.suppress(OSError, AttributeError):
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         try:
             sock.bind((self.host, self.port))
         except OSError as exc:

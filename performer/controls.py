@@ -68,8 +68,8 @@ def _osc(session: Session, options: ControlOptions) -> list[Any]:
     if warning:
         log.warning(warning)
     router = OscRouter(session.inbox, session.clock, session.store)
-    if not allow.everyone:  # hosts named on the list are trusted with full replies
-        router.trust(allow.allows)
+    if not allow.everyone:  # single hosts named on the list get full replies; a host
+        router.trust(allow.trusts)  # let in by a network entry keeps its byte budget
     server = OscServer(router, options.osc_host, options.osc_port, allow)
     try:
         server.start()

@@ -16,12 +16,14 @@ Inputs (OSC, MIDI, audio analysis, keys) only create events and put them in an
 ``audio:<feature>``        audio analysis (``audio:low``, ``audio:onset`` ...)
 =========================  =====================================================
 
-The inbox has three bounded parts, so no kind of input can crowd out another:
-continuous sources (latest value per source), discrete events due now (commands, notes,
-immediate bundles) and scheduled events (OSC bundles time-tagged ahead). A flood of
-future-dated bundles fills only the scheduled part; commands always find room, since
-the frame loop empties the due-now part at every tick. Drops are counted by kind and
-logged at most once a second per kind, with how many lines were left out.
+The inbox has four bounded parts, so no kind of input can crowd out another:
+continuous sources (latest value per source), commands (``command=True``: scene, learn,
+record, tap, probe, key presses), other discrete events due now (notes, immediate
+bundles) and scheduled events (OSC bundles time-tagged ahead). A flood of bundles,
+immediate or future-dated, fills only its own part; commands always find room in
+theirs, and the frame loop empties it at every tick. Everything drains together, in
+time order. Drops are counted by part and logged at most once a second per part, with
+how many lines were left out.
 """
 
 from __future__ import annotations
@@ -56,7 +58,9 @@ class Inbox:
     """A bounded, thread-safe mailbox between input threads and the frame loop.
 
     Continuous sources coalesce: a flood of 10,000 fader moves leaves one event per
-    source, the latest. Discrete ones (notes, commands, immediate bundles) queue in time
+    source, the latest. Commands (``command=True``) queue in time order apart, up to
+    ``max_commands``: nothing else goes there, so ten thousand bundles a second cannot
+    keep out a record/stop. Other discrete ones (notes, immediate bundles) queue in time
     order, up to ``max_discrete``. Scheduled ones (``scheduled=True``: a bundle
     time-tagged in the future) wait apart, up to ``max_scheduled``; when that part is
     full, the one due last gives way to one due sooner (a flood of far-off bundles
@@ -69,16 +73,19 @@ class Inbox:
         max_sources: int = 4096,
         max_discrete: int = 1024,
         max_scheduled: int = 256,
+        max_commands: int = 64,  # a frame's worth of presses and cues, many times over
         clock: Callable[[], float] = time.monotonic,  # for the once-a-second drop lines
     ):
         self._lock = threading.Lock()
         self._latest: OrderedDict[str, Event] = OrderedDict()
         self._discrete: list[tuple[float, int, Event]] = []  # a heap by due time
         self._scheduled: list[tuple[float, int, Event]] = []  # sorted by due time
+        self._commands: list[tuple[float, int, Event]] = []  # a heap by due time
         self._order = itertools.count()
         self._max_sources, self._max_discrete = max_sources, max_discrete
-        self._max_scheduled = max_scheduled
-        self.drops: Counter[str] = Counter()  # "continuous", "discrete", "scheduled"
+        self._max_scheduled, self._max_commands = max_scheduled, max_commands
+        # "continuous", "discrete", "scheduled", "command"
+        self.drops: Counter[str] = Counter()
         self._throttle = Throttle(1.0, max_keys=8, clock=clock)
 
     @property
@@ -90,11 +97,22 @@ class Inbox:
         """Events waiting, all parts together (not ``__len__``: an empty inbox is still
         an inbox, and ``inbox or Inbox()`` must not replace it)."""
         with self._lock:
-            return len(self._latest) + len(self._discrete) + len(self._scheduled)
+            parts = (self._latest, self._discrete, self._scheduled, self._commands)
+            return sum(len(part) for part in parts)
 
-    def put(self, event: Event, coalesce: bool = True, *, scheduled: bool = False) -> None:
+    def put(
+        self,
+        event: Event,
+        coalesce: bool = True,
+        *,
+        scheduled: bool = False,
+        command: bool = False,
+    ) -> None:
+        """Store ``event``: ``command=True`` for a command (never coalesced, its own
+        part), ``scheduled=True`` for a bundle due later, ``coalesce=False`` for a note
+        or an immediate bundle; by default the latest value per source is kept."""
         with self._lock:
-            dropped = self._put(event, coalesce, scheduled)
+            dropped = self._put(event, coalesce, scheduled, command)
         if dropped:  # logged outside the lock: a slow log handler never holds up a reader
             skipped = self._throttle.allow(dropped)
             if skipped is not None:
@@ -107,8 +125,14 @@ class Inbox:
                     f", {skipped} more lines left out" if skipped else "",
                 )
 
-    def _put(self, event: Event, coalesce: bool, scheduled: bool) -> str:
+    def _put(self, event: Event, coalesce: bool, scheduled: bool, command: bool) -> str:
         """Store ``event``; returns the part that dropped one, or ''."""
+        if command:
+            if len(self._commands) >= self._max_commands:
+                self.drops["command"] += 1
+                return "command"
+            heapq.heappush(self._commands, (event.time, next(self._order), event))
+            return ""
         if scheduled:
             entry = (event.time, next(self._order), event)
             if len(self._scheduled) >= self._max_scheduled:
@@ -136,14 +160,16 @@ class Inbox:
         return ""
 
     def drain(self, now: float = math.inf) -> list[Event]:
-        """Everything due by ``now`` since the last drain, in time order."""
+        """Everything due by ``now`` since the last drain, in time order (arrival order
+        among the same time, whichever part they waited in)."""
         with self._lock:
-            events = list(self._latest.values())
+            entries = [(event.time, -1, event) for event in self._latest.values()]
             self._latest.clear()
-            while self._discrete and self._discrete[0][0] <= now:
-                events.append(heapq.heappop(self._discrete)[2])
+            for heap in (self._discrete, self._commands):
+                while heap and heap[0][0] <= now:
+                    entries.append(heapq.heappop(heap))
             due = bisect.bisect_right(self._scheduled, now, key=lambda e: e[0])
-            events += [entry[2] for entry in self._scheduled[:due]]
+            entries += self._scheduled[:due]
             del self._scheduled[:due]
-        events.sort(key=lambda e: e.time)
-        return events
+        entries.sort(key=lambda e: (e[0], e[1]))
+        return [entry[2] for entry in entries]

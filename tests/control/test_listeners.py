@@ -171,3 +171,52 @@ def test_an_unresolvable_name_plays_on_without_osc(caplog: pytest.LogCaptureFixt
     controls = start_controls(fake_session(), options)
     assert controls == []
     assert any("'nosuch-host.invalid'" in r.getMessage() for r in caplog.records)
+
+
+def test_a_network_entry_admits_but_only_single_hosts_are_trusted() -> None:
+    allow = AllowList.parse(["0.0.0.0/0", "::/0", "10.9.9.9", "localhost"])
+    assert allow.allows("10.1.2.3") and allow.allows("2001:db8::1")
+    assert not allow.trusts("10.1.2.3") and not allow.trusts("2001:db8::1")
+    assert allow.trusts("10.9.9.9") and allow.trusts("::ffff:10.9.9.9")
+    assert allow.trusts("127.0.0.1")
+    assert not AllowList.parse(None).trusts("10.9.9.9")
+
+
+@pytest.mark.parametrize(("entries", "trusted"), [(["0.0.0.0/0"], False), (["10.9.9.9"], True)])
+def test_a_wide_allow_list_keeps_the_amplification_bound(entries: list[str], trusted: bool) -> None:
+    options = ControlOptions(osc_port=0, oscquery_port=None, osc_allow=entries, midi_virtual=False)
+    session = fake_session()
+    session.store.set("prompt", "a harbour at night, " * 90)
+    controls = start_controls(session, options)
+    try:
+        (osc,) = controls
+        replies = osc.router.handle(encode("/performer/get", "prompt"), ("10.9.9.9", 50000))
+        assert len(replies) == (1 if trusted else 0), "28 bytes in must not buy 1.8 KB out"
+    finally:
+        stop_controls(controls)
+
+
+class _V6OnlyByDefault(socket.socket):
+    """A real socket as on platforms whose IPv6 sockets start v6-only (BSD, Windows)."""
+
+    def __init__(self, family: int = -1, *args: Any, **kwargs: Any) -> None:
+        super().__init__(family, *args, **kwargs)
+        if family == socket.AF_INET6:
+            self.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+
+
+def test_an_ipv6_osc_socket_is_dual_stack_where_v6_only_is_the_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A v6-only socket cannot take a v4-mapped address (so "::" would miss IPv4)."""
+    import control.osc_server
+
+    monkeypatch.setattr(control.osc_server.socket, "socket", _V6OnlyByDefault)
+    router = OscRouter(Inbox(), MonotonicClock(), ParamStore())
+    with OscServer(router, host="::ffff:127.0.0.1", port=0) as server:
+        assert server._sock is not None
+        assert server._sock.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY) == 0
+        client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        client.sendto(encode("/performer/era", 1901.0), ("127.0.0.1", server.address[1]))
+        client.close()
+        assert wait_for(lambda: server.received == 1)

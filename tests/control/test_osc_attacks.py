@@ -123,6 +123,45 @@ def test_scheduled_bundles_cannot_starve_commands(router: OscRouter) -> None:
     assert router.inbox.drops["scheduled"] > 0 and router.inbox.drops["discrete"] == 0
 
 
+def test_immediate_bundles_cannot_starve_commands(router: OscRouter) -> None:
+    """At --fps 10, ten thousand immediate bundles a second come between two drains."""
+    for _ in range(3000):
+        router.handle(bundle(IMMEDIATELY, encode("/performer/era", 1850)), ME)
+    for command in COMMANDS:
+        router.handle(command, ME)
+    events = router.inbox.drain(now=10.0)
+    got = {e.source for e in events}
+    assert {"record/stop", "scene", "tap", "learn", "probe"} <= got
+    assert router.inbox.drops["discrete"] > 0 and router.inbox.drops["command"] == 0
+    assert [e.time for e in events] == sorted(e.time for e in events)
+
+
+def test_commands_drain_in_time_order_with_everything_else() -> None:
+    inbox = Inbox(max_discrete=2, max_commands=2)
+    inbox.put(Event(3.0, "bundle", 0), coalesce=False)
+    inbox.put(Event(1.0, "tap", True), command=True)
+    inbox.put(Event(2.0, "param:era", 1900.0))
+    inbox.put(Event(1.0, "bundle", 1), coalesce=False)
+    inbox.put(Event(0.5, "bundle", 2), coalesce=False)  # the bundles' part is full
+    inbox.put(Event(4.0, "scene", 2), command=True)
+    inbox.put(Event(5.0, "probe", True), command=True)  # the commands' part is full
+    assert [e.source for e in inbox.drain(now=3.5)] == ["tap", "bundle", "param:era", "bundle"]
+    assert [e.source for e in inbox.drain()] == ["scene"]
+    assert inbox.drops == {"discrete": 1, "command": 1}
+    assert inbox.pending() == 0
+
+
+def test_a_fast_sender_clock_is_named_as_the_likely_cause(
+    router: OscRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="control.osc"):
+        router.handle(bundle(time.time() + 75, encode("/performer/era", 1850)), ME)
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert "bundle due 75 s ahead: more than 60 s" in line
+    assert "is the sender's clock ahead of this machine's?" in line
+    assert router.inbox.pending() == 0
+
+
 def test_a_sooner_bundle_displaces_the_one_due_last() -> None:
     inbox = Inbox(max_scheduled=4)
     for i in range(4):
@@ -219,6 +258,51 @@ def test_one_host_cannot_take_every_slot(router: OscRouter) -> None:
     assert router.handle(encode("/performer/hello", 9001), ("127.0.1.1", 50000)) != []
 
 
+def test_a_full_registry_gives_the_oldest_untrusted_slot_to_a_newcomer(
+    router: OscRouter,
+) -> None:
+    """8 hosts x 4 hellos, each renewed every 50 s, kept the real controller out."""
+    hello = encode("/performer/hello", 9001)
+    squatters = [(f"10.0.0.{h}", 40000 + i) for h in range(8) for i in range(4)]
+    for sender in squatters:
+        router.handle(encode("/performer/hello", sender[1]), sender)
+        clock_of(router).advance(0.01)
+    for _ in range(3):  # renewed, in order, long before they expire
+        clock_of(router).advance(50)
+        for sender in squatters:
+            router.handle(encode("/performer/era", 1900.0), sender)
+    now = router.clock.now()
+    assert len(router.registry.registered(now)) == 32
+    tablet = ("10.9.9.9", 50000)
+    router.handle(hello, tablet)
+    registered = router.registry.registered(router.clock.now())
+    assert tablet in registered and squatters[0] not in registered, "the oldest gave way"
+    assert len(registered) == 32 and router.complaints.counts["controller refused"] == 0
+
+
+def test_trusted_registrations_are_never_taken_by_untrusted_hellos(router: OscRouter) -> None:
+    hello = encode("/performer/hello", 9001)
+    for h in range(8):
+        for i in range(4):
+            router.handle(encode("/performer/hello", 9001 + i), (f"10.0.0.{h}", 40000 + i))
+    router.handle(hello, ME)  # this machine takes an untrusted host's slot
+    router.trust(lambda host: host == "10.9.9.9")
+    router.handle(hello, ("10.9.9.9", 50000))  # so does a host the allow-list names
+    for h in range(64):  # a flood of fresh untrusted hosts churns the untrusted slots only
+        clock_of(router).advance(0.01)
+        router.handle(hello, (f"10.1.0.{h}", 40000))
+    registered = router.registry.registered(router.clock.now())
+    assert ME in registered and ("10.9.9.9", 50000) in registered
+    assert len(registered) == 32
+    # every slot held by trusted hosts: an untrusted hello is refused, with the reason
+    for sender in [(f"127.0.0.{h}", 40000 + i) for h in range(2, 10) for i in range(4)][:30]:
+        router.handle(encode("/performer/hello", sender[1]), sender)  # every slot trusted
+    assert ME in router.registry.registered(router.clock.now())
+    router.handle(hello, ("10.2.0.1", 40000))
+    assert router.complaints.counts["controller refused"] == 1
+    assert ("10.2.0.1", 40000) not in router.registry.registered(router.clock.now())
+
+
 def test_feedback_is_rate_limited_per_target(router: OscRouter) -> None:
     router.handle(encode("/performer/hello", 9001), ME)
     clock_of(router).advance(5)  # the hello's state is long paid for
@@ -288,15 +372,19 @@ def test_the_next_line_says_how_many_were_left_out(caplog: pytest.LogCaptureFixt
     assert "\n" not in lines[2] and "\\x07" in lines[2]
 
 
-def test_python_osc_warnings_pass_the_same_limit(caplog: pytest.LogCaptureFixture) -> None:
+def test_no_log_filter_is_installed_and_encoding_never_makes_python_osc_warn(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """python-osc only warns while parsing; the router parses with control.osc_packet and
+    encode() builds blobs and nil with python-osc, which parses only what it wrote."""
     OscRouter(Inbox(), FakeClock(), ParamStore())
-    OscRouter(Inbox(), FakeClock(), ParamStore())  # installing twice is harmless
-    assert sum(type(f).__name__ == "_LibraryWarnings" for f in logging.getLogger().filters) == 1
-    with caplog.at_level(logging.WARNING):
-        for _ in range(200):
-            OscMessage(b"/x\x00\x00,X\x00\x00")  # "Unhandled parameter type: X"
-    found = [r for r in caplog.records if "Unhandled parameter type" in r.getMessage()]
-    assert len(found) <= 1
+    for name in ("", "pythonosc"):
+        filters = logging.getLogger(name).filters
+        assert not [f for f in filters if type(f).__module__ == "control.osc"], name
+    with caplog.at_level(logging.DEBUG):
+        for value in (b"\x00\x01\x02", None, [1, [2.0, "x"]], True):
+            encode("/x", 1, value)
+    assert not [r for r in caplog.records if "pythonosc" in r.pathname]
 
 
 def test_the_router_itself_never_makes_python_osc_warn(
