@@ -250,6 +250,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--monitor", type=int, metavar="N", help="monitor number for fullscreen (see devices)"
     )
     play.add_argument("--no-vsync", action="store_true", help="draw as fast as possible")
+    play.add_argument(
+        "--display-fps",
+        type=_fps,
+        metavar="N",
+        help="cap the window's redraw rate (default: the monitor's), e.g. for a 30 Hz "
+        "projector, or to leave the generator more of a laptop's cores",
+    )
     play.add_argument("--headless", action="store_true", help="no window even with a display")
     play.add_argument(
         "--seconds",
@@ -511,7 +518,7 @@ def _show(args: argparse.Namespace, session: Any, size: tuple[int, int], audio: 
                 stage.audio, stage.av_delay = audio, _seconds(args.av_delay)
                 stage.record(args.record)
                 try:
-                    play_window(stage, window, args.seconds)
+                    play_window(stage, window, args.seconds, args.display_fps)
                 finally:
                     stage.close()
             return 0
@@ -531,7 +538,7 @@ def _show(args: argparse.Namespace, session: Any, size: tuple[int, int], audio: 
         finally:
             stage.close()
     log.info("played %d frames%s", drawn, _videos(list(stage.recorded)))
-    return 0
+    return 0 if drawn else 1  # no picture at all: the show could not go on
 
 
 def _videos(folders: list[Path]) -> str:

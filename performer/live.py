@@ -26,6 +26,10 @@ from performer.session import Frame, Session
 
 log = logging.getLogger(__name__)
 
+# How long headless play waits for the generator's first frame (beyond the show's own
+# length): a first frame that compiles or warms up may take a while on a slow machine.
+FIRST_FRAME_S = 10.0
+
 LEARNABLE = [p.name for p in REGISTRY.values() if p.live and p.kind != "str"]
 
 
@@ -179,16 +183,16 @@ class Stage:
             step = 1 if name == "DOWN" else -1
             self.learning = (self.learning + step) % len(LEARNABLE)
         elif self.learning is not None and name == "ENTER":
-            self.session.inbox.put(Event(now, "learn", LEARNABLE[self.learning]), coalesce=False)
+            self.session.inbox.put(Event(now, "learn", LEARNABLE[self.learning]), command=True)
             self.learning = None
         elif name == "R":
             self.record(self.take is None)
         elif name == "P":
-            self.session.inbox.put(Event(now, "probe", True), coalesce=False)
+            self.session.inbox.put(Event(now, "probe", True), command=True)
         elif name == "S":
-            self.session.inbox.put(Event(now, "learn/save", True), coalesce=False)
+            self.session.inbox.put(Event(now, "learn/save", True), command=True)
         elif name == "SPACE":
-            self.session.inbox.put(Event(now, "tap", True), coalesce=False)
+            self.session.inbox.put(Event(now, "tap", True), command=True)
 
     def close(self) -> None:
         self.record(False)
@@ -207,20 +211,29 @@ def _prompt_threads() -> Iterator[None]:
         sys.setswitchinterval(before)
 
 
-def play_window(stage: Stage, window: Any, seconds: float | None = None) -> int:
-    """Run until the window closes (Esc) or ``seconds`` pass; returns frames displayed."""
+def play_window(
+    stage: Stage, window: Any, seconds: float | None = None, max_fps: float | None = None
+) -> int:
+    """Run until the window closes (Esc) or ``seconds`` pass; returns frames displayed.
+    The swap paces the loop (the monitor's rate), or ``max_fps`` caps it: a projector
+    that takes 30 Hz, or a laptop that leaves the generator more of its cores."""
     session, drawn = stage.session, 0
-    watch = StallWatch()  # the swap paces the loop: after a stall it draws the present
+    clock = session.clock
+    watch = StallWatch()  # after a stall the loop draws the present, never the backlog
+    pacer = None if max_fps is None else Pacer(max_fps, clock.now())
     with _prompt_threads():
         session.start(ticked=True)
         try:
-            end = None if seconds is None else session.clock.now() + seconds
-            while not window.should_close and (end is None or session.clock.now() < end):
+            end = None if seconds is None else clock.now() + seconds
+            while not window.should_close and (end is None or clock.now() < end):
                 window.poll()
                 for key in window.take_keys():
                     stage.key(key)
-                now = session.clock.now()
-                watch.drawn(now)
+                if pacer is None:
+                    now = clock.now()
+                    watch.drawn(now)
+                else:
+                    now = pacer.wait(clock.now, time.sleep)
                 stage.draw(now, hud=window.hud_visible)
                 window.swap()
                 drawn += 1
@@ -239,8 +252,8 @@ def play_headless(stage: Stage, seconds: float) -> int:
     with _prompt_threads():
         session.start(ticked=True)
         try:
-            while session.latest() is None:  # the first frame is still coming
-                time.sleep(0.005)
+            if not _first_frame(session, within=max(seconds, FIRST_FRAME_S)):
+                return 0
             pacer = Pacer(stage.fps, clock.now())
             end = pacer.start + seconds - 1e-6  # the last slot begins before the end
             while pacer.next_at < end:
@@ -252,3 +265,19 @@ def play_headless(stage: Stage, seconds: float) -> int:
         finally:
             session.stop()
     return drawn
+
+
+def _first_frame(session: Session, within: float) -> bool:
+    """Wait for the generator's first frame, at most ``within`` seconds of real time;
+    if none came (every frame failed), say so in one line."""
+    deadline = time.monotonic() + within
+    while session.latest() is None:
+        if time.monotonic() >= deadline:
+            log.error(
+                "no frame came in %.0f s (%d failed; the error is above); nothing to show",
+                within,
+                session.errors,
+            )
+            return False
+        time.sleep(0.005)
+    return True

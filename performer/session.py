@@ -94,7 +94,6 @@ class Session:
         self._lock = threading.RLock()  # a command run by a tick may ask for latest()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._last_error_log = -1.0
         self.event_errors = 0  # input events, commands and pollers that failed
         self.held = 0  # times the generator found the picture held and waited
         self._wanted = False  # a frame is wanted even if the picture is held
@@ -114,10 +113,11 @@ class Session:
         if restart is not None:
             restart()  # loading can take minutes; the performance starts now
 
-    def apply(self, events: list[Event], now: float) -> None:
+    def apply(self, events: list[Event], now: float) -> list[tuple[str, list[tuple[str, Any]]]]:
         """Apply input events and this frame's mappings, timelines and cues at ``now``.
         Each event (and each event of a bundle) is applied under its own guard: one
-        that fails is reported and the others still apply."""
+        that fails is reported and the others still apply. Returns the changes, grouped
+        by who made them, for the listeners: they are told outside the session's lock."""
         for event in events:
             if event.source == "bundle":  # fed together: the same tick applies them all
                 for item in self._bundle(event):
@@ -133,14 +133,24 @@ class Session:
                 self._report(f"poll:{name}", f"polling {name} failed", exc)
         changes = self.conductor.tick(now, self.store.snapshot())
         if not changes:
-            return
+            return []
         self.store.update((c.param, c.value) for c in changes)
         by_origin: dict[str, list[tuple[str, Any]]] = defaultdict(list)
         for c in changes:
             by_origin[self._origins.get(c.cause, "")].append((c.param, self.store.get(c.param)))
-        for origin, values in by_origin.items():
+        return list(by_origin.items())
+
+    def _notify(self, changes: list[tuple[str, list[tuple[str, Any]]]]) -> None:
+        """Tell the listeners (OSC feedback) of applied changes, each under its own guard:
+        a controller that went away must cost the others nothing."""
+        for origin, values in changes:
             for listener in self.listeners:
-                listener(values, origin)
+                try:
+                    listener(values, origin)
+                except Exception as exc:
+                    self.event_errors += 1
+                    name = getattr(listener, "__qualname__", type(listener).__name__)
+                    self._report(f"listener:{name}", f"telling {name} of changes", exc)
 
     def _bundle(self, event: Event) -> list[Event]:
         try:
@@ -250,9 +260,11 @@ class Session:
         with self._lock:
             shown = self._latest
             self._ticks.append(Tick(now, events, None if shown is None else shown.number))
-            self.apply(events, now)
+            changes = self.apply(events, now)
             if len(self._ticks) >= HELD_TICKS:
                 self.store.changed.set()  # a held picture: make a frame to carry the ticks
+        # Sending is I/O: outside the lock, so the generator never waits on a socket.
+        self._notify(changes)
         return shown
 
     def step(self, events: list[Event] | None = None) -> Frame:
@@ -342,12 +354,14 @@ class Session:
                 self.step()
             except Exception:  # the show goes on: report, keep the last good frame
                 self.errors += 1
-                now = time.monotonic()
-                if now - self._last_error_log >= 1.0:
-                    self._last_error_log = now
-                    log.exception(
-                        "frame failed (%d so far); showing the last good one", self.errors
-                    )
+                self._problems.log(
+                    log,
+                    logging.ERROR,
+                    "frame",
+                    "frame failed (%d so far); showing the last good one",
+                    self.errors,
+                    exc_info=True,
+                )
                 self._stop.wait(0.05)
 
     def hud_lines(self) -> list[str]:
