@@ -111,7 +111,13 @@ def find(name_or_path: str | Path) -> Path:
 def load(name_or_path: str | Path) -> Patch:
     path = find(name_or_path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            # at most one byte past the bound: a 10 GB file (or /dev/zero) is refused
+            # after 1 MB read, not after all of it is in memory
+            data = f.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise PatchError(str(path), "file", f"larger than {MAX_BYTES} bytes; not a patch")
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise PatchError(str(path), "file", "no such patch file") from None
     except (OSError, UnicodeDecodeError) as exc:

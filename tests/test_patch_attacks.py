@@ -215,3 +215,39 @@ def test_the_cli_prints_a_deep_patch_as_one_line(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines() == [
         f"performer: error: {bad}: line 1: x: nested too deep; at most 16"
     ]
+
+
+def _bytes_read() -> int:
+    """What this process has read so far, from the kernel's own count (Linux)."""
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith("rchar:"):
+            return int(line.split()[1])
+    raise AssertionError("no rchar in /proc/self/io")
+
+
+def test_a_huge_patch_file_is_refused_without_reading_it(tmp_path: Path) -> None:
+    """A huge file once went whole into memory before its size was checked (64 MB here,
+    sparse: no disk used; 10 GB would do the same). It is refused after at most one
+    byte past the 1 MB bound."""
+    huge = tmp_path / "huge.toml"
+    with huge.open("wb") as f:
+        f.truncate(64 << 20)
+    before = _bytes_read()
+    with pytest.raises(PatchError) as caught:
+        patch.load(huge)
+    assert _bytes_read() - before <= patch.MAX_BYTES + 64 * 1024, "read past the bound"
+    error = str(caught.value)
+    assert error == f"{huge}: file: larger than {patch.MAX_BYTES} bytes; not a patch", error
+
+
+def test_a_patch_of_exactly_the_bound_still_loads(tmp_path: Path) -> None:
+    path = tmp_path / "big.toml"
+    head = b"[params]\nzoom = 1.0\n"
+    path.write_bytes(head + b"#" * (patch.MAX_BYTES - len(head) - 1) + b"\n")
+    assert patch.load(path).text.startswith("[params]")
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+def test_an_endless_file_is_refused_in_one_line() -> None:
+    with pytest.raises(PatchError, match="larger than"):
+        patch.load("/dev/zero")
