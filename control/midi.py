@@ -50,6 +50,12 @@ IDLE_READ_S = 0.008  # how often when nothing came for a while: the first messag
 LATE_S = 0.03  # a message read this long after it arrived came in a burst
 
 
+def _short(data: list[int]) -> str:
+    """A message's bytes for a log line: the first few in hex."""
+    shown = " ".join(f"{b:02x}" for b in data[:8] if isinstance(b, int))
+    return f"[{shown}{' ...' if len(data) > 8 else ''}]"
+
+
 class MidiInput:
     def __init__(
         self,
@@ -131,8 +137,11 @@ class MidiInput:
                 if self.clock.now() >= next_look:
                     next_look = self.clock.now() + self.poll_s
                     self._look()
-            except ERRORS as exc:  # the thread never ends before stop(): MIDI goes on
-                self._errors.log(log, logging.WARNING, "midi", "MIDI: %s; going on", exc)
+            except Exception as exc:  # the thread never ends before stop(): MIDI goes on
+                self._errors.log(
+                    log, logging.WARNING, "midi", "MIDI: %s: %s; going on",
+                    type(exc).__name__, exc,
+                )  # fmt: skip
 
     def _read(self) -> bool:
         """Take what waits on every port; whether there was anything."""
@@ -146,7 +155,16 @@ class MidiInput:
                 # tail would still leave a gap in the knob's path that takeover refuses
                 late = bool(burst) and now - burst[0][1] > LATE_S
                 for data, arrived in burst:
-                    self._take(data, arrived, late, origin)
+                    # each on its own: one message a decoder or listener chokes on
+                    # must not lose the rest of the batch, nor end the thread
+                    try:
+                        self._take(data, arrived, late, origin)
+                    except Exception as exc:
+                        self._errors.log(
+                            log, logging.WARNING, "message",
+                            "MIDI: %s from %s: %s: %s; skipped, going on",
+                            _short(data), origin, type(exc).__name__, exc,
+                        )  # fmt: skip
                 heard = heard or bool(burst)
         return heard
 

@@ -206,3 +206,72 @@ def test_the_jack_server_goes_and_comes_back(tmp_path: Path) -> None:
                 s.wait()
     assert player.returncode == 0 and "heard" in out, err[-3000:]
     assert err.count("MIDI stopped, and comes back when the system does") == 1, err[-3000:]
+
+
+def test_a_message_the_decoder_chokes_on_loses_only_itself(
+    jack_midi: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A TypeError from decoding one message once ended the midi thread for the rest of
+    the show, and lost the rest of its batch. Now that message is skipped with one
+    rate-limited line; the messages after it, and after that batch, still arrive."""
+    import logging
+
+    inbox = Inbox()
+    midi = MidiInput(["test-knobs"], inbox, MonotonicClock(), poll_s=0.1)
+    knobs = mido.open_output("test-knobs", virtual=True)
+    real = midi.decoder.decode
+    failed: list[int] = []
+
+    def decode_once_badly(message: mido.Message, *args: object) -> object:
+        if not failed:
+            failed.append(message.control)
+            raise TypeError("a decoder bug")
+        return real(message, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(midi.decoder, "decode", decode_once_badly)
+    caplog.set_level(logging.WARNING, logger="control.midi")
+    midi.start()
+    try:
+        assert wait_for(lambda: any("test-knobs" in name for name in midi.ports))
+        for control in (70, 71, 72):  # one burst, read in one batch (or nearly); three
+            knobs.send(cc(control, 9))  # knobs, as the inbox keeps only a knob's latest
+        heard: list[Event] = []
+        assert wait_for(lambda: heard.extend(inbox.drain()) or len(heard) >= 2), heard
+        assert failed == [70] and [e.source for e in heard] == ["midi:cc:1:71", "midi:cc:1:72"]
+        knobs.send(cc(73, 4))  # and the thread is still reading
+        assert wait_for(lambda: any(e.source == "midi:cc:1:73" for e in inbox.drain()))
+        assert midi._thread is not None and midi._thread.is_alive()
+        (line,) = [r.getMessage() for r in caplog.records if "TypeError" in r.getMessage()]
+        assert "a decoder bug" in line and "test-knobs" in line and "\n" not in line
+    finally:
+        midi.stop()
+        knobs.close()
+
+
+def test_a_listener_that_raises_on_every_message_does_not_stop_midi(
+    jack_midi: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """on_message (MIDI clock out, the learn display) raising KeyError each time: every
+    event still reaches the inbox, and the log has one line, not one per message."""
+    import logging
+
+    def broken(message: mido.Message) -> None:
+        raise KeyError("learn display")
+
+    inbox = Inbox()
+    midi = MidiInput(["test-knobs"], inbox, MonotonicClock(), poll_s=0.1, on_message=broken)
+    knobs = mido.open_output("test-knobs", virtual=True)
+    caplog.set_level(logging.WARNING, logger="control.midi")
+    midi.start()
+    try:
+        assert wait_for(lambda: any("test-knobs" in name for name in midi.ports))
+        heard: list[Event] = []
+        for control in range(64, 84):  # twenty knobs: the inbox keeps each one's latest
+            knobs.send(cc(control, 5))
+        assert wait_for(lambda: heard.extend(inbox.drain()) or len(heard) >= 20), len(heard)
+        assert [e.source for e in heard] == [f"midi:cc:1:{c}" for c in range(64, 84)]
+        lines = [r.getMessage() for r in caplog.records if "KeyError" in r.getMessage()]
+        assert len(lines) == 1, lines
+    finally:
+        midi.stop()
+        knobs.close()
