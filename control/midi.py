@@ -87,6 +87,10 @@ class MidiInput:
         self._stop.clear()
         self._system = MidiSystem(api_name())
         self.refresh()
+        # spares for ports plugged in mid-show, made now, before audio runs: a new JACK
+        # client later stalls every Python thread (midi_ports says why)
+        with self._lock:
+            self._system.refill()
         self._thread = threading.Thread(target=self._run, name="midi", daemon=True)
         self._thread.start()
 
@@ -200,10 +204,18 @@ class MidiInput:
             if self._watched and not server_socket_exists():
                 return  # no server yet: trying would only make libjack print its errors
             try:
-                self._system = MidiSystem(api_name())
+                system = self._system = MidiSystem(api_name())
             except MidiUnavailable:
                 return
             log.info("the MIDI system is back")
+            self.refresh()
+            # the rebuild stalls already: its spares are made now, not one port later
+            try:
+                with self._lock:
+                    system.refill()
+            except MidiUnavailable:
+                pass  # gone again: the next look finds it so
+            return
         self.refresh()
 
     def _abandon(self) -> None:

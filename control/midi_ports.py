@@ -12,21 +12,29 @@ the GIL. Listing on a client that stays open takes 0.3 ms, and opening a port on
 
 So a :class:`MidiSystem` lists ports on one client that lives as long as it does,
 opens each port on a client of its own that it keeps after the port goes (a port
-plugged back in reuses it), and holds one spare client, made at start before audio
-runs, for the first port plugged in later. Messages wait in rtmidi's own bounded
+plugged back in reuses it), and holds ``SPARES`` spare clients, made before audio
+runs, for ports plugged in later (a second controller, one with two ports). The
+spares are topped up only where a stall is already paid for: at start-up and when the
+system is rebuilt after its server came back (:meth:`MidiSystem.refill`). A port
+that finds no spare mid-show gets a new client, with one warning that says why the
+show may stall. Messages wait in rtmidi's own bounded
 queue until :meth:`InPort.drain` takes them, with the time each arrived.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 import sys
 from typing import Any
 
-MAX_CLIENTS = 16  # ports open at once (each has its own client), spare included
+MAX_CLIENTS = 16  # ports open at once (each has its own client), spares included
+SPARES = 3  # clients kept ready for ports plugged in mid-show (virtual port not counted)
 QUEUE = 1024  # messages rtmidi keeps per port until read: 30 s of a slider at 33/s
 NAME = "performer"
+
+log = logging.getLogger(__name__)
 
 # Clients of a MIDI system that went away. Deleting them can crash the process (rtmidi
 # on a dead JACK server frees a client JACK already freed), so they are kept here,
@@ -129,8 +137,9 @@ class MidiSystem:
         self.api = api
         self._rtmidi, self._api = _rtmidi_api(api)
         self._lister = self._client()  # long-lived: one client for every listing
-        self._idle = [self._client()]  # the spare for a port plugged in later
+        self._idle: list[Any] = []  # clients with no port: spares, and closed ports'
         self._open = 0
+        self._settled = False  # after refill(): a new client now is a stall mid-show
         self._socket = None
         if api == "UNIX_JACK":
             self._socket = _identity(jack_server_socket())  # None: not JACK 2's layout
@@ -176,11 +185,33 @@ class MidiSystem:
         client.open_virtual_port(name)
         return InPort(name, client)
 
+    @property
+    def spares(self) -> int:
+        """Clients ready for the next ports, with no new client."""
+        return len(self._idle)
+
+    def refill(self, spares: int = SPARES) -> None:
+        """Top the spare clients up to ``spares`` (within ``MAX_CLIENTS``). Only where a
+        stall is paid for anyway: at start-up, before audio runs, and just after the
+        system was rebuilt. From then on, a port that finds no spare warns."""
+        try:
+            while len(self._idle) < min(spares, MAX_CLIENTS - self._open):
+                self._idle.append(self._client())
+        finally:  # MidiUnavailable: the system went meanwhile; keep what was made
+            self._settled = True
+
     def _take_client(self) -> Any:
         if self._open >= MAX_CLIENTS:
             raise OSError(f"{MAX_CLIENTS} MIDI ports are open already")
+        if not self._idle and self._settled and self.api == "UNIX_JACK":
+            log.warning(
+                "MIDI: no spare JACK client left (%d ports open); making one now can "
+                "stall the show for 0.5 to 1.5 s",
+                self._open,
+            )
+        client = self._idle.pop() if self._idle else self._client()
         self._open += 1
-        return self._idle.pop() if self._idle else self._client()
+        return client
 
     def close(self, port: InPort) -> None:
         """Close ``port`` and keep its client for the next port (no new client: see the

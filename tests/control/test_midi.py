@@ -148,6 +148,7 @@ _SERVER_GOES_AND_COMES_BACK = """
 import sys, time
 import mido
 from control.midi import MidiInput
+from control.midi_ports import SPARES
 from performer.clock import MonotonicClock
 from performer.events import Inbox
 from tests.control.test_midi import cc, wait_for
@@ -166,6 +167,8 @@ assert wait_for(lambda: "performer" in midi.ports, 5), "the virtual port is back
 assert wait_for(lambda: any("test-knobs" in name for name in midi.ports), 5)
 knobs.send(cc(7, 100))
 assert wait_for(lambda: any(e.raw == 100 for e in inbox.drain()))
+# refilled at the rebuild; the knob took one if it came back after the rebuild
+assert midi._system is not None and midi._system.spares >= SPARES - 1, "refilled"
 midi.stop()
 print("heard", flush=True)
 """
@@ -275,3 +278,39 @@ def test_a_listener_that_raises_on_every_message_does_not_stop_midi(
     finally:
         midi.stop()
         knobs.close()
+
+
+def test_three_controllers_plugged_in_mid_show_find_spare_clients(
+    jack_midi: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A new JACK client mid-show stalls every Python thread for 0.5 to 1.5 s (with
+    audio running). There was one spare: a second controller, or one with two ports,
+    made a new client. Now three are made at start; a fourth port plugged in gets a
+    new client with one warning saying the show may stall."""
+    import logging
+
+    from control.midi_ports import SPARES
+
+    inbox = Inbox()
+    midi = MidiInput(["test-knobs"], inbox, MonotonicClock(), poll_s=0.05)
+    caplog.set_level(logging.WARNING, logger="control.midi_ports")
+    midi.start()
+    knobs: list[mido.ports.BaseOutput] = []
+    try:
+        assert "performer" in midi.ports and midi._system is not None
+        assert midi._system.spares == SPARES == 3, "made at start, after the virtual port"
+        for n in range(1, SPARES + 1):
+            knobs.append(mido.open_output(f"test-knobs-{n}", virtual=True))
+            assert wait_for(lambda n=n: len(midi.ports) == 1 + n), list(midi.ports)  # type: ignore[misc]
+        assert midi._system.spares == 0
+        assert not [r for r in caplog.records if "spare" in r.getMessage()]
+        knobs.append(mido.open_output("test-knobs-4", virtual=True))
+        assert wait_for(lambda: len(midi.ports) == 2 + SPARES), list(midi.ports)
+        (warning,) = [r.getMessage() for r in caplog.records if "spare" in r.getMessage()]
+        assert "stall" in warning and "\n" not in warning
+        knobs.pop().close()  # unplugged: its client is kept, and the next port takes it
+        assert wait_for(lambda: midi._system is not None and midi._system.spares == 1)
+    finally:
+        midi.stop()
+        for port in knobs:
+            port.close()
