@@ -38,18 +38,15 @@ from __future__ import annotations
 
 import logging
 import math
-import struct
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pythonosc.osc_message_builder import OscMessageBuilder
-
 from control.allow import is_loopback
 from control.osc_feedback import Feedback
-from control.osc_packet import IMMEDIATELY, PacketError, unpack
+from control.osc_packet import IMMEDIATELY, PacketError, encode, unpack
 from control.throttle import Throttle
 from performer.clock import Clock
 from performer.events import Event, Inbox
@@ -73,39 +70,6 @@ MAX_AHEAD = 60.0  # seconds a bundle may be scheduled ahead: a cue list, not a c
 MAX_ADDRESS = 256  # characters in an address (a mapping's source name)
 MAX_ARGS = 64  # arguments of one message outside /performer/
 Sender = tuple[str, int]
-
-
-def encode(address: str, *values: Any) -> bytes:
-    """One OSC message as bytes (floats are sent as 32-bit floats, integers as 32-bit
-    ones when they fit). Written here: python-osc's builder parses its own output
-    again, a byte at a time, which made feedback of a prompt cost a millisecond."""
-    tags, payload = [","], []
-    for value in values:
-        if isinstance(value, bool):
-            tags.append("T" if value else "F")
-        elif isinstance(value, int) and -(2**31) <= value < 2**31:
-            tags.append("i")
-            payload.append(struct.pack(">i", value))
-        elif isinstance(value, int):
-            tags.append("h")
-            payload.append(struct.pack(">q", value))
-        elif isinstance(value, float):
-            tags.append("f")
-            payload.append(struct.pack(">f", value))
-        elif isinstance(value, str):
-            tags.append("s")
-            payload.append(_osc_string(value))
-        else:  # blobs, lists, None: the library's builder knows them all
-            builder = OscMessageBuilder(address=address)
-            for v in values:
-                builder.add_arg(v)
-            return builder.build().dgram
-    return _osc_string(address) + _osc_string("".join(tags)) + b"".join(payload)
-
-
-def _osc_string(text: str) -> bytes:
-    raw = text.encode("utf-8")
-    return raw + b"\x00" * (4 - len(raw) % 4)
 
 
 def _printable(text: object, limit: int) -> str:
