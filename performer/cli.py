@@ -7,7 +7,7 @@ import logging
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,25 +77,24 @@ def _performance_options(parser: argparse.ArgumentParser) -> None:
 MAX_FPS = 1000  # far past any display; a typo like 30000 would only spin the loop
 
 
-def _port(text: str) -> int:
-    """A TCP/UDP port to listen on: 1..65535 (use --no-osc / --no-oscquery for none)."""
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is 1..65535, got {port}")
-    return port
+def _whole(lo: int, hi: int, what: str, wrong: str) -> Callable[[str], int]:
+    """An argparse type: a whole number in ``lo..hi``, refused in one line otherwise."""
+
+    def parse(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not lo <= number <= hi:
+            raise argparse.ArgumentTypeError(f"{wrong} {lo}..{hi}, got {number}")
+        return number
+
+    return parse
 
 
-def _fps(text: str) -> int:
-    try:
-        fps = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected frames per second, got {text!r}") from None
-    if not 1 <= fps <= MAX_FPS:
-        raise argparse.ArgumentTypeError(f"frames per second are 1..{MAX_FPS}, got {fps}")
-    return fps
+# A port to listen on: 1..65535 (--no-osc / --no-oscquery for none).
+_port = _whole(1, 65535, "a port number", "a port is")
+_fps = _whole(1, MAX_FPS, "frames per second", "frames per second are")
 
 
 def _seconds_arg(text: str) -> float:
