@@ -28,6 +28,7 @@ from performer.clock import FakeClock
 from performer.events import Event
 from performer.generators import Generator
 from performer.offline import composite
+from performer.params import ParamError, param
 from performer.progress import progress
 from performer.recording import digest
 from performer.session import Frame, Session, Tick
@@ -58,6 +59,7 @@ class TakeLog:
     ticks_logged: bool  # False for takes from before the display's ticks were logged
     shown_logged: bool  # whether the ticks say which frame was on screen (newer takes)
     bad: takes.BadLines = field(default_factory=takes.BadLines)  # lines left out
+    opening: dict[str, Any] = field(default_factory=dict)  # the parameters as the take began
 
 
 MAX_HOLD = 600.0  # seconds a take's last picture may follow its last frame (a slow model)
@@ -75,6 +77,7 @@ def read_take(folder: Path) -> TakeLog:
     ticks: dict[int, list[Tick]] = defaultdict(list)
     loose: dict[int, list[Event]] = defaultdict(list)  # events with no tick line before them
     params: dict[str, Any] = {}  # the snapshot so far: frames may log only what changed
+    opening: dict[str, Any] = {}
     bad, end_line = takes.BadLines(), 0
     path = folder / takes.LOG
     for number, record in read_lines(path, bad):
@@ -89,6 +92,7 @@ def read_take(folder: Path) -> TakeLog:
         elif kind == "take":
             started = started if started is not None else record["t"]
             params = dict(record.get("params", {}))
+            opening = dict(params)
         elif kind == "end":
             ended, end_line = record["t"], number
         elif kind == "frame":
@@ -121,7 +125,7 @@ def read_take(folder: Path) -> TakeLog:
         ticks.update({r["frame"]: [Tick(r["t"], loose[r["frame"]])] for r in frames})
     if started is None:
         started = frames[0]["t"] if frames else 0.0
-    return TakeLog(info, frames, ticks, started, ended, logged, shown_logged, bad)
+    return TakeLog(info, frames, ticks, started, ended, logged, shown_logged, bad, opening)
 
 
 class _Display:
@@ -192,7 +196,9 @@ def replay(
     patch = patches.load(folder / takes.PATCH)
     clock = FakeClock()
     first = take.frames[0]["params"] if take.frames else {}
-    start = {k: first[k] for k in ("width", "height", "steps") if k in first}
+    # The take began from the patch as played (--set included): its header says how.
+    start = _usable(take.opening)
+    start.update({k: first[k] for k in ("width", "height", "steps") if k in first})
     session = Session(patch, generator, clock=clock, overrides={**start, **overrides})
     del session.commands["learn/save"]  # a replay plays; it writes nothing but its video
     session.prepare()
@@ -258,3 +264,19 @@ def _take_audio(video: Path) -> tuple[int, list[tuple[Any, int]]] | None:
     except (OSError, av.error.InvalidDataError) as exc:
         log.warning("cannot read the take's audio from %s: %s", video, exc)
         return None
+
+
+def _usable(params: dict[str, Any]) -> dict[str, Any]:
+    """The values of ``params`` the registry accepts; the others are left to the patch,
+    with one warning (a hand-edited header, a parameter that no longer exists)."""
+    usable, refused = {}, []
+    for name, value in params.items():
+        try:
+            usable[name] = param(name).check(value)
+        except (ParamError, TypeError):
+            refused.append(str(name)[:40])
+    if refused:
+        log.warning(
+            "the take's opening values of %s are unusable; the patch's are used", refused[:8]
+        )
+    return usable

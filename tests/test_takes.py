@@ -54,12 +54,14 @@ def play(
     seconds: float,
     events: tuple[tuple[float, str, object], ...] = (),
     size: tuple[int, int] = (48, 32),
+    overrides: dict[str, object] | None = None,
 ) -> Played:
     """Play the test patch headless for ``seconds`` while recording a take, feeding
     ``events`` (time, source, value) as they fall due."""
     from render.headless import Headless
 
-    session = Session(patch.loads(PATCH), generator, overrides={"width": 32, "height": 32})
+    start = {"width": 32, "height": 32, **(overrides or {})}
+    session = Session(patch.loads(PATCH), generator, overrides=start)
     session.prepare()
     pending = list(events)
 
@@ -115,6 +117,15 @@ def test_replay_reproduces_every_frame_and_renders_larger(
 
     (summary,) = list_takes(tmp_path)
     assert summary.frames == len(frames) and summary.patch == "untitled"
+
+
+def test_a_take_played_with_set_values_replays_from_them(tmp_path: Path) -> None:
+    """``performer play --set timestep=0.95``: the replay starts from the values the take
+    began with (its header), not from the patch alone; it matched 0 of 194 frames."""
+    take = play(EmbeddedGenerator(), tmp_path, 1.0, overrides={"timestep": 0.95, "seed": 7})
+    folder = take.take.folder
+    again = replay(folder, EmbeddedGenerator(), tmp_path / "again.mp4", {})
+    assert again.frames > 5 and again.identical == again.frames
 
 
 def _pictures(video: Path) -> list[tuple[float, np.ndarray]]:
