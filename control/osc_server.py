@@ -100,13 +100,22 @@ class OscServer:
         """Tell registered controllers (but the one that made them) about ``changes``."""
         self.send(self.router.feedback(changes, origin))
 
+    def _flush(self) -> None:
+        try:
+            self.send(self.router.flush())
+        except Exception as exc:  # feedback is a courtesy: it never ends the server
+            self.failures += 1
+            name = type(exc).__name__
+            self._ratelog("flush failed", "OSC feedback flush raised %s: %.200s", name, exc)
+
     def _run(self) -> None:
         assert self._sock is not None
         sock = self._sock
         while not self._stop.is_set():
             try:
                 data, sender = sock.recvfrom(65535)
-            except TimeoutError:
+            except TimeoutError:  # quiet: send what the controllers' budgets held back
+                self._flush()
                 continue
             except OSError as exc:  # e.g. ICMP port unreachable from an earlier reply
                 if self._stop.is_set():

@@ -315,6 +315,37 @@ def test_feedback_is_rate_limited_per_target(router: OscRouter) -> None:
     assert len(router.feedback(flood[:10], "x")) == 10
 
 
+def test_a_controller_always_ends_with_the_latest_value(router: OscRouter) -> None:
+    """Feedback over a controller's budget is held back, not lost: the latest value of
+    each parameter goes with the next feedback, or with a flush once the budget
+    refills, so a fader never stays on a stale value."""
+    from pythonosc.osc_message import OscMessage
+
+    def values(replies: list[tuple[bytes, object]]) -> dict[str, object]:
+        seen: dict[str, object] = {}
+        for data, _ in replies:
+            message = OscMessage(data)
+            seen[message.address] = message.params[0]
+        return seen
+
+    router.handle(encode("/performer/hello", 9001), ME)
+    clock_of(router).advance(5)
+    burst = [("era", 1840.0 + i) for i in range(1000)] + [("guidance", 3.0)]
+    sent = values(router.feedback(burst, "x"))
+    assert sent.get("/performer/era") != 2839.0, "the budget held back the last values"
+    assert router.flush() == [], "nothing can go before the budget refills"
+    clock_of(router).advance(1)
+    latest = values(router.flush())
+    assert latest == {"/performer/era": 2839.0, "/performer/guidance": 3.0}
+    assert router.flush() == [], "sent once"
+    # a newer value supersedes one still held back
+    router.feedback([("era", 1850.0 + i) for i in range(1000)], "x")
+    router.feedback([("era", 1900.0)], "x")
+    clock_of(router).advance(1)
+    assert values(router.feedback([("era", 1901.0)], "x")) == {"/performer/era": 1901.0}
+    assert router.flush() == []
+
+
 def test_a_sender_off_this_machine_gets_back_at_most_four_times_what_it_sent(
     router: OscRouter,
 ) -> None:
