@@ -330,7 +330,8 @@ class OscRouter:
             pending = [(n, v) for n, v in earlier.items() if n not in names]
             items = pending + changes
             encoded = [encode(PREFIX + n, v) for n, v in pending] + messages
-            allowed, later = [], {}
+            allowed: list[bytes] = []
+            later: dict[str, Any] = {}
             for (name, value), message in zip(items, encoded, strict=True):
                 if self.registry.allow([message], target, now):
                     allowed.append(message)
