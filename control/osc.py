@@ -322,8 +322,9 @@ class OscRouter:
         now: float,
     ) -> list[tuple[bytes, Sender]]:
         """``changes`` to ``target``, after what its budget held back before (unless a
-        change supersedes it); what the budget holds back now waits for next time. One
-        lock around it all: a flush and a feedback never send one value out of order."""
+        change supersedes it); what the budget holds back now waits for next time. The
+        choice is made under one lock; the sending is not (a flush whose send races a
+        newer feedback's by microseconds could still land second, until the next change)."""
         with self._withheld_lock:
             earlier = self._withheld.pop(target, {})
             names = {name for name, _ in changes}
