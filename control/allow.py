@@ -29,12 +29,13 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-_CACHE_SIZE = 1024  # senders remembered; a flood of fresh addresses only clears it
+_CACHE_SIZE = 1024  # answers remembered; a flood of fresh addresses only evicts old ones
 
 
 def normalise(address: str) -> Address | None:
@@ -91,7 +92,6 @@ class AllowList:
 
     networks: tuple[Network, ...] | None
     trust_loopback: bool = True
-    _seen: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def parse(cls, entries: Iterable[str] | None, trust_loopback: bool = True) -> AllowList:
@@ -110,52 +110,42 @@ class AllowList:
 
     def allows(self, address: str) -> bool:
         """Whether a peer address (as the socket reports it) may be heard."""
-        if self.networks is None:
-            return True
-        seen = self._seen.get(address)
-        if seen is None:
-            seen = self._check(address)
-            if len(self._seen) >= _CACHE_SIZE:
-                self._seen.clear()
-            self._seen[address] = seen
-        return seen
+        return self.networks is None or _matches(
+            self.networks, self.trust_loopback, address, single_hosts=False
+        )
 
     def trusts(self, address: str) -> bool:
         """Whether a peer is a single host the list names (or loopback, when trusted):
         only those get replies beyond what they sent. A network entry admits, never
         trusts: a source address in a wide network is too easily spoofed."""
-        if self.networks is None:
-            return False
-        key = "trust " + address  # one cache for both questions, keys apart
-        seen = self._seen.get(key)
-        if seen is None:
-            ip = normalise(address)
-            seen = ip is not None and (
-                (self.trust_loopback and ip.is_loopback)
-                or any(
-                    ip.version == net.version and net.prefixlen == net.max_prefixlen and ip in net
-                    for net in self.networks
-                )
-            )
-            if len(self._seen) >= _CACHE_SIZE:
-                self._seen.clear()
-            self._seen[key] = seen
-        return seen
-
-    def _check(self, address: str) -> bool:
-        ip = normalise(address)
-        if ip is None:
-            return False
-        if self.trust_loopback and ip.is_loopback:
-            return True
-        assert self.networks is not None
-        return any(ip.version == net.version and ip in net for net in self.networks)
+        return self.networks is not None and _matches(
+            self.networks, self.trust_loopback, address, single_hosts=True
+        )
 
     def describe(self) -> str:
         if self.networks is None:
             return "everyone"
         names = ", ".join(str(n) for n in self.networks)
         return names + (" and this machine" if self.trust_loopback else "")
+
+
+@lru_cache(maxsize=_CACHE_SIZE)  # parsing an address costs more than a packet
+def _matches(
+    networks: tuple[Network, ...], trust_loopback: bool, address: str, single_hosts: bool
+) -> bool:
+    """Whether ``address`` is loopback (when trusted) or in one of ``networks`` (only
+    the single-host ones, with ``single_hosts``)."""
+    ip = normalise(address)
+    if ip is None:
+        return False
+    if trust_loopback and ip.is_loopback:
+        return True
+    return any(
+        ip.version == net.version
+        and (not single_hosts or net.prefixlen == net.max_prefixlen)
+        and ip in net
+        for net in networks
+    )
 
 
 def open_warning(allow: AllowList, host: str) -> str | None:

@@ -34,6 +34,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from control.allow import is_loopback
 
@@ -81,7 +82,6 @@ class Feedback:
         self._registered: dict[Sender, _Registration] = {}  # by the hello's sender
         self._buckets: OrderedDict[Sender, tuple[_Bucket, _Bucket]] = OrderedDict()
         self._credit: OrderedDict[str, int] = OrderedDict()  # untrusted host -> bytes
-        self._trusted: dict[str, bool] = {}  # parsing an address costs more than a packet
         self.trusts = trusts
 
     @property
@@ -92,16 +92,8 @@ class Feedback:
     @trusts.setter
     def trusts(self, trusts: Callable[[str], bool]) -> None:
         self._trusts = trusts
-        self._trusted = {}
-
-    def _is_trusted(self, host: str) -> bool:
-        trusted = self._trusted.get(host)
-        if trusted is None:
-            trusted = self._trusts(host)
-            if len(self._trusted) >= _MAX_TRACKED:
-                self._trusted.clear()
-            self._trusted[host] = trusted
-        return trusted
+        # asked per packet; parsing an address costs more than the packet
+        self._is_trusted = lru_cache(maxsize=_MAX_TRACKED)(trusts)
 
     def heard(self, sender: Sender, size: int, now: float) -> None:
         """A datagram of ``size`` bytes came from ``sender``: renew, and earn credit."""
