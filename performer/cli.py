@@ -77,15 +77,18 @@ def _performance_options(parser: argparse.ArgumentParser) -> None:
 MAX_FPS = 1000  # far past any display; a typo like 30000 would only spin the loop
 
 
-def _whole(lo: int, hi: int, what: str, wrong: str) -> Callable[[str], int]:
-    """An argparse type: a whole number in ``lo..hi``, refused in one line otherwise."""
+def _whole(lo: int, hi: int | None, what: str, wrong: str = "") -> Callable[[str], int]:
+    """An argparse type: a whole number in ``lo..hi`` (``hi`` None: no top), refused in
+    one line otherwise."""
 
     def parse(text: str) -> int:
         try:
             number = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if not lo <= number <= hi:
+        if hi is None and number < lo:
+            raise argparse.ArgumentTypeError(f"expected {lo} or more, got {number}")
+        if hi is not None and not lo <= number <= hi:
             raise argparse.ArgumentTypeError(f"{wrong} {lo}..{hi}, got {number}")
         return number
 
@@ -95,6 +98,7 @@ def _whole(lo: int, hi: int, what: str, wrong: str) -> Callable[[str], int]:
 # A port to listen on: 1..65535 (--no-osc / --no-oscquery for none).
 _port = _whole(1, 65535, "a port number", "a port is")
 _fps = _whole(1, MAX_FPS, "frames per second", "frames per second are")
+_count = _whole(1, None, "a whole number")
 
 
 def _seconds_arg(text: str) -> float:
@@ -105,16 +109,6 @@ def _seconds_arg(text: str) -> float:
     if not 0 < seconds < math.inf:
         raise argparse.ArgumentTypeError(f"seconds are a positive number, got {text!r}")
     return seconds
-
-
-def _count(text: str) -> int:
-    try:
-        count = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if count < 1:
-        raise argparse.ArgumentTypeError(f"expected 1 or more, got {count}")
-    return count
 
 
 def _device(text: str) -> str | int:
