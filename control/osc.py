@@ -73,7 +73,7 @@ MAX_WITHHELD_TARGETS = 64  # controllers with values held back (32 can be regist
 Sender = tuple[str, int]
 
 
-def _printable(text: object, limit: int) -> str:
+def _printable(text: object, limit: int = 120) -> str:
     """``text`` for one log line: control characters escaped, no megabytes."""
     shown = text if isinstance(text, str) else repr(text)
     if not shown.isprintable():
@@ -177,7 +177,7 @@ class OscRouter:
                 continue
             refused = _refuse(address, values)
             if refused:
-                self.complaints(refused, address, f"values {_short(values)}")
+                self.complaints(refused, address, f"values {_printable(values)}")
                 continue
             if not address.startswith(PREFIX):
                 bundle.append((f"osc:{address}", values[0] if len(values) == 1 else tuple(values)))
@@ -204,11 +204,11 @@ class OscRouter:
         p = param(name)
         if p.kind == "str":
             if not values or not all(isinstance(v, str) for v in values):
-                self.complaints("wrong type", address, f"expected text, got {_short(values)}")
+                self.complaints("wrong type", address, f"expected text, got {_printable(values)}")
                 return None
             return p.clamp(" ".join(values))  # the registry bounds its length
         if len(values) != 1:
-            self.complaints("wrong type", address, f"expected one number, got {_short(values)}")
+            self.complaints("wrong type", address, f"expected one number, got {_printable(values)}")
             return None
         value = float(values[0]) if isinstance(values[0], bool) else values[0]
         try:
@@ -230,12 +230,12 @@ class OscRouter:
                 reply = encode(PREFIX + one, self.store.get(one))
                 return self._send([reply], sender, now, "reply withheld")
             self.complaints(
-                "wrong type", address, f"expected a parameter name, got {_short(values)}"
+                "wrong type", address, f"expected a parameter name, got {_printable(values)}"
             )
         elif name == "hello":
             if not isinstance(one, int) or isinstance(one, bool) or not 0 < one < 65536:
                 self.complaints(
-                    "wrong type", address, f"expected a port number, got {_short(values)}"
+                    "wrong type", address, f"expected a port number, got {_printable(values)}"
                 )
                 return []
             refused = self.registry.register(sender, one, now)
@@ -250,7 +250,7 @@ class OscRouter:
                 self.complaints(
                     "wrong type",
                     address,
-                    f"expected a parameter name, got {_short(values)}",
+                    f"expected a parameter name, got {_printable(values)}",
                 )
         elif name == "scene":
             if isinstance(one, int | str) and not isinstance(one, bool) and _finite(values):
@@ -259,7 +259,7 @@ class OscRouter:
                 self.complaints(
                     "wrong type",
                     address,
-                    f"expected a scene number or name, got {_short(values)}",
+                    f"expected a scene number or name, got {_printable(values)}",
                 )
         else:  # learn/save, record/start, record/stop, tap, probe: no arguments needed
             # their own part of the inbox: no flood of bundles can keep them out
@@ -366,11 +366,6 @@ def _refuse(address: str, values: list[Any]) -> str:
         if not _finite(values):
             return "bad message"
     return ""
-
-
-def _short(values: list[Any]) -> str:
-    shown = repr(values)
-    return shown if len(shown) <= 120 else shown[:117] + "..."
 
 
 def _finite(values: list[Any]) -> bool:
