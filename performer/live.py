@@ -21,16 +21,13 @@ import numpy as np
 
 from performer.events import Event
 from performer.pacing import Pacer, StallWatch
-from performer.params import REGISTRY
-from performer.session import Frame, Session
+from performer.session import LEARNABLE, Frame, Session
 
 log = logging.getLogger(__name__)
 
 # How long headless play waits for the generator's first frame (beyond the show's own
 # length): a first frame that compiles or warms up may take a while on a slow machine.
 FIRST_FRAME_S = 10.0
-
-LEARNABLE = [p.name for p in REGISTRY.values() if p.live and p.kind != "str"]
 
 
 class Surface(Protocol):

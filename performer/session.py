@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 # bounded, and a take that ends during a long hold loses no more ticks than that.
 HELD_TICKS = 256
 
+# What MIDI learn can map a control to: the live numeric parameters (text is typed)
+LEARNABLE = [p.name for p in REGISTRY.values() if p.live and p.kind != "str"]
+
 
 @dataclass(frozen=True)
 class Tick:
@@ -208,7 +211,7 @@ class Session:
                 if p is not None
                 else "is not a parameter"
             )
-            learnable = ", ".join(q.name for q in REGISTRY.values() if q.live and q.kind != "str")
+            learnable = ", ".join(LEARNABLE)
             self._problems.log(
                 log,
                 logging.WARNING,
