@@ -128,35 +128,36 @@ class Inbox:
     def _put(self, event: Event, coalesce: bool, scheduled: bool, command: bool) -> str:
         """Store ``event``; returns the part that dropped one, or ''."""
         if command:
-            if len(self._commands) >= self._max_commands:
-                self.drops["command"] += 1
-                return "command"
-            heapq.heappush(self._commands, (event.time, next(self._order), event))
-            return ""
+            return self._push(self._commands, self._max_commands, "command", event)
         if scheduled:
-            entry = (event.time, next(self._order), event)
+            dropped = ""
             if len(self._scheduled) >= self._max_scheduled:
+                self.drops["scheduled"] += 1
                 if event.time >= self._scheduled[-1][0]:
-                    self.drops["scheduled"] += 1
                     return "scheduled"
                 self._scheduled.pop()  # the one due last gives way
-                self.drops["scheduled"] += 1
-                bisect.insort(self._scheduled, entry, key=lambda e: (e[0], e[1]))
-                return "scheduled"
+                dropped = "scheduled"
+            entry = (event.time, next(self._order), event)
             bisect.insort(self._scheduled, entry, key=lambda e: (e[0], e[1]))
-            return ""
+            return dropped
         if not coalesce:
-            if len(self._discrete) >= self._max_discrete:
-                self.drops["discrete"] += 1
-                return "discrete"
-            heapq.heappush(self._discrete, (event.time, next(self._order), event))
-            return ""
+            return self._push(self._discrete, self._max_discrete, "discrete", event)
         self._latest.pop(event.source, None)
         self._latest[event.source] = event
         if len(self._latest) > self._max_sources:
             self._latest.popitem(last=False)
             self.drops["continuous"] += 1
             return "continuous"
+        return ""
+
+    def _push(
+        self, heap: list[tuple[float, int, Event]], bound: int, part: str, event: Event
+    ) -> str:
+        """Onto a time-ordered part, unless it is full (then counted); the part or ''."""
+        if len(heap) >= bound:
+            self.drops[part] += 1
+            return part
+        heapq.heappush(heap, (event.time, next(self._order), event))
         return ""
 
     def drain(self, now: float = math.inf) -> list[Event]:
