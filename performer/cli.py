@@ -13,6 +13,7 @@ from typing import Any
 
 from performer.options import add_model_options
 from performer.params import ParamError, param
+from performer.take import MAX_FPS  # what --fps may ask is what a take may hold
 
 log = logging.getLogger("performer")
 
@@ -72,9 +73,6 @@ def _performance_options(parser: argparse.ArgumentParser) -> None:
         metavar="COS",
         help="skip frames whose input is this similar to the last (e.g. 0.98)",
     )
-
-
-MAX_FPS = 1000  # far past any display; a typo like 30000 would only spin the loop
 
 
 def _whole(lo: int, hi: int | None, what: str, wrong: str = "") -> Callable[[str], int]:

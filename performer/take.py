@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 VIDEO, LOG, PATCH, INFO = "video.mp4", "control.jsonl", "patch.toml", "take.json"
 FORMAT = 2  # 2: frames carry only the parameters that changed
 MAX_INFO = 1 << 20  # bytes of take.json: it holds a few short fields
-MAX_FPS = 1000
+MAX_FPS = 1000  # far past any display; a typo like 30000 would only spin the loop
 
 
 class ControlLog:
