@@ -38,9 +38,16 @@ embedded-model: setup
 		--pure-noise 0.35 --stats-weight 0.5 --clip 1.0 --scanline-stat --identity embedded:era-v2
 	@echo "to ship it: cp runs/s3/era.safetensors runs/s3/config.json performer/embedded/"
 
+# mypy cannot follow the editable install's import hook, so it reads the package through
+# links laid out as the wheel installs it: build/typecheck/performer/control -> control/ ...
+TYPECHECK = build/typecheck/performer
+
 lint: setup
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/ruff format --check $(CODE)
+	@rm -rf $(TYPECHECK) && mkdir -p $(TYPECHECK)
+	@for f in performer/*; do ln -s ../../../$$f $(TYPECHECK)/; done
+	@for p in control render mappings; do ln -s ../../../$$p $(TYPECHECK)/$$p; done
 	$(BIN)/mypy
 
 setup: system $(STAMP)

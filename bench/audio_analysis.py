@@ -35,8 +35,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-
-from control.analysis import Analyzer
+from performer.control.analysis import Analyzer
 
 RATE = 44100
 HOP = 512

@@ -1,6 +1,6 @@
 """Live audio on a private JACK dummy server: callback cost, onset latency, clock rate.
 
-Plays a 120 BPM click train through JACK into an :class:`~control.audio.AudioInput`
+Plays a 120 BPM click train through JACK into an :class:`~performer.control.audio.AudioInput`
 for ``--seconds`` and prints how long the audio callback takes, how late onset events
 reach the inbox (performance time when drained − time the click sounded), and how far
 the audio clock's rate is from the monotonic clock's::
@@ -42,9 +42,8 @@ def main() -> None:
 
 def run(seconds: float) -> None:
     import sounddevice as sd
-
-    from control.audio import AudioInput
-    from performer.events import Inbox
+    from performer.control.audio import AudioInput
+    from performer.control.events import Inbox
 
     costs: list[float] = []
 

@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from control.jack import PERIOD, RATE, ClickTrain, connect, dummy_server
+from performer.control.jack import PERIOD, RATE, ClickTrain, connect, dummy_server
 
 PATCH = """
 [params]
@@ -69,13 +69,14 @@ def play_click_take(
     sd: Any, model: Path, bpm: float, seconds: float, fps: int, takes: Path, tone: float
 ) -> Path:
     """Record a take of the flash patch hearing a click train; returns its folder."""
-    from control.audio_clock import AudioClock
+    from performer.control.audio_clock import AudioClock
+    from performer.render.headless import Headless
+
     from performer import patch
     from performer.controls import ControlOptions, start_controls, stop_controls
     from performer.generators.diffusion import DiffusersGenerator
     from performer.live import Stage, play_headless
     from performer.session import Session
-    from render.headless import Headless
 
     session = Session(
         patch.loads(PATCH),
@@ -124,7 +125,8 @@ def main() -> int:
     name = f"performer-av-{os.getpid()}"
     os.environ.update(JACK_DEFAULT_SERVER=name, JACK_NO_START_SERVER="1")
     with dummy_server(name, RATE, PERIOD), tempfile.TemporaryDirectory() as tmp:
-        from control.audio import load_sounddevice
+        from performer.control.audio import load_sounddevice
+
         from performer.generators.tiny import save_tiny_pipeline
 
         folder = play_click_take(

@@ -14,12 +14,12 @@ import csv
 from pathlib import Path
 
 import numpy as np
+from performer.control.params import Snapshot, defaults
 from PIL import Image, ImageDraw
 
 from performer.embedded import dataset
 from performer.generators.base import Setup
 from performer.generators.embedded import EmbeddedGenerator
-from performer.params import Snapshot, defaults
 
 YEARS = np.linspace(1840, 2030, 10)
 SCALE = 2

@@ -14,10 +14,10 @@ import statistics
 import time
 
 import torch
+from performer.control.params import Snapshot, defaults
 
 from performer.generators.base import Setup
 from performer.generators.embedded import EmbeddedGenerator
-from performer.params import Snapshot, defaults
 
 
 def fps(gen: EmbeddedGenerator, snap: Snapshot, frames: int) -> float:

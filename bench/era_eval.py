@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from performer.control.params import Snapshot, defaults
 
 from performer.embedded import dataset, stats
 from performer.embedded.classifier import (
@@ -32,7 +33,6 @@ from performer.embedded.classifier import (
 )
 from performer.generators.base import Setup
 from performer.generators.embedded import EmbeddedGenerator
-from performer.params import Snapshot, defaults
 
 
 def generated(

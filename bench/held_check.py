@@ -18,9 +18,10 @@ import argparse
 import statistics
 import time
 
+from performer.control.params import MAX_TEXT
+
 from performer import patch
 from performer.generators.embedded import EmbeddedGenerator
-from performer.params import MAX_TEXT
 from performer.session import Session
 
 

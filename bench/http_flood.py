@@ -105,7 +105,7 @@ def hold(port: int, count: int, seconds: float) -> dict[str, Any]:
 
 
 def udp(port: int, count: int) -> dict[str, Any]:
-    from control.osc import encode
+    from performer.control.osc import encode
 
     rng = random.Random(12)
     good = [encode("/performer/era", 1840.0 + i * 0.5) for i in range(380)]
@@ -132,9 +132,8 @@ class Display:
 
     def __init__(self, drain: Any) -> None:
         import numpy as np
-
-        from render.compositor import Compositor
-        from render.headless import Headless
+        from performer.render.compositor import Compositor
+        from performer.render.headless import Headless
 
         self.headless = Headless(512, 512)
         self.compositor = Compositor(self.headless.ctx)
@@ -221,12 +220,12 @@ def main() -> None:
         print(json.dumps(result))
         return
 
-    from control.osc import OscRouter
-    from control.osc_server import OscServer
-    from control.oscquery import OscQueryServer
-    from performer.clock import MonotonicClock
-    from performer.events import Inbox
-    from performer.params import ParamStore
+    from performer.control.clock import MonotonicClock
+    from performer.control.events import Inbox
+    from performer.control.osc import OscRouter
+    from performer.control.osc_server import OscServer
+    from performer.control.oscquery import OscQueryServer
+    from performer.control.params import ParamStore
 
     store = ParamStore({"era": 1977})
     router = OscRouter(Inbox(), MonotonicClock(), store)

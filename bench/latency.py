@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from performer.control.osc import OscRouter, encode
+from performer.control.osc_server import OscServer
 
-from control.osc import OscRouter, encode
-from control.osc_server import OscServer
 from performer import patch
 from performer.generators.diffusion import DiffusersGenerator
 from performer.live import Stage
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace, tmp: Path) -> int:
-    from render.headless import Headless
+    from performer.render.headless import Headless
 
     size = args.size or (64 if args.tiny else 512)
     if args.model:

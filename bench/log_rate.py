@@ -33,7 +33,7 @@ from performer.take import LOG
 
 
 def one_setting(args: argparse.Namespace, overrides: dict[str, Any], takes: Path) -> str:
-    from render.headless import Headless
+    from performer.render.headless import Headless
 
     session = Session(patch.load(args.patch), load_generator(args.model), overrides=overrides)
     session.prepare()

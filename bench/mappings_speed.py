@@ -16,10 +16,10 @@ import statistics
 import time
 from typing import Any
 
-from mappings import Conductor
-from performer.clock import FakeClock
-from performer.events import Event
-from performer.params import ParamStore
+from performer.control.clock import FakeClock
+from performer.control.events import Event
+from performer.control.params import ParamStore
+from performer.mappings import Conductor
 
 NUMERIC = ["timestep", "guidance", "era", "prompt_mix", "seed_travel", "zoom", "rotate",
            "translate_x", "translate_y", "crossfade"]  # fmt: skip

@@ -31,7 +31,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from control.jack import cc_peer, start_server
+from performer.control.jack import cc_peer, start_server
 
 SETUPS = {  # name: (MIDI on JACK, controller sends, audio from JACK)
     "no-jack": (False, False, False),

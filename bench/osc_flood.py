@@ -20,10 +20,10 @@ import resource
 import struct
 import time
 
-from control.osc import OscRouter, encode
-from performer.clock import MonotonicClock
-from performer.events import Inbox
-from performer.params import ParamStore
+from performer.control.clock import MonotonicClock
+from performer.control.events import Inbox
+from performer.control.osc import OscRouter, encode
+from performer.control.params import ParamStore
 
 
 def rss_mb() -> float:

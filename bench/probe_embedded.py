@@ -17,11 +17,11 @@ import time
 from pathlib import Path
 
 import torch
+from performer.control.params import Snapshot, defaults
 from PIL import Image
 
 from performer.generators import Setup, load_generator
 from performer.generators.embedded import EmbeddedGenerator
-from performer.params import Snapshot, defaults
 from performer.probe.distance import DISTANCE_KEYS, stat_distance
 from performer.probe.plots import grid
 from performer.probe.reference import SIGNATURE_KEYS, agreement, dataset_means

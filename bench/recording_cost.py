@@ -24,15 +24,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from performer.control.events import Event
+
 from performer import patch
-from performer.events import Event
 from performer.generators import load_generator
 from performer.live import Stage, play_headless
 from performer.session import Session
 
 
 def one_run(args: argparse.Namespace, record: bool, takes: Path) -> float:
-    from render.headless import Headless
+    from performer.render.headless import Headless
 
     session = Session(patch.load(args.patch), load_generator(args.model))
     session.prepare()
@@ -49,7 +50,7 @@ def one_run(args: argparse.Namespace, record: bool, takes: Path) -> float:
 def switching_run(args: argparse.Namespace, takes: Path) -> dict[bool, list[float]]:
     """Generated frames/s in each window of ``args.switch`` seconds, by whether the
     window was recorded (the first window, with the model's warm-up, is left out)."""
-    from render.headless import Headless
+    from performer.render.headless import Headless
 
     session = Session(patch.load(args.patch), load_generator(args.model))
     session.prepare()

@@ -17,7 +17,7 @@ performance-clock time of the first one, and returns events:
 ==================  ====================================================================
 
 Onsets and beats are discrete (one event each); the rest are continuous and coalesce in
-the :class:`~performer.events.Inbox`. Events carry the time the sound happened, not the
+the :class:`~performer.control.events.Inbox`. Events carry the time the sound happened, not the
 time it was analysed: onsets are compensated for the analysis window's delay.
 
 Why numpy and not a library: see ``docs/audio.md`` (measured against librosa).
@@ -29,8 +29,7 @@ import math
 
 import numpy as np
 import numpy.typing as npt
-
-from performer.events import Event
+from performer.control.events import Event
 
 Samples = npt.NDArray[np.floating]
 

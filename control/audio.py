@@ -5,7 +5,7 @@ go into a preallocated ring (:class:`SampleRing`) and the block's capture time i
 preallocated timing ring. It takes no lock and creates no buffers (Python itself still
 makes a few small objects per call: views and floats). An analysis thread reads the
 rings, feeds :class:`~control.analysis.Analyzer`, puts ``audio:*`` events into the
-:class:`~performer.events.Inbox`, and keeps the :class:`~control.audio_clock.AudioClock`
+:class:`~performer.control.events.Inbox`, and keeps the :class:`~control.audio_clock.AudioClock`
 on the device's clock.
 
 If PortAudio is missing, the device is not there, or the stream will not open,
@@ -29,10 +29,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-
-from control.analysis import DISCRETE_SOURCES, Analyzer
-from control.audio_clock import AudioClock
-from performer.events import Inbox
+from performer.control.analysis import DISCRETE_SOURCES, Analyzer
+from performer.control.audio_clock import AudioClock
+from performer.control.events import Inbox
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ callbacks) maps monotonic time to audio time (it irons out callback jitter);
 monotonic non-decreasing and cheap: one lock, a multiply and an add.
 
 Before audio starts, after it stops, or when there is no audio device at all, the
-clock runs on its fallback (a :class:`~performer.clock.MonotonicClock`), continuing
+clock runs on its fallback (a :class:`~performer.control.clock.MonotonicClock`), continuing
 from where it was: the instrument keeps going.
 """
 
@@ -28,8 +28,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
-
-from performer.clock import Clock, MonotonicClock
+from performer.control.clock import Clock, MonotonicClock
 
 _MIN_FIT_S = 1.0  # shorter than this, only the offset is fitted (the slope stays 1)
 _MAX_DRIFT = 0.001  # crystals drift by tens of ppm: a steeper slope is late callbacks
@@ -47,7 +46,7 @@ class _Segment(NamedTuple):
 
 
 class AudioClock:
-    """A :class:`~performer.clock.Clock` on audio time while audio runs, else on ``fallback``."""
+    """A performance clock on audio time while audio runs, else on ``fallback``."""
 
     def __init__(
         self,

@@ -36,8 +36,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from control.allow import AllowList
-from control.throttle import RateLog
+from performer.control.allow import AllowList
+from performer.control.throttle import RateLog
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,10 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from control.midi_decode import MidiDecoder
-from control.midi_ports import (
+from performer.control.clock import Clock
+from performer.control.events import Inbox
+from performer.control.midi_decode import MidiDecoder
+from performer.control.midi_ports import (
     ERRORS,
     InPort,
     MidiSystem,
@@ -36,9 +38,7 @@ from control.midi_ports import (
     port_names,
     server_socket_exists,
 )
-from control.throttle import Throttle
-from performer.clock import Clock
-from performer.events import Inbox
+from performer.control.throttle import Throttle
 
 __all__ = ["VIRTUAL_NAME", "MidiInput", "MidiUnavailable", "port_names"]
 

@@ -12,7 +12,7 @@ import statistics
 from collections import deque
 from typing import Any
 
-from performer.events import Event
+from performer.control.events import Event
 
 TICKS_PER_BEAT = 24
 

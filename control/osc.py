@@ -44,13 +44,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from control.allow import is_loopback
-from control.osc_feedback import Feedback
-from control.osc_packet import IMMEDIATELY, PacketError, encode, unpack
-from control.throttle import Throttle
-from performer.clock import Clock
-from performer.events import Event, Inbox
-from performer.params import MAX_TEXT, REGISTRY, ParamError, ParamStore, param
+from performer.control.allow import is_loopback
+from performer.control.clock import Clock
+from performer.control.events import Event, Inbox
+from performer.control.osc_feedback import Feedback
+from performer.control.osc_packet import IMMEDIATELY, PacketError, encode, unpack
+from performer.control.params import MAX_TEXT, REGISTRY, ParamError, ParamStore, param
+from performer.control.throttle import Throttle
 
 log = logging.getLogger(__name__)
 

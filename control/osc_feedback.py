@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from control.allow import is_loopback
+from performer.control.allow import is_loopback
 
 Sender = tuple[str, int]
 

@@ -16,9 +16,9 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from control.allow import AllowList
-from control.osc import OscRouter, Sender
-from control.throttle import RateLog
+from performer.control.allow import AllowList
+from performer.control.osc import OscRouter, Sender
+from performer.control.throttle import RateLog
 
 log = logging.getLogger(__name__)
 

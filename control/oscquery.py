@@ -21,9 +21,9 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from control.allow import AllowList
-from control.http_listener import Answer, HttpListener, Limits
-from performer.params import REGISTRY, ParamStore
+from performer.control.allow import AllowList
+from performer.control.http_listener import Answer, HttpListener, Limits
+from performer.control.params import REGISTRY, ParamStore
 
 log = logging.getLogger(__name__)
 

@@ -2,10 +2,10 @@
 
 Cheat sheet::
 
-    from mappings import Conductor, validate, SpecError
-    from performer.clock import FakeClock
-    from performer.events import Event
-    from performer.params import ParamStore
+    from performer.mappings import Conductor, validate, SpecError
+    from performer.control.clock import FakeClock
+    from performer.control.events import Event
+    from performer.control.params import ParamStore
 
     validate(patch_data)                       # SpecError(key="mappings[2].curve", message=...)
     conductor = Conductor(patch_data, clock)   # the patch's mappings, timelines, scenes, cues
@@ -27,11 +27,11 @@ The patch tables (``[[mappings]]``, ``[scenes.*]``, ``[timelines.*]``, ``[cues.*
 ``timeline``, ``transport``, ``scenes``, ``automation``, ``learn``, ``toml_writer``.
 """
 
-from mappings.conductor import Change, Conductor
-from mappings.learn import learned_toml
-from mappings.spec import PatchSpec, parse, validate
-from mappings.tables import SpecError
-from mappings.transport import Transport
+from performer.mappings.conductor import Change, Conductor
+from performer.mappings.learn import learned_toml
+from performer.mappings.spec import PatchSpec, parse, validate
+from performer.mappings.tables import SpecError
+from performer.mappings.transport import Transport
 
 __all__ = [
     "Change",

@@ -11,7 +11,7 @@ As in a DAW, per parameter (the track's ``mode``):
 
 from __future__ import annotations
 
-from mappings.timeline import MODES
+from performer.mappings.timeline import MODES
 
 
 class Automation:

@@ -11,7 +11,7 @@ For each parameter, every frame:
    it differs from the frame's snapshot, with the time of the tick and its cause.
 
 Everything depends only on the events fed, their times and the tick times, so a
-replay on a :class:`~performer.clock.FakeClock` produces the same changes.
+replay on a :class:`~performer.control.clock.FakeClock` produces the same changes.
 """
 
 from __future__ import annotations
@@ -25,18 +25,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from control.throttle import Throttle
-from mappings.automation import Automation
-from mappings.learn import Learner, learned_path, learned_toml
-from mappings.learn import write as write_learned
-from mappings.mapping import Mapping, signal
-from mappings.scenes import Cue, Cues, Fade, pressed
-from mappings.spec import parse
-from mappings.tables import Table, one_line
-from mappings.timeline import Track
-from performer.clock import Clock
-from performer.events import Event
-from performer.params import ParamError, Snapshot, param
+from performer.control.clock import Clock
+from performer.control.events import Event
+from performer.control.params import ParamError, Snapshot, param
+from performer.control.throttle import Throttle
+from performer.mappings.automation import Automation
+from performer.mappings.learn import Learner, learned_path, learned_toml
+from performer.mappings.learn import write as write_learned
+from performer.mappings.mapping import Mapping, signal
+from performer.mappings.scenes import Cue, Cues, Fade, pressed
+from performer.mappings.spec import parse
+from performer.mappings.tables import Table, one_line
+from performer.mappings.timeline import Track
 
 log = logging.getLogger(__name__)
 #: what a mapping, a track or an event can still raise at run time, whatever the patch

@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mappings.tables import Table
+from performer.mappings.tables import Table
 
 CurveFn = Callable[[float, float], float]
 

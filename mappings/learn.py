@@ -12,11 +12,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mappings.tables import number_or_none
-from mappings.toml_writer import array_of_tables
-from performer.events import Event
-from performer.names import safe_name
-from performer.params import param
+from performer.control.events import Event
+from performer.control.names import safe_name
+from performer.control.params import param
+from performer.mappings.tables import number_or_none
+from performer.mappings.toml_writer import array_of_tables
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Declared as ``[[mappings]]`` tables::
 
     [[mappings]]
-    source = "midi:cc:1:16"      # an event source (see performer.events), or "lfo:<shape>",
+    source = "midi:cc:1:16"      # an event source (see performer.control.events), or "lfo:<shape>",
                                  # "timeline:<track>", "transport:<beat|bar|phase|bar_phase>"
     param = "era"
     in = [0.0, 1.0]              # the source's range; [1.0, 0.0] inverts
@@ -24,11 +24,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from mappings import relative, smoothing, takeover
-from mappings.curves import Shape
-from mappings.oscillators import Oscillator
-from mappings.tables import SpecError, Table, number_or_none, parameter, shown
-from performer.events import Event
+from performer.control.events import Event
+from performer.mappings import relative, smoothing, takeover
+from performer.mappings.curves import Shape
+from performer.mappings.oscillators import Oscillator
+from performer.mappings.tables import SpecError, Table, number_or_none, parameter, shown
 
 KEYS = (
     "source", "param", "in", "curve", "amount", "deadzone", "out", "smooth", "combine",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from mappings.tables import SpecError, Table, shown
+from performer.mappings.tables import SpecError, Table, shown
 
 SHAPES = ("sine", "triangle", "saw", "square", "pulse")
 

@@ -29,7 +29,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mappings.tables import (
+from performer.control.events import Event
+from performer.mappings.tables import (
     LIMIT,
     SpecError,
     Table,
@@ -38,8 +39,7 @@ from mappings.tables import (
     parameter,
     shown,
 )
-from mappings.transport import QUANTIZE, Transport
-from performer.events import Event
+from performer.mappings.transport import QUANTIZE, Transport
 
 CUE_KEYS = ("scene", "quantize", "fade", "trigger", "program", "at", "every", "restart")
 TRIGGERS = ("midi:note:", "midi:cc:", "osc:")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
-from mappings.tables import Table
+from performer.mappings.tables import Table
 
 
 class Smoother(Protocol):

@@ -19,12 +19,12 @@ from collections.abc import Mapping as MappingType
 from dataclasses import dataclass, field
 from typing import Any
 
-from mappings.mapping import Mapping
-from mappings.scenes import Cue, scene_from_table, trigger_source
-from mappings.tables import SpecError, Table
-from mappings.timeline import Track
-from mappings.transport import QUANTIZE, Transport
-from performer.params import param
+from performer.control.params import param
+from performer.mappings.mapping import Mapping
+from performer.mappings.scenes import Cue, scene_from_table, trigger_source
+from performer.mappings.tables import SpecError, Table
+from performer.mappings.timeline import Track
+from performer.mappings.transport import QUANTIZE, Transport
 
 TRANSPORT_KEYS = ("bpm", "beats_per_bar", "quantize", "fade", "tap")
 #: how many of each a patch may declare. Every mapping and every track is stepped each

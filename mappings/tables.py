@@ -12,8 +12,8 @@ import reprlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from performer import params
-from performer.params import REGISTRY, Param, ParamError
+from performer.control import params
+from performer.control.params import REGISTRY, Param, ParamError
 
 #: the largest magnitude a number in a patch table may have. Far beyond any range,
 #: beat or rate a show uses, and small enough that sums and differences of two such

@@ -28,9 +28,17 @@ import bisect
 from dataclasses import dataclass
 from typing import Any
 
-from mappings.oscillators import SHAPES, Oscillator
-from mappings.tables import LIMIT, SpecError, Table, checked, number_or_none, parameter, shown
-from performer.params import REGISTRY
+from performer.control.params import REGISTRY
+from performer.mappings.oscillators import SHAPES, Oscillator
+from performer.mappings.tables import (
+    LIMIT,
+    SpecError,
+    Table,
+    checked,
+    number_or_none,
+    parameter,
+    shown,
+)
 
 INTERPOLATIONS = ("step", "linear", "cubic", "eased")
 UNITS = ("beats", "seconds")

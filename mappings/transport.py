@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
-from mappings.tables import Table
-from performer.params import param
+from performer.control.params import param
+from performer.mappings.tables import Table
 
 QUANTIZE = ("none", "beat", "bar")
 TAP_GAP = 2.0  # seconds; a longer pause between taps starts a new count

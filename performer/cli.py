@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from performer.control.params import ParamError, param
 from performer.options import add_model_options
-from performer.params import ParamError, param
 from performer.take import MAX_FPS  # what --fps may ask is what a take may hold
 
 log = logging.getLogger("performer")
@@ -114,7 +114,7 @@ def _device(text: str) -> str | int:
 
 
 def _allowed(text: str) -> str:
-    from control.allow import AllowList
+    from performer.control.allow import AllowList
 
     try:
         AllowList.parse([text])  # names resolve now: a typo stops here, in one line
@@ -362,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _perform(args: argparse.Namespace) -> int:
     from performer import patch as patches
-    from performer.clock import FakeClock
+    from performer.control.clock import FakeClock
     from performer.generators import load_generator
     from performer.session import Session
 
@@ -382,7 +382,7 @@ def _perform(args: argparse.Namespace) -> int:
     if args.command == "render":
         clock = FakeClock()
     elif args.audio_in is not None:  # the performance follows the sound card's clock
-        from control.audio_clock import AudioClock
+        from performer.control.audio_clock import AudioClock
 
         clock = AudioClock()
     session = Session(patch, generator, clock=clock, overrides=_overrides(args), model=model)
@@ -495,7 +495,7 @@ def _show(args: argparse.Namespace, session: Any, size: tuple[int, int], audio: 
     from performer.live import Stage, play_headless, play_window
 
     if not args.headless:
-        from render.window import Window
+        from performer.render.window import Window
 
         try:
             window = Window(
@@ -513,7 +513,7 @@ def _show(args: argparse.Namespace, session: Any, size: tuple[int, int], audio: 
                 finally:
                     stage.close()
             return 0
-    from render.headless import Headless
+    from performer.render.headless import Headless
 
     seconds = 10.0 if args.seconds is None else args.seconds
     with Headless(*size) as surface:

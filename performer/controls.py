@@ -37,7 +37,7 @@ def start_controls(session: Session, options: ControlOptions) -> list[Any]:
     if options.osc_port is not None:
         started += _osc(session, options)
     if options.midi or options.midi_virtual:
-        from control.midi import MidiInput, MidiUnavailable
+        from performer.control.midi import MidiInput, MidiUnavailable
 
         midi = MidiInput(options.midi, session.inbox, session.clock, options.midi_virtual)
         try:
@@ -54,9 +54,9 @@ def start_controls(session: Session, options: ControlOptions) -> list[Any]:
 
 
 def _osc(session: Session, options: ControlOptions) -> list[Any]:
-    from control.allow import AllowList, open_warning
-    from control.osc import OscRouter
-    from control.osc_server import OscServer
+    from performer.control.allow import AllowList, open_warning
+    from performer.control.osc import OscRouter
+    from performer.control.osc_server import OscServer
 
     assert options.osc_port is not None
     try:
@@ -83,8 +83,8 @@ def _osc(session: Session, options: ControlOptions) -> list[Any]:
 
 
 def _audio(session: Session, options: ControlOptions) -> list[Any]:
-    from control.audio import AudioInput, AudioUnavailable
-    from control.audio_clock import AudioClock
+    from performer.control.audio import AudioInput, AudioUnavailable
+    from performer.control.audio_clock import AudioClock
 
     clock = session.clock if isinstance(session.clock, AudioClock) else None
     audio = AudioInput(
@@ -104,7 +104,7 @@ def _audio(session: Session, options: ControlOptions) -> list[Any]:
 
 
 def _link(session: Session) -> list[Any]:
-    from mappings.link import LinkSync
+    from performer.control.link import LinkSync
 
     try:
         sync = LinkSync(session.conductor.transport)
@@ -118,7 +118,7 @@ def _link(session: Session) -> list[Any]:
 
 
 def _oscquery(session: Session, server: Any, options: ControlOptions) -> list[Any]:
-    from control.oscquery import OscQueryServer
+    from performer.control.oscquery import OscQueryServer
 
     assert options.oscquery_port is not None
     try:

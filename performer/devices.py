@@ -6,20 +6,20 @@ from collections.abc import Callable
 
 
 def _monitors() -> list[str]:
-    from render.window import list_monitors
+    from performer.render.window import list_monitors
 
     return list_monitors()
 
 
 def _midi() -> list[str]:
-    from control.midi import port_names  # checks for ALSA's sequencer before opening it
+    from performer.control.midi import port_names  # checks for ALSA's sequencer before opening it
 
     inputs, outputs = port_names()
     return [f"in:  {name}" for name in inputs] + [f"out: {name}" for name in outputs]
 
 
 def _audio() -> list[str]:
-    from control.audio import describe_devices, load_sounddevice
+    from performer.control.audio import describe_devices, load_sounddevice
 
     return describe_devices(load_sounddevice())
 

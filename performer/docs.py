@@ -6,7 +6,7 @@ import re
 import sys
 from pathlib import Path
 
-from performer.params import REGISTRY
+from performer.control.params import REGISTRY
 
 START, END = "<!-- params:start -->", "<!-- params:end -->"
 

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from performer.events import Event
+from performer.control.events import Event
 from performer.pacing import Pacer, StallWatch
 from performer.session import LEARNABLE, Frame, Session
 
@@ -47,7 +47,7 @@ class Stage:
     def __init__(
         self, session: Session, surface: Surface, fps: int = 30, takes: Path = Path("takes")
     ):
-        from render.compositor import Compositor
+        from performer.render.compositor import Compositor
 
         self.session, self.surface, self.fps, self.takes = session, surface, fps, takes
         self.compositor = Compositor(surface.ctx)

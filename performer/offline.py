@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from performer.clock import FakeClock
+from performer.control.clock import FakeClock
 from performer.progress import progress
 from performer.session import Frame, Session
 
@@ -28,9 +28,9 @@ def render_to_file(
     session: Session, out: Path, frames: int, fps: int, size: tuple[int, int]
 ) -> int:
     """Generate ``frames`` frames at ``1/fps`` steps of fake time; returns frames written."""
-    from render.compositor import Compositor
-    from render.headless import Headless
-    from render.video import VideoWriter
+    from performer.render.compositor import Compositor
+    from performer.render.headless import Headless
+    from performer.render.video import VideoWriter
 
     if not isinstance(session.clock, FakeClock):
         raise TypeError("offline rendering needs a FakeClock: it must not wait on real time")

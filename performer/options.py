@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from performer.params import ParamError, param
+from performer.control.params import ParamError, param
 
 
 def assignment(text: str) -> tuple[str, Any]:

@@ -32,11 +32,12 @@ import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mappings.tables import MAX_TEXT, SHOWN, one_line, shown
-from performer.params import REGISTRY, ParamError, param
+from performer.control.params import REGISTRY, ParamError, param
+from performer.mappings.tables import MAX_TEXT, SHOWN, one_line, shown
 
 PATCH_KEYS = (
     "name",
@@ -51,7 +52,18 @@ PATCH_KEYS = (
     "cues",
     "transport",
 )
-PATCHES_DIR = Path(__file__).resolve().parent.parent / "patches"
+
+
+def _shipped_patches() -> Path:
+    """The patches that ship with performer: inside the package when it was installed
+    from a wheel, the repository's ``patches/`` in a checkout."""
+    installed = resources.files("performer") / "patches"
+    if installed.is_dir():
+        return Path(str(installed))
+    return Path(__file__).resolve().parent.parent / "patches"
+
+
+PATCHES_DIR = _shipped_patches()
 #: a patch is written by hand: the largest shipped one is 5 KB. A bound on the file
 #: keeps a hostile one from costing the parser (pure Python) minutes and gigabytes.
 MAX_BYTES = 1 << 20
@@ -119,7 +131,9 @@ def load(name_or_path: str | Path) -> Patch:
             raise PatchError(str(path), "file", f"larger than {MAX_BYTES} bytes; not a patch")
         text = data.decode("utf-8")
     except FileNotFoundError:
-        raise PatchError(str(path), "file", "no such patch file") from None
+        named = path != Path(name_or_path)  # a name, looked up in the two folders
+        where = f" (looked in ./patches and {PATCHES_DIR})" if named else ""
+        raise PatchError(str(path), "file", f"no such patch file{where}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise PatchError(str(path), "file", f"cannot read it ({exc})") from None
     return loads(text, source=str(path), path=path)
@@ -235,7 +249,7 @@ def from_dict(data: Mapping[str, Any], source: str = "<patch>", path: Path | Non
 
 def _check_sequencing(data: Mapping[str, Any], fail: Any) -> None:
     """Mappings, scenes, timelines, cues and transport are the mappings package's to judge."""
-    from mappings import SpecError, validate
+    from performer.mappings import SpecError, validate
 
     try:
         validate(data)

@@ -37,7 +37,7 @@ class TakeRecorder:
         audio_channels: int = 2,
         audio_delay: float = 0.0,
     ):
-        from render.recorder import Recorder
+        from performer.render.recorder import Recorder
 
         self.session, self.fps, self.audio_delay = session, fps, audio_delay
         info = {

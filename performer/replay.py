@@ -24,11 +24,11 @@ from typing import Any
 
 from performer import patch as patches
 from performer import take as takes
-from performer.clock import FakeClock
-from performer.events import Event
+from performer.control.clock import FakeClock
+from performer.control.events import Event
+from performer.control.params import ParamError, param
 from performer.generators import Generator
 from performer.offline import composite
-from performer.params import ParamError, param
 from performer.progress import progress
 from performer.recording import digest
 from performer.session import Frame, Session, Tick
@@ -185,10 +185,10 @@ def replay(
     size: tuple[int, int] | None = None,
 ) -> ReplayResult:
     """Render ``folder`` into ``out`` (video at ``size``, with the take's audio)."""
-    from render.compositor import Compositor
-    from render.headless import Headless
-    from render.recorder import SUBFRAMES
-    from render.video import VideoWriter
+    from performer.render.compositor import Compositor
+    from performer.render.headless import Headless
+    from performer.render.recorder import SUBFRAMES
+    from performer.render.video import VideoWriter
 
     take = read_take(folder)
     if take.bad.count:
@@ -255,7 +255,7 @@ def _take_audio(video: Path) -> tuple[int, list[tuple[Any, int]]] | None:
     """The take's audio as (rate, [(samples (n, channels) float32, first sample)]), if any."""
     import av
 
-    from render.video import read_audio
+    from performer.render.video import read_audio
 
     if not video.exists():
         return None

@@ -21,12 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from control.throttle import Throttle
-from mappings import Conductor
-from performer.clock import Clock, MonotonicClock
-from performer.events import Event, Inbox
+from performer.control.clock import Clock, MonotonicClock
+from performer.control.events import Event, Inbox
+from performer.control.params import REGISTRY, ParamStore, Snapshot
+from performer.control.throttle import Throttle
 from performer.generators import Generator, Setup
-from performer.params import REGISTRY, ParamStore, Snapshot
+from performer.mappings import Conductor
 from performer.patch import Patch
 
 log = logging.getLogger(__name__)

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from control.throttle import Throttle
-from performer.events import Event
-from performer.names import safe_name
+from performer.control.events import Event
+from performer.control.names import safe_name
+from performer.control.throttle import Throttle
 from performer.take_format import BadLines, TakeError, check, plain, read_lines, same, short
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ Images everywhere are H×W×3 uint8 RGB numpy arrays with row 0 = the top.
 
 Cheat sheet::
 
-    from render.compositor import Compositor     # cross-fade, letterbox, HUD
+    from performer.render.compositor import Compositor     # cross-fade, letterbox, HUD
     comp = Compositor(ctx, hud_font_size=14)     # ctx: a moderngl.Context
     comp.push(frame, now)                        # a new generated frame; starts a fade
     comp.draw(now, (x, y, w, h), crossfade_s)    # into the bound framebuffer (GL origin
@@ -14,7 +14,7 @@ Cheat sheet::
     comp.set_hud(["era 1925", "guidance 0.0"])   # None hides it
     comp.release()
 
-    from render.window import Window, list_monitors   # glfw + GLX; needs a display
+    from performer.render.window import Window, list_monitors   # glfw + GLX; needs a display
     list_monitors()                              # ["0: DP-1 2560x1440 @ 144 Hz", ...]
     win = Window(1280, 720, title="performer", fullscreen=False, monitor=None, vsync=True)
     comp = Compositor(win.ctx)
@@ -27,14 +27,14 @@ Cheat sheet::
         win.swap()
     win.close()                                  # RuntimeError("no display: ...") at open
 
-    from render.headless import Headless         # EGL offscreen, no display needed
+    from performer.render.headless import Headless         # EGL offscreen, no display needed
     with Headless(512, 512) as out:
         comp = Compositor(out.ctx)
         out.use()                                # make current + bind the framebuffer
         comp.draw(now, out.viewport, 0.0)
         image = out.read()                       # or out.read(preallocated)
 
-    from render.video import VideoWriter, VideoWriteError   # libx264 yuv420p
+    from performer.render.video import VideoWriter, VideoWriteError   # libx264 yuv420p
     with VideoWriter("take.mp4", 512, 512, fps=30, crf=18, preset="veryfast") as rec:
         rec.write(image)                         # .mp4 fragmented, .mkv flushed: crash-safe
                                                  # odd sizes padded to rec.encoded_size

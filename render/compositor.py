@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-
-from render.hud import Hud
+from performer.render.hud import Hud
 
 if TYPE_CHECKING:
     import moderngl

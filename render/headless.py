@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-
-from render import contexts
+from performer.render import contexts
 
 if TYPE_CHECKING:
     import moderngl

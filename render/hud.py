@@ -12,8 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 if TYPE_CHECKING:
     import moderngl
-
-    from render.compositor import Viewport
+    from performer.render.compositor import Viewport
 
 _HUD_SHADER = """
 #version 330

@@ -16,8 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-
-from render.video import VideoWriteError, VideoWriter
+from performer.render.video import VideoWriteError, VideoWriter
 
 log = logging.getLogger(__name__)
 

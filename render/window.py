@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import glfw
 import numpy as np
-
-from render import contexts
+from performer.render import contexts
 
 if TYPE_CHECKING:
     import moderngl

@@ -9,8 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from control.jack import die_with_parent
+from performer.control.jack import die_with_parent
 
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -94,7 +93,7 @@ def jack() -> Iterator[str]:
     Its name goes into JACK_DEFAULT_SERVER, so JACK clients in this process (rtmidi,
     PortAudio) use it and never touch another server on the machine.
     """
-    from control.jack import dummy_server, missing
+    from performer.control.jack import dummy_server, missing
 
     reason = missing()
     if reason is not None:

@@ -1,7 +1,7 @@
 """The one interface every image generator shares.
 
 ``prepare()`` once (heavy: load, allocate, encode what can be encoded), then call the
-generator once per frame with a parameter :class:`~performer.params.Snapshot`; it
+generator once per frame with a parameter :class:`~performer.control.params.Snapshot`; it
 returns an ``(height, width, 3)`` ``uint8`` RGB frame. Feedback (img2img on the previous
 frame) is state the generator keeps between calls; ``reset()`` clears it or seeds it
 with a given picture.
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from performer.params import Snapshot
+from performer.control.params import Snapshot
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from performer.control.params import Snapshot
 from performer.generators.base import Generator, GeneratorError, Setup
 from performer.generators.common import is_still, schedule, seed_noise, warp
 from performer.generators.fastpath import Cfg, FastOptions, FastPath, Model
 from performer.generators.prompts import Conditioning, PromptEncoder
-from performer.params import Snapshot
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from performer.control.params import ParamError, Snapshot, defaults, param
 from performer.options import add_model_options
-from performer.params import ParamError, Snapshot, defaults, param
 
 log = logging.getLogger("performer.probe")
 

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
+from performer.control.params import Snapshot
 from performer.generators.base import Generator
-from performer.params import Snapshot
 from performer.probe.sheet import font
 from performer.probe.stats import SCALAR_KEYS
 from performer.probe.sweep import ProbeResult, Sweep, snapshot_for

@@ -9,7 +9,7 @@
     out/plots/<stat>.png      each statistic against the swept value
     out/distance-<kind>.png   the heat maps (stats; text where the model has one)
 
-Every name in a file name passes through :func:`performer.names.safe_name`, so none can
+Every name in a file name passes through :func:`performer.control.names.safe_name`, so none can
 leave ``out``.
     out/report.html           one self-contained file: images inlined as data URIs
 
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from performer.names import safe_name
+from performer.control.names import safe_name
 from performer.probe.distance import closest_pairs, heat_map
 from performer.probe.plots import hue_chart, line_plot
 from performer.probe.sheet import contact_sheet

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from performer.control.params import Param, ParamError, Snapshot, param
 from performer.generators.base import Generator
-from performer.params import Param, ParamError, Snapshot, param
 from performer.probe.stats import frame_stats
 from performer.progress import progress as progress_bar
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from control.analysis import DISCRETE_SOURCES, Analyzer
-from performer.events import Event
+from performer.control.analysis import DISCRETE_SOURCES, Analyzer
+from performer.control.events import Event
 
 RATE = 48000
 HOP = 512

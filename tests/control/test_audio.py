@@ -21,14 +21,28 @@ from typing import Any
 import av
 import numpy as np
 import pytest
+from performer.control.analysis import Analyzer
+from performer.control.audio import (
+    AudioInput,
+    AudioUnavailable,
+    SampleRing,
+    find_device,
+    load_sounddevice,
+)
+from performer.control.audio_clock import AudioClock
+from performer.control.events import Inbox
+from performer.control.jack import (
+    PERIOD,
+    RATE,
+    ClickTrain,
+    connect,
+    dummy_server,
+    missing,
+    start_server,
+)
 
-from control.analysis import Analyzer
-from control.audio import AudioInput, AudioUnavailable, SampleRing, find_device, load_sounddevice
-from control.audio_clock import AudioClock
-from control.jack import PERIOD, RATE, ClickTrain, connect, dummy_server, missing, start_server
 from performer import patch
 from performer.controls import ControlOptions, start_controls, stop_controls
-from performer.events import Inbox
 from performer.generators.diffusion import DiffusersGenerator
 from performer.live import Stage, play_headless
 from performer.session import Session
@@ -333,7 +347,7 @@ def test_a_take_records_the_input_audio_and_its_onsets(
 ) -> None:
     """The instrument hears a click train through JACK, the clock follows the card,
     onsets drive a mapping, and the take's video carries the audio."""
-    from render.headless import Headless
+    from performer.render.headless import Headless
 
     session = Session(
         patch.loads(TAKE_PATCH),

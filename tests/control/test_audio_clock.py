@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from control.audio_clock import AudioClock
-from performer.clock import FakeClock
+from performer.control.audio_clock import AudioClock
+from performer.control.clock import FakeClock
 
 RATE = 48000
 BLOCK = 256

@@ -10,12 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
-
-from control.osc import COMMANDS, OscRouter
-from control.osc_server import OscServer
-from performer.clock import MonotonicClock
-from performer.events import Inbox
-from performer.params import REGISTRY, ParamStore
+from performer.control.clock import MonotonicClock
+from performer.control.events import Inbox
+from performer.control.osc import COMMANDS, OscRouter
+from performer.control.osc_server import OscServer
+from performer.control.params import REGISTRY, ParamStore
 
 CLIENTS = Path(__file__).resolve().parents[2] / "patches" / "clients"
 KNOWN = {f"/performer/{name}" for name in [*REGISTRY, *COMMANDS]}

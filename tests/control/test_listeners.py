@@ -11,14 +11,14 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
+from performer.control.allow import AllowList, open_warning
+from performer.control.clock import MonotonicClock
+from performer.control.events import Inbox
+from performer.control.osc import OscRouter, encode
+from performer.control.osc_server import OscServer
+from performer.control.params import ParamStore
 
-from control.allow import AllowList, open_warning
-from control.osc import OscRouter, encode
-from control.osc_server import OscServer
-from performer.clock import MonotonicClock
 from performer.controls import ControlOptions, start_controls, stop_controls
-from performer.events import Inbox
-from performer.params import ParamStore
 from performer.session import Session
 
 
@@ -119,7 +119,7 @@ def nested_bundle(depth: int) -> bytes:
 
 def test_no_packet_ends_the_server_thread(caplog: pytest.LogCaptureFixture) -> None:
     router = FragileRouter(Inbox(), MonotonicClock(), ParamStore())
-    caplog.set_level(logging.ERROR, logger="control.osc_server")
+    caplog.set_level(logging.ERROR, logger="performer.control.osc_server")
     with OscServer(router, port=0) as server:
         client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         client.sendto(nested_bundle(400), server.address)  # RecursionError in the old router
@@ -209,9 +209,9 @@ def test_an_ipv6_osc_socket_is_dual_stack_where_v6_only_is_the_default(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A v6-only socket cannot take a v4-mapped address (so "::" would miss IPv4)."""
-    import control.osc_server
+    from performer.control import osc_server
 
-    monkeypatch.setattr(control.osc_server.socket, "socket", _V6OnlyByDefault)
+    monkeypatch.setattr(osc_server.socket, "socket", _V6OnlyByDefault)
     router = OscRouter(Inbox(), MonotonicClock(), ParamStore())
     with OscServer(router, host="::ffff:127.0.0.1", port=0) as server:
         assert server._sock is not None

@@ -13,8 +13,8 @@ SCRIPT = textwrap.dedent(
     """
     import time
     from zeroconf import ServiceBrowser, Zeroconf
-    from control.oscquery import OscQueryServer
-    from performer.params import ParamStore
+    from performer.control.oscquery import OscQueryServer
+    from performer.control.params import ParamStore
 
     server = OscQueryServer(ParamStore(), ("127.0.0.1", 9000), port=0, mdns=True)
     server.start()
@@ -52,8 +52,8 @@ def test_oscquery_is_advertised_over_mdns_when_asked() -> None:
 
 
 def test_nothing_is_advertised_by_default() -> None:
-    from control.oscquery import OscQueryServer
-    from performer.params import ParamStore
+    from performer.control.oscquery import OscQueryServer
+    from performer.control.params import ParamStore
 
     server = OscQueryServer(ParamStore(), ("127.0.0.1", 9000), port=0)
     server.start()

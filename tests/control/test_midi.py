@@ -11,11 +11,10 @@ from pathlib import Path
 
 import mido
 import pytest
-
-from control.midi import MidiInput
-from control.midi_decode import MidiDecoder
-from performer.clock import FakeClock, MonotonicClock
-from performer.events import Event, Inbox
+from performer.control.clock import FakeClock, MonotonicClock
+from performer.control.events import Event, Inbox
+from performer.control.midi import MidiInput
+from performer.control.midi_decode import MidiDecoder
 
 
 def decode(decoder: MidiDecoder, *messages: mido.Message, now: float = 0.0) -> list[Event]:
@@ -147,10 +146,10 @@ def _jack_ports() -> list[str]:
 _SERVER_GOES_AND_COMES_BACK = """
 import sys, time
 import mido
-from control.midi import MidiInput
-from control.midi_ports import SPARES
-from performer.clock import MonotonicClock
-from performer.events import Inbox
+from performer.control.midi import MidiInput
+from performer.control.midi_ports import SPARES
+from performer.control.clock import MonotonicClock
+from performer.control.events import Inbox
 from tests.control.test_midi import cc, wait_for
 
 mido.set_backend("mido.backends.rtmidi/UNIX_JACK", load=True)
@@ -178,7 +177,7 @@ def test_the_jack_server_goes_and_comes_back(tmp_path: Path) -> None:
     """MIDI through JACK; the server dies and a new one starts: the instrument reports it
     once, does not crash (closing rtmidi ports of a dead server did), opens its ports
     again on the new server and hears the controller, then stops cleanly."""
-    from control.jack import missing, start_server
+    from performer.control.jack import missing, start_server
 
     if missing() is not None:
         pytest.skip(missing())
@@ -232,7 +231,7 @@ def test_a_message_the_decoder_chokes_on_loses_only_itself(
         return real(message, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(midi.decoder, "decode", decode_once_badly)
-    caplog.set_level(logging.WARNING, logger="control.midi")
+    caplog.set_level(logging.WARNING, logger="performer.control.midi")
     midi.start()
     try:
         assert wait_for(lambda: any("test-knobs" in name for name in midi.ports))
@@ -264,7 +263,7 @@ def test_a_listener_that_raises_on_every_message_does_not_stop_midi(
     inbox = Inbox()
     midi = MidiInput(["test-knobs"], inbox, MonotonicClock(), poll_s=0.1, on_message=broken)
     knobs = mido.open_output("test-knobs", virtual=True)
-    caplog.set_level(logging.WARNING, logger="control.midi")
+    caplog.set_level(logging.WARNING, logger="performer.control.midi")
     midi.start()
     try:
         assert wait_for(lambda: any("test-knobs" in name for name in midi.ports))
@@ -289,11 +288,11 @@ def test_three_controllers_plugged_in_mid_show_find_spare_clients(
     new client with one warning saying the show may stall."""
     import logging
 
-    from control.midi_ports import SPARES
+    from performer.control.midi_ports import SPARES
 
     inbox = Inbox()
     midi = MidiInput(["test-knobs"], inbox, MonotonicClock(), poll_s=0.05)
-    caplog.set_level(logging.WARNING, logger="control.midi_ports")
+    caplog.set_level(logging.WARNING, logger="performer.control.midi_ports")
     midi.start()
     knobs: list[mido.ports.BaseOutput] = []
     try:

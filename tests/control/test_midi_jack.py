@@ -1,7 +1,7 @@
 """MIDI on JACK never stalls the show; a knob survives a stall; no ALSA noise on stderr.
 
 Each controller here is a real JACK MIDI peer: a second process with a virtual output
-port on the test's private dummy server (``control.jack.cc_peer``).
+port on the test's private dummy server (``performer.control.jack.cc_peer``).
 """
 
 from __future__ import annotations
@@ -18,13 +18,12 @@ from pathlib import Path
 
 import mido
 import pytest
-
-from control.jack import cc_peer
-from control.midi import MidiInput
-from mappings import Conductor
-from performer.clock import MonotonicClock
-from performer.events import Inbox
-from performer.params import ParamStore
+from performer.control.clock import MonotonicClock
+from performer.control.events import Inbox
+from performer.control.jack import cc_peer
+from performer.control.midi import MidiInput
+from performer.control.params import ParamStore
+from performer.mappings import Conductor
 
 ROOT = Path(__file__).resolve().parents[2]
 JACK_MIDI = "mido.backends.rtmidi/UNIX_JACK"
@@ -149,9 +148,9 @@ def test_a_knob_that_owned_era_still_owns_it_after_a_stall(jack_midi: str) -> No
 
 _OPEN_MIDI_WITHOUT_A_SEQUENCER = """
 import mido
-from control.midi import MidiInput, MidiUnavailable
-from performer.clock import FakeClock
-from performer.events import Inbox
+from performer.control.midi import MidiInput, MidiUnavailable
+from performer.control.clock import FakeClock
+from performer.control.events import Inbox
 try:
     MidiInput(["nano"], Inbox(), FakeClock()).start()
 except MidiUnavailable as exc:

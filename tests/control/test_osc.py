@@ -10,15 +10,14 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from performer.control.allow import AllowList
+from performer.control.clock import FakeClock, MonotonicClock
+from performer.control.events import Inbox
+from performer.control.osc import OscRouter, encode
+from performer.control.osc_server import OscServer
+from performer.control.params import ParamStore
 from pythonosc.osc_bundle_builder import OscBundleBuilder
 from pythonosc.osc_message import OscMessage
-
-from control.allow import AllowList
-from control.osc import OscRouter, encode
-from control.osc_server import OscServer
-from performer.clock import FakeClock, MonotonicClock
-from performer.events import Inbox
-from performer.params import ParamStore
 
 ME = ("127.0.0.1", 50000)
 

@@ -10,14 +10,13 @@ import threading
 import time
 
 import pytest
+from performer.control.clock import FakeClock
+from performer.control.events import Event, Inbox
+from performer.control.osc import OscRouter, encode
+from performer.control.osc_packet import MAX_DEPTH
+from performer.control.params import ParamStore
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message import OscMessage
-
-from control.osc import OscRouter, encode
-from control.osc_packet import MAX_DEPTH
-from performer.clock import FakeClock
-from performer.events import Event, Inbox
-from performer.params import ParamStore
 
 ME = ("127.0.0.1", 50000)
 FAR = ("10.9.9.9", 50000)  # not this machine: its replies are bound to what it sent
@@ -92,7 +91,7 @@ class _BrokenInbox(Inbox):
 
 def test_handle_never_raises_even_on_a_bug_downstream(caplog: pytest.LogCaptureFixture) -> None:
     router = OscRouter(_BrokenInbox(), FakeClock(), ParamStore())
-    with caplog.at_level(logging.WARNING, logger="control.osc"):
+    with caplog.at_level(logging.WARNING, logger="performer.control.osc"):
         for _ in range(50):
             assert router.handle(encode("/performer/era", 1900.0), ME) == []
     assert router.complaints.counts["internal error"] == 50
@@ -154,7 +153,7 @@ def test_commands_drain_in_time_order_with_everything_else() -> None:
 def test_a_fast_sender_clock_is_named_as_the_likely_cause(
     router: OscRouter, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="control.osc"):
+    with caplog.at_level(logging.WARNING, logger="performer.control.osc"):
         router.handle(bundle(time.time() + 75, encode("/performer/era", 1850)), ME)
     (line,) = [r.getMessage() for r in caplog.records]
     assert "bundle due 75 s ahead: more than 60 s" in line
@@ -177,7 +176,7 @@ def test_inbox_drops_are_counted_by_kind_and_logged_once_a_second(
 ) -> None:
     clock = FakeClock()
     inbox = Inbox(max_sources=2, max_discrete=2, clock=clock.now)
-    with caplog.at_level(logging.WARNING, logger="performer.events"):
+    with caplog.at_level(logging.WARNING, logger="performer.control.events"):
         for i in range(100):
             inbox.put(Event(0.0, "tap", i), coalesce=False)
             inbox.put(Event(0.0, f"osc:/{i}", i))
@@ -387,11 +386,11 @@ def test_fresh_source_ports_do_not_defeat_the_log_limit(
 
 
 def test_the_next_line_says_how_many_were_left_out(caplog: pytest.LogCaptureFixture) -> None:
-    from control.osc import Complaints
+    from performer.control.osc import Complaints
 
     clock = FakeClock()
     complaints = Complaints(clock.now)
-    with caplog.at_level(logging.WARNING, logger="control.osc"):
+    with caplog.at_level(logging.WARNING, logger="performer.control.osc"):
         for _ in range(10):
             complaints("bad message", "/x", "values []")
         complaints("unknown address", "/performer/x", "no such parameter")  # its own line
@@ -411,7 +410,7 @@ def test_no_log_filter_is_installed_and_encoding_never_makes_python_osc_warn(
     OscRouter(Inbox(), FakeClock(), ParamStore())
     for name in ("", "pythonosc"):
         filters = logging.getLogger(name).filters
-        assert not [f for f in filters if type(f).__module__ == "control.osc"], name
+        assert not [f for f in filters if type(f).__module__ == "performer.control.osc"], name
     with caplog.at_level(logging.DEBUG):
         for value in (b"\x00\x01\x02", None, [1, [2.0, "x"]], True):
             encode("/x", 1, value)

@@ -16,11 +16,10 @@ import time
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-
-from control.osc import COMMANDS, OscRouter, encode
-from performer.clock import FakeClock
-from performer.events import Inbox
-from performer.params import REGISTRY, ParamStore
+from performer.control.clock import FakeClock
+from performer.control.events import Inbox
+from performer.control.osc import COMMANDS, OscRouter, encode
+from performer.control.params import REGISTRY, ParamStore
 
 INBOX_BOUND = 4096 + 1024 + 256 + 64  # continuous sources + due-now + scheduled + commands
 ADDRESSES = [f"/performer/{n}" for n in [*COMMANDS, *REGISTRY]] + [

@@ -15,11 +15,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from control.allow import AllowList
-from control.http_listener import Limits
-from control.oscquery import OscQueryServer
-from performer.params import REGISTRY, ParamStore
+from performer.control.allow import AllowList
+from performer.control.http_listener import Limits
+from performer.control.oscquery import OscQueryServer
+from performer.control.params import REGISTRY, ParamStore
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from mappings import Change, Conductor
-from performer.clock import FakeClock
-from performer.events import Event
-from performer.params import ParamStore
+from performer.control.clock import FakeClock
+from performer.control.events import Event
+from performer.control.params import ParamStore
+from performer.mappings import Change, Conductor
 
 FPS = 60
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from mappings.transport import Transport
+from performer.mappings.transport import Transport
 
 
 def test_beat_bar_and_phase_at_120_bpm() -> None:

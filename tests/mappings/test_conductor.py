@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pytest
+from performer.control.events import Event
+from performer.mappings import Change
 
-from mappings import Change
-from performer.events import Event
 from tests.mappings.mapping_rig import FPS, Rig
 
 

@@ -6,8 +6,7 @@ import itertools
 import math
 
 import pytest
-
-from mappings.curves import CURVES, Shape, curve
+from performer.mappings.curves import CURVES, Shape, curve
 
 
 @pytest.mark.parametrize("name", sorted(CURVES))

@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from mappings import Conductor
-from mappings.learn import learned_path, learned_toml
-from mappings.toml_writer import array_of_tables, string
-from performer.clock import FakeClock
-from performer.events import Event
-from performer.params import ParamStore
+from performer.control.clock import FakeClock
+from performer.control.events import Event
+from performer.control.params import ParamStore
+from performer.mappings import Conductor
+from performer.mappings.learn import learned_path, learned_toml
+from performer.mappings.toml_writer import array_of_tables, string
 
 HOSTILE = [
     "osc:/a\x7fb",  # DEL: the case

@@ -17,8 +17,8 @@ SCRIPT = textwrap.dedent(
     """
     import time
     import link
-    from mappings.link import LinkSync
-    from mappings.transport import Transport
+    from performer.control.link import LinkSync
+    from performer.mappings.transport import Transport
 
     other = link.Link(140.0)
     other.enabled = True
@@ -61,7 +61,7 @@ def test_link_follows_and_leads_inside_a_private_network() -> None:
 
 
 def test_link_is_opt_in_and_says_how_to_get_it() -> None:
-    from mappings.link import load_link
+    from performer.control.link import load_link
 
     if importlib.util.find_spec("link") is not None:
         pytest.skip("linkpython-extern is installed")

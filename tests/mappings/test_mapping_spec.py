@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from performer.control.clock import FakeClock
+from performer.control.events import Event
+from performer.control.params import ParamStore
+from performer.mappings import Conductor, SpecError, validate
 
-from mappings import Conductor, SpecError, validate
 from performer import patch
-from performer.clock import FakeClock
-from performer.events import Event
-from performer.params import ParamStore
 
 PATCHES = Path(__file__).resolve().parents[2] / "patches"
 SHIPPED = ["demo", "nanokontrol2", "midimix", "launchcontrol_xl"]

@@ -6,12 +6,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
-from mappings import Conductor, validate
-from mappings.toml_writer import array_of_tables, value
-from performer.clock import FakeClock
-from performer.events import Event
-from performer.params import ParamStore
+from performer.control.clock import FakeClock
+from performer.control.events import Event
+from performer.control.params import ParamStore
+from performer.mappings import Conductor, validate
+from performer.mappings.toml_writer import array_of_tables, value
 
 
 def test_learn_maps_the_next_moving_control(tmp_path: Path) -> None:

@@ -7,9 +7,8 @@ import random
 import statistics
 
 import pytest
-
-from mappings.smoothing import Direct, OneEuro, OnePole, Slew, from_table
-from mappings.tables import SpecError
+from performer.mappings.smoothing import Direct, OneEuro, OnePole, Slew, from_table
+from performer.mappings.tables import SpecError
 
 
 def run(smoother: object, targets: list[float], dt: float) -> list[float]:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from mappings.relative import decode
-from mappings.takeover import THRESHOLD, Jump, Pickup
+from performer.mappings.relative import decode
+from performer.mappings.takeover import THRESHOLD, Jump, Pickup
 
 
 def test_a_knob_far_from_the_value_does_not_jump_it() -> None:

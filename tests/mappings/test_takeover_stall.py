@@ -21,7 +21,7 @@ def position(era: float) -> float:
 
 @pytest.mark.parametrize("lost", [None, 20], ids=["every message", "one lost"])
 def test_a_knob_that_owned_era_keeps_it_through_a_late_burst(lost: int | None) -> None:
-    from performer.events import Event
+    from performer.control.events import Event
 
     rig = Rig(TOUCHED)
     rig.run(0.1)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
-
-from mappings.oscillators import Oscillator, wave
-from mappings.tables import SpecError, Table
-from mappings.timeline import Key, Track, interpolate
-from mappings.transport import Transport
-from performer.clock import FakeClock
+from performer.control.clock import FakeClock
+from performer.mappings.oscillators import Oscillator, wave
+from performer.mappings.tables import SpecError, Table
+from performer.mappings.timeline import Key, Track, interpolate
+from performer.mappings.transport import Transport
 
 
 def track(**table: object) -> Track:

@@ -6,8 +6,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
-
-from render.headless import Headless
+from performer.render.headless import Headless
 
 
 @pytest.fixture

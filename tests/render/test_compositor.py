@@ -6,10 +6,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-
-import render.hud
-from render.compositor import Compositor, letterbox_scale
-from render.headless import Headless
+from performer.render import hud
+from performer.render.compositor import Compositor, letterbox_scale
+from performer.render.headless import Headless
 
 RED = (255, 0, 0)
 BLUE = (0, 0, 255)
@@ -186,13 +185,13 @@ def test_hud_overlays_the_top_left_and_hides(
     comp.push(card(256, 192), now=0.0)
     plain = show(out, comp)
     rasterised: list[list[str]] = []
-    real_rasterise = render.hud.rasterise
+    real_rasterise = hud.rasterise
 
     def counting_rasterise(lines: list[str], font_size: int) -> np.ndarray:
         rasterised.append(lines)
         return real_rasterise(lines, font_size)
 
-    monkeypatch.setattr(render.hud, "rasterise", counting_rasterise)
+    monkeypatch.setattr(hud, "rasterise", counting_rasterise)
     comp.set_hud(["era 1925", "guidance 0.0"])
     comp.set_hud(["era 1925", "guidance 0.0"])  # unchanged text: not drawn again
     assert len(rasterised) == 1

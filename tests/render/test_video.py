@@ -12,8 +12,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-
-from render.video import VideoWriteError, VideoWriter, read_audio
+from performer.render.video import VideoWriteError, VideoWriter, read_audio
 
 Card = Callable[[int, int], np.ndarray]
 
@@ -91,7 +90,7 @@ def test_disk_full_names_the_file(tmp_path: Path):
 _KILLED_WRITER = """
 import os, signal, sys
 import numpy as np
-from render.video import VideoWriter
+from performer.render.video import VideoWriter
 writer = VideoWriter(sys.argv[1], 64, 64, fps=30, preset="ultrafast")
 for i in range(60):
     writer.write(np.full((64, 64, 3), i * 4, np.uint8))

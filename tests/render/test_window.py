@@ -11,10 +11,9 @@ from pathlib import Path
 import glfw
 import numpy as np
 import pytest
+from performer.render.compositor import Compositor
+from performer.render.window import Window, list_monitors
 from PIL import Image
-
-from render.compositor import Compositor
-from render.window import Window, list_monitors
 
 Card = Callable[[int, int], np.ndarray]
 
@@ -128,7 +127,7 @@ def test_no_display_is_a_clear_error(monkeypatch: pytest.MonkeyPatch):
 
 @pytest.mark.display
 def test_window_and_headless_take_turns_on_one_thread(window: Window, card: Card, tmp_path: Path):
-    from render.headless import Headless
+    from performer.render.headless import Headless
 
     with Headless(32, 32) as out:
         offscreen = Compositor(out.ctx)
@@ -156,7 +155,7 @@ def test_window_and_headless_take_turns_on_one_thread(window: Window, card: Card
 
 @pytest.mark.display
 def test_window_opens_while_headless_is_open(display: str):
-    from render.headless import Headless
+    from performer.render.headless import Headless
 
     with Headless(16, 16) as out:
         with Window(64, 64) as win:

@@ -1,0 +1,305 @@
+"""The parameter registry: every knob of the instrument, declared once.
+
+Patch validation, OSC addresses (``/performer/<name>``), the HUD and the README's
+parameter table are all derived from :data:`REGISTRY`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Literal
+
+from performer.control.throttle import Throttle
+
+Kind = Literal["float", "int", "str"]
+
+# The longest text a parameter holds. A prompt reaches the log, OSC feedback and
+# OSCQuery, and is encoded by the model (CLIP reads 77 tokens, ~300 characters; the
+# embedded model only a few words): 2,000 characters is ample for a performer's text,
+# and keeps one message from costing megabytes downstream.
+MAX_TEXT = 2000
+
+log = logging.getLogger(__name__)
+_cut_warnings = Throttle(1.0)
+
+
+class ParamError(ValueError):
+    """A value that a parameter cannot take."""
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: Kind
+    default: Any
+    lo: float | None = None
+    hi: float | None = None
+    unit: str = ""
+    doc: str = ""
+    live: bool = True  # False: read once at start (changing it needs a restart)
+
+    @property
+    def address(self) -> str:
+        return f"/performer/{self.name}"
+
+    def expected(self) -> str:
+        """What this parameter accepts, in words, for error messages."""
+        if self.kind == "str":
+            return "a string"
+        if self.kind == "int":
+            return f"an integer in {self.lo:.0f}..{self.hi:.0f}"
+        return f"a number in {self.lo:g}..{self.hi:g}"
+
+    def check(self, value: Any) -> Any:
+        """Return ``value`` as this parameter's type; raise ParamError if it is out of range
+        (or text longer than MAX_TEXT: a file or a command line is told, not cut)."""
+        if self.kind == "str" and isinstance(value, str) and len(value) > MAX_TEXT:
+            raise ParamError(f"{self.name}: {len(value)} characters; at most {MAX_TEXT}")
+        value = self._coerce(value)
+        if self.kind != "str" and not (self.lo <= value <= self.hi):
+            raise ParamError(f"{self.name}: expected {self.expected()}, got {_short(value)}")
+        return value
+
+    def clamp(self, value: Any) -> Any:
+        """Return ``value`` as this parameter's type, clamped into range (live input:
+        text past MAX_TEXT is cut, with a warning once a second per parameter)."""
+        value = self._coerce(value)
+        if self.kind == "str":
+            if len(value) > MAX_TEXT:
+                _cut_warnings.log(
+                    log,
+                    logging.WARNING,
+                    f"long text:{self.name}",
+                    "%s: %d characters cut to the first %d",
+                    self.name,
+                    len(value),
+                    MAX_TEXT,
+                )
+                value = value[:MAX_TEXT]
+            return value
+        assert self.lo is not None and self.hi is not None
+        clamped = min(max(value, self.lo), self.hi)
+        return int(clamped) if self.kind == "int" else float(clamped)
+
+    def _coerce(self, value: Any) -> Any:
+        if self.kind == "str":
+            if not isinstance(value, str):
+                raise ParamError(f"{self.name}: expected a string, got {_short(value)}")
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ParamError(f"{self.name}: expected {self.expected()}, got {_short(value)}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ParamError(f"{self.name}: expected a finite number, got {_short(value)}")
+        if self.kind == "int":
+            if value != int(value):
+                raise ParamError(f"{self.name}: expected an integer, got {_short(value)}")
+            return int(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int past float's range (about 1e308)
+            raise ParamError(
+                f"{self.name}: expected a finite number, got {_short(value)}"
+            ) from None
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, cut short: an error line must stay one readable line."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int of more digits than Python will print
+        return f"an integer of about {value.bit_length() * 0.30103:.0f} digits"
+    return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-2:]}"
+
+
+def _table(*params: Param) -> Mapping[str, Param]:
+    return MappingProxyType({p.name: p for p in params})
+
+
+REGISTRY: Mapping[str, Param] = _table(
+    Param(
+        "timestep",
+        "float",
+        0.6,
+        0.0,
+        1.0,
+        "",
+        "How far each frame is re-noised: 0 holds the image, 1 is a fresh sample.",
+    ),
+    Param(
+        "guidance",
+        "float",
+        0.0,
+        0.0,
+        12.0,
+        "",
+        "Classifier-free guidance on top of the prompt; 0 is off (cheapest).",
+    ),
+    Param(
+        "era",
+        "float",
+        1960.0,
+        1840.0,
+        2030.0,
+        "year",
+        "The year whose records the picture looks like.",
+    ),
+    Param(
+        "prompt",
+        "str",
+        "a street with people, houses and a car",
+        unit="text",
+        doc="What the picture shows.",
+    ),
+    Param(
+        "prompt_b",
+        "str",
+        "",
+        unit="text",
+        doc="A second prompt to blend towards; empty means the same as prompt.",
+    ),
+    Param("prompt_mix", "float", 0.0, 0.0, 1.0, "", "Blend from prompt (0) to prompt_b (1)."),
+    Param("seed", "int", 0, 0, 2**31 - 1, "", "The noise the picture grows from."),
+    Param("seed_travel", "float", 0.0, 0.0, 1.0, "", "Glide from seed (0) towards seed + 1 (1)."),
+    Param(
+        "zoom",
+        "float",
+        1.0,
+        0.5,
+        2.0,
+        "x/frame",
+        "Feedback zoom applied to the previous frame each frame.",
+    ),
+    Param(
+        "rotate",
+        "float",
+        0.0,
+        -45.0,
+        45.0,
+        "deg/frame",
+        "Feedback rotation applied to the previous frame each frame.",
+    ),
+    Param(
+        "translate_x",
+        "float",
+        0.0,
+        -0.5,
+        0.5,
+        "width/frame",
+        "Feedback horizontal drift of the previous frame.",
+    ),
+    Param(
+        "translate_y",
+        "float",
+        0.0,
+        -0.5,
+        0.5,
+        "height/frame",
+        "Feedback vertical drift of the previous frame.",
+    ),
+    Param("steps", "int", 1, 1, 4, "", "Denoising steps per frame."),
+    Param("width", "int", 512, 16, 2048, "px", "Generated frame width.", live=False),
+    Param("height", "int", 512, 16, 2048, "px", "Generated frame height.", live=False),
+    Param(
+        "crossfade",
+        "float",
+        0.5,
+        0.0,
+        1.0,
+        "frame",
+        "Display cross-fade between generated frames, as a share of the frame interval.",
+    ),
+    Param(
+        "flash",
+        "float",
+        0.0,
+        0.0,
+        1.0,
+        "",
+        "White over the picture, drawn by the display: map audio:hit to it for a strobe.",
+    ),
+    Param("bpm", "float", 120.0, 20.0, 300.0, "bpm", "Tempo of the performance clock."),
+)
+
+
+def param(name: str) -> Param:
+    """Look up a parameter by name, with an error that lists the known ones."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ParamError(f"unknown parameter {name!r}; known: {', '.join(REGISTRY)}") from None
+
+
+def defaults() -> dict[str, Any]:
+    return {p.name: p.default for p in REGISTRY.values()}
+
+
+class Snapshot(Mapping[str, Any]):
+    """All parameter values at one instant; immutable, safe to hand to another thread."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, Any]):
+        self._values = dict(values)
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def replace(self, **changes: Any) -> Snapshot:
+        for name, value in changes.items():
+            changes[name] = param(name).check(value)
+        return Snapshot({**self._values, **changes})
+
+    def __repr__(self) -> str:
+        return f"Snapshot({self._values!r})"
+
+
+class ParamStore:
+    """The current value of every parameter; written by inputs, read once per frame."""
+
+    def __init__(self, initial: Mapping[str, Any] | None = None):
+        self._lock = threading.Lock()
+        # set on every write: the generator, holding a picture, waits on it
+        self.changed = threading.Event()
+        self._values = defaults()
+        for name, value in (initial or {}).items():
+            self._values[name] = param(name).check(value)
+
+    def set(self, name: str, value: Any) -> Any:
+        """Clamp ``value`` into range and store it; returns what was stored."""
+        value = param(name).clamp(value)
+        with self._lock:
+            self._values[name] = value
+        self.changed.set()
+        return value
+
+    def update(self, values: Iterable[tuple[str, Any]]) -> None:
+        """Apply several values at once: a frame sees all of them or none."""
+        checked = [(name, param(name).clamp(value)) for name, value in values]
+        with self._lock:
+            self._values.update(checked)
+        self.changed.set()
+
+    def get(self, name: str) -> Any:
+        param(name)
+        with self._lock:
+            return self._values[name]
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            return Snapshot(self._values)
+
+    def holds(self, snap: Snapshot) -> bool:
+        """Whether every value is still what ``snap`` holds (compared in place: no copy)."""
+        with self._lock:
+            return self._values == snap._values
