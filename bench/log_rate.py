@@ -27,9 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from performer import patch
 from performer.generators import load_generator
 from performer.live import Stage, play_headless
-from performer.replay import read_take
 from performer.session import Session
-from performer.take import LOG
+from performer.take import LOG, read_take
 
 
 def one_setting(args: argparse.Namespace, overrides: dict[str, Any], takes: Path) -> str:

@@ -333,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     from performer.generators import GeneratorError
     from performer.patch import PatchError
-    from performer.take_format import TakeError
+    from performer.take.format import TakeError
 
     try:
         if args.command == "devices":
@@ -431,7 +431,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def _replay(args: argparse.Namespace) -> int:
     from performer.generators import load_generator
-    from performer.replay import read_take, replay
+    from performer.replay import replay
+    from performer.take import read_take
 
     info = read_take(args.take).info
     model = args.model or info.get("model_arg")

@@ -91,7 +91,7 @@ class Stage:
 
     def record(self, on: bool) -> None:
         if on and self.take is None:
-            from performer.recording import TakeRecorder
+            from performer.take.recorder import TakeRecorder
 
             w, h = self.surface.viewport[2:]
             audio = self.audio

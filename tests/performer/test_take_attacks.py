@@ -18,15 +18,16 @@ import pytest
 from performer.control.events import Event
 
 from performer import patch
-from performer import take as take_module
 from performer.generators.embedded import EmbeddedGenerator
 from performer.live import Stage, play_headless
 from performer.patch import PatchError
-from performer.recording import TakeRecorder
-from performer.replay import ReplayResult, read_take, replay
+from performer.replay import ReplayResult, replay
 from performer.session import Frame, Session, Tick
-from performer.take import ControlLog, TakeError, list_takes, new_take, read_log
-from performer.take_format import BadLines
+from performer.take import TakeError, list_takes, new_take, read_log, read_take
+from performer.take import log as take_module
+from performer.take.format import BadLines
+from performer.take.log import ControlLog
+from performer.take.recorder import TakeRecorder
 
 PATCH = """
 [params]

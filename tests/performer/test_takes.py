@@ -23,10 +23,10 @@ from performer.generators import Generator
 from performer.generators.diffusion import DiffusersGenerator
 from performer.generators.embedded import EmbeddedGenerator
 from performer.live import Stage, play_headless
-from performer.recording import TakeRecorder
-from performer.replay import read_take, replay
+from performer.replay import replay
 from performer.session import Session
-from performer.take import list_takes, read_log
+from performer.take import list_takes, read_log, read_take
+from performer.take.recorder import TakeRecorder
 from tests.helpers import frames_in, needs_ffprobe, video_seconds
 
 PATCH = """

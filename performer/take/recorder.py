@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from performer import take as takes
 from performer.session import Frame, Session, Tick
+from performer.take import log as takes
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@
 
 The control log is flushed line by line, so a killed process loses at most the line
 it was writing. Readers skip, count and report bad lines (a torn last one, or
-damage: see :mod:`performer.take_format`); a take whose ``take.json`` is unusable is
+damage: see :mod:`performer.take.format`); a take whose ``take.json`` is unusable is
 refused with a :class:`TakeError`.
 """
 
@@ -33,7 +33,7 @@ from typing import IO, Any
 from performer.control.events import Event
 from performer.control.names import safe_name
 from performer.control.throttle import Throttle
-from performer.take_format import BadLines, TakeError, check, plain, read_lines, same, short
+from performer.take.format import BadLines, TakeError, check, plain, read_lines, same, short
 
 log = logging.getLogger(__name__)
 
