@@ -12,7 +12,7 @@ ARGS   ?=
 APT_PACKAGES = libegl1 libgl1-mesa-dri libegl-mesa0 libosmesa6 xvfb x11-apps imagemagick \
                libportaudio2 jackd2 ffmpeg iproute2 chromium puredata-core
 
-.PHONY: play test lint setup system clean help embedded-model
+.PHONY: play test lint typecheck setup system clean help embedded-model
 
 help:
 	@echo "make play    play the default patch (headless to out/ when there is no display)"
@@ -45,9 +45,12 @@ TYPECHECK = build/typecheck/performer
 lint: setup
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/ruff format --check $(CODE)
-	@rm -rf $(TYPECHECK) && mkdir -p $(TYPECHECK)
-	@for f in performer/*; do ln -s ../../../$$f $(TYPECHECK)/; done
-	@for p in control render mappings; do ln -s ../../../$$p $(TYPECHECK)/$$p; done
+	@$(MAKE) -s typecheck
+
+typecheck: setup
+	@mkdir -p $(TYPECHECK) && find $(TYPECHECK) -xtype l -delete
+	@for f in performer/*; do ln -sfn ../../../$$f $(TYPECHECK)/; done
+	@for p in control render mappings; do ln -sfn ../../../$$p $(TYPECHECK)/$$p; done
 	$(BIN)/mypy
 
 setup: system $(STAMP)

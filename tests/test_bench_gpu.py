@@ -17,6 +17,7 @@ def test_real_configs_have_the_real_parameter_counts() -> None:
     assert round(gpu_speed.parameters(gpu_speed.SDXL_UNET) / 1e6, 1) == 2567.5
 
 
+@pytest.mark.slow
 def test_tiny_bench_prints_every_row(capsys: pytest.CaptureFixture[str]) -> None:
     args = ["--tiny", "--frames", "3", "--warmup", "1", "--quiet", "--stream"]
     if importlib.util.find_spec("streamdiffusion") is not None:
@@ -30,6 +31,7 @@ def test_tiny_bench_prints_every_row(capsys: pytest.CaptureFixture[str]) -> None
     assert all("p50" in r and "p99" in r and "TFLOP/frame" in r for r in rows)
 
 
+@pytest.mark.slow
 def test_knob_to_photon_bench_runs_headless(
     tiny_models: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -81,6 +81,7 @@ def jack(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
         sd._initialize()
 
 
+@pytest.mark.slow
 def test_click_train_through_jack_gives_onsets_beat_and_a_running_clock(jack: ModuleType) -> None:
     inbox = Inbox()
     audio = AudioInput("system", (1,), inbox, samplerate=RATE, blocksize=PERIOD)
@@ -126,6 +127,7 @@ def test_click_train_through_jack_gives_onsets_beat_and_a_running_clock(jack: Mo
     assert audio._ring is not None and audio._ring.lost == 0
 
 
+@pytest.mark.slow
 def test_passthrough_carries_the_input_to_an_output(jack: ModuleType) -> None:
     inbox = Inbox()
     audio = AudioInput("system", (1,), inbox, passthrough="system", samplerate=RATE)
@@ -158,6 +160,7 @@ def test_passthrough_carries_the_input_to_an_output(jack: ModuleType) -> None:
     assert max(heard) == pytest.approx(0.8, abs=0.05)
 
 
+@pytest.mark.slow
 def test_a_stalled_stream_is_reported_and_the_clock_runs_on(
     jack: ModuleType, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -180,6 +183,7 @@ def test_a_stalled_stream_is_reported_and_the_clock_runs_on(
     assert "stalled; the clock runs on monotonic time" in caplog.text
 
 
+@pytest.mark.slow
 def test_the_show_outlives_its_jack_server(tmp_path: Path) -> None:
     """The JACK server dies mid-show: the stall is reported, the show plays to its end,
     the take keeps its pictures and the audio it heard, and the instrument exits (it
@@ -227,6 +231,7 @@ def test_the_show_outlives_its_jack_server(tmp_path: Path) -> None:
     assert heard >= 1.0, f"the take kept {heard:.2f} s of audio"
 
 
+@pytest.mark.slow
 def test_a_missing_device_names_the_ones_there_are(jack: ModuleType) -> None:
     audio = AudioInput("no such card", None, Inbox())
     with pytest.raises(
@@ -342,6 +347,7 @@ param = "seed_travel"
 """
 
 
+@pytest.mark.slow
 def test_a_take_records_the_input_audio_and_its_onsets(
     jack: ModuleType, tiny_models: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -403,6 +409,7 @@ def test_a_take_records_the_input_audio_and_its_onsets(
     assert any(f.get("seed_travel", 0) > 0 for f in frames), "frames log what changed"
 
 
+@pytest.mark.slow
 def test_each_flash_sits_within_a_frame_of_its_click(
     jack: ModuleType, tiny_models: dict[str, Path], tmp_path: Path
 ) -> None:

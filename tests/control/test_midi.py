@@ -95,6 +95,7 @@ def wait_for(condition, timeout: float = 3.0) -> bool:  # type: ignore[no-untype
     return False
 
 
+@pytest.mark.slow
 def test_real_ports_through_jack_with_hot_plug(jack_midi: None) -> None:
     inbox = Inbox()
     midi = MidiInput(["test-knobs"], inbox, MonotonicClock(), poll_s=0.1)
@@ -173,6 +174,7 @@ print("heard", flush=True)
 """
 
 
+@pytest.mark.slow
 def test_the_jack_server_goes_and_comes_back(tmp_path: Path) -> None:
     """MIDI through JACK; the server dies and a new one starts: the instrument reports it
     once, does not crash (closing rtmidi ports of a dead server did), opens its ports

@@ -116,6 +116,7 @@ def wait_for(condition, timeout: float = 5.0) -> bool:  # type: ignore[no-untype
     return False
 
 
+@pytest.mark.slow
 def test_a_knob_that_owned_era_still_owns_it_after_a_stall(jack_midi: str) -> None:
     """A slider sweeps up from 0 and picks era up at the timeline's 1900, then MIDI
     stalls for 1.5 s (longer than touch's 2 beats) while the slider goes on moving.
@@ -158,6 +159,7 @@ except MidiUnavailable as exc:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     not sys.platform.startswith("linux") or os.path.exists("/dev/snd/seq"),
     reason="needs Linux with no ALSA sequencer (/dev/snd/seq)",

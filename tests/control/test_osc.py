@@ -119,6 +119,7 @@ def test_feedback_skips_the_controller_that_made_the_change(router: OscRouter) -
     assert [to for _, to in out] == [("127.0.0.1", 9002)]
 
 
+@pytest.mark.slow
 def test_fuzzed_datagrams_never_crash_the_router(router: OscRouter) -> None:
     rng = random.Random(7)
     seeds = [
@@ -156,6 +157,7 @@ def test_binds_to_loopback_by_default(server: OscServer) -> None:
     assert server.address[0] == "127.0.0.1"
 
 
+@pytest.mark.slow
 def test_real_udp_round_trip_and_a_flood(server: OscServer) -> None:
     client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     client.settimeout(2)

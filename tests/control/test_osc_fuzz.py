@@ -14,6 +14,7 @@ import math
 import struct
 import time
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from performer.control.clock import FakeClock
@@ -129,6 +130,7 @@ def packets(draw: st.DrawFn) -> bytes:
     return data
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150,
     derandomize=True,

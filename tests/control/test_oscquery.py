@@ -138,6 +138,7 @@ def slow_client(address: tuple[str, int]) -> socket.socket:
     return sock
 
 
+@pytest.mark.slow
 def test_slowloris_cannot_hold_the_server(guarded: OscQueryServer) -> None:
     """40 clients send their headers a byte at a time (more than the cap of 16) for 1.6 s,
     while a good client asks every 0.2 s."""
@@ -169,6 +170,7 @@ def test_slowloris_cannot_hold_the_server(guarded: OscQueryServer) -> None:
     assert len(closed) >= 24, "slow clients past the cap and the time limit are let go"
 
 
+@pytest.mark.slow
 def test_connects_beyond_the_cap_and_a_quick_good_one(guarded: OscQueryServer) -> None:
     threads = threading.active_count()
     idle = [socket.create_connection(guarded.address, timeout=5) for _ in range(140)]
@@ -279,6 +281,7 @@ def test_fuzzed_requests_never_stop_the_server(
     assert answers_good_requests(fuzz_server)
 
 
+@pytest.mark.slow
 def test_an_idle_server_takes_no_cpu_from_the_display(query: OscQueryServer) -> None:
     idle = [socket.create_connection(query.address, timeout=5) for _ in range(5)]
     try:

@@ -24,6 +24,7 @@ def performer(
     )
 
 
+@pytest.mark.slow
 @needs_ffprobe
 def test_render_writes_an_mp4_with_n_frames(tiny_models: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "take.mp4"
@@ -46,6 +47,7 @@ def test_render_writes_an_mp4_with_n_frames(tiny_models: dict[str, Path], tmp_pa
     assert frames_in(out) == (9, 64, 48)
 
 
+@pytest.mark.slow
 def test_bad_patch_is_one_clear_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('[params]\nera = "soon"\n')
@@ -57,6 +59,7 @@ def test_bad_patch_is_one_clear_line(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_missing_model_folder_is_one_clear_line(tmp_path: Path) -> None:
     done = performer("render", "--model", str(tmp_path / "nowhere"), "--frames", "1")
     assert done.returncode == 2
@@ -64,11 +67,13 @@ def test_missing_model_folder_is_one_clear_line(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_bad_set_value_is_refused_by_argparse() -> None:
     done = performer("play", "--set", "era=1700")
     assert done.returncode == 2 and "era: expected a number in 1840..2030" in done.stderr
 
 
+@pytest.mark.slow
 def test_help_names_the_commands_and_keys() -> None:
     top = performer("--help")
     assert all(cmd in top.stdout for cmd in ("play", "render", "devices", "train-embedded"))
@@ -76,6 +81,7 @@ def test_help_names_the_commands_and_keys() -> None:
     assert "Esc quits" in play.stdout and "--model" in play.stdout
 
 
+@pytest.mark.slow
 def test_devices_says_plainly_what_is_missing() -> None:
     done = performer("devices", timeout=60)
     assert done.returncode == 0
@@ -83,6 +89,7 @@ def test_devices_says_plainly_what_is_missing() -> None:
         assert section in done.stdout
 
 
+@pytest.mark.slow
 def test_bad_numbers_on_the_command_line_are_one_argparse_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -182,6 +189,7 @@ def test_after_a_remote_record_stop_play_names_the_take_it_made(tmp_path: Path) 
     assert "take saved" in stderr
 
 
+@pytest.mark.slow
 def test_rendering_a_take_with_an_unusable_take_json_is_one_line(tmp_path: Path) -> None:
     take = tmp_path / "20261201-000000-demo"
     take.mkdir()

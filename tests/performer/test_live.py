@@ -26,6 +26,7 @@ def tiny_session(folder: Path, **overrides: object) -> Session:
     return session
 
 
+@pytest.mark.slow
 @pytest.mark.display
 def test_window_shows_generated_frames(
     tiny_models: dict[str, Path], display: str, tmp_path: Path
@@ -53,6 +54,7 @@ def test_window_shows_generated_frames(
     assert outside_mean < 5, "Xvfb's root window around it stays black"
 
 
+@pytest.mark.slow
 @needs_ffprobe
 def test_headless_play_records_a_take_at_the_display_rate(
     tiny_models: dict[str, Path], tmp_path: Path

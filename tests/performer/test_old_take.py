@@ -12,9 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 TAKE = Path(__file__).resolve().parents[1] / "fixtures" / "take-before-redesign"
 
 
+@pytest.mark.slow
+@pytest.mark.slow
 def test_a_take_from_before_the_redesign_replays_bit_identically(tmp_path: Path) -> None:
     out = subprocess.run(
         [

@@ -147,6 +147,7 @@ class _Loop:
         time.sleep(0.01)  # a 100 Hz display
 
 
+@pytest.mark.slow
 def test_the_window_loop_logs_a_stall_once(caplog: pytest.LogCaptureFixture) -> None:
     from performer.render.headless import Headless
 

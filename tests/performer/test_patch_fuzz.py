@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from performer.control.params import REGISTRY
@@ -148,6 +149,7 @@ def check(text: str) -> None:
     rig.run(0.1)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150,
     derandomize=True,
@@ -161,6 +163,7 @@ def test_hostile_patches_load_or_fail_in_one_line(
     check(toml_text(data, depth, opener))
 
 
+@pytest.mark.slow
 @settings(max_examples=150, derandomize=True, deadline=None)
 @given(playable)
 def test_mappings_and_tracks_of_any_numbers_load_and_play_or_fail_in_one_line(

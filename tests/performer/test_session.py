@@ -46,6 +46,7 @@ def test_listeners_hear_changes_with_their_origin(session: Session) -> None:
     session.close()
 
 
+@pytest.mark.slow
 def test_osc_flood_keeps_the_loop_running_and_lands_within_a_frame(session: Session) -> None:
     controls = start_controls(
         session, ControlOptions(osc_port=0, oscquery_port=None, midi_virtual=False)
@@ -80,6 +81,7 @@ def test_osc_flood_keeps_the_loop_running_and_lands_within_a_frame(session: Sess
         session.close()
 
 
+@pytest.mark.slow
 def test_the_demo_patch_sequences_era_on_a_fake_clock(tiny_models: dict[str, Path]) -> None:
     from performer.control.clock import FakeClock
 
@@ -100,6 +102,7 @@ def test_the_demo_patch_sequences_era_on_a_fake_clock(tiny_models: dict[str, Pat
     assert eras == sorted(eras) and eras[-1] > 1950, f"era should sweep upwards: {eras}"
 
 
+@pytest.mark.slow
 def test_midi_learn_from_an_osc_command(session: Session, tmp_path: Path) -> None:
     session.inbox.put(Event(0.0, "learn", "guidance"), coalesce=False)
     session.step()

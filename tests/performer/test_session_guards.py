@@ -132,6 +132,7 @@ def test_base_rule_for_a_held_picture() -> None:
         assert not hold(None, snap.replace(timestep=0.0, **motion))  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_timestep_zero_holds_without_spinning_and_wakes_on_a_change(
     embedded: EmbeddedGenerator,
 ) -> None:

@@ -54,6 +54,7 @@ def _check(motion: Motion, display_hz: float, video_fps: float) -> None:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("fps", "settings", "faster"),
     [(10, FASTER, True), (60, SLOWER, False)],
@@ -75,6 +76,7 @@ def test_headless_take_moves(tmp_path: Path, fps: int, settings: list[str], fast
         assert still <= motion.log_still_s + 2 / fps + 0.2, (still, motion)
 
 
+@pytest.mark.slow
 @pytest.mark.display
 @pytest.mark.parametrize(
     ("display_fps", "settings", "faster"),

@@ -21,6 +21,7 @@ def embedded_session() -> Session:
     return session
 
 
+@pytest.mark.slow
 def test_headless_play_ends_when_no_frame_ever_comes(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -224,6 +224,7 @@ def _as_old_take(folder: Path, tmp_path: Path) -> Path:
     return old
 
 
+@pytest.mark.slow
 def test_old_and_new_takes_replay_bit_identical(
     recorded: tuple[Path, list[dict[str, Any]]], tmp_path: Path
 ) -> None:
@@ -400,6 +401,7 @@ def test_one_bad_take_does_not_hide_the_others(
     assert "20260101-000000-bad" in warning and "fps" in warning
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("depth", [33, 600, 990, 5000])
 def test_a_deeply_nested_event_value_neither_hides_the_folder_nor_stops_replay(
     recorded: tuple[Path, list[dict[str, Any]]],
@@ -423,6 +425,7 @@ def test_a_deeply_nested_event_value_neither_hides_the_folder_nor_stops_replay(
     assert result.skipped == 1 and result.frames == len(recorded[1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("depth", [600, 990])
 @pytest.mark.parametrize("kind, key", [("frame", "set"), ("take", "params")])
 def test_a_deeply_nested_parameter_value_replays_or_is_one_bad_line(
@@ -484,6 +487,7 @@ def _mutate(data: bytes, rng: random.Random) -> bytes:
     return bytes(out)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["take.json", "control.jsonl", "patch.toml", "video.mp4"])
 def test_fuzz_each_file_of_a_take_replays_or_is_refused_in_one_line(
     recorded: tuple[Path, list[dict[str, Any]]], tmp_path: Path, name: str

@@ -81,6 +81,7 @@ def play(
     return Played(take, drawn, session)
 
 
+@pytest.mark.slow
 @needs_ffprobe
 def test_replay_reproduces_every_frame_and_renders_larger(
     tiny_models: dict[str, Path], tmp_path: Path
@@ -119,6 +120,7 @@ def test_replay_reproduces_every_frame_and_renders_larger(
     assert summary.frames == len(frames) and summary.patch == "untitled"
 
 
+@pytest.mark.slow
 def test_a_take_played_with_set_values_replays_from_them(tmp_path: Path) -> None:
     """``performer play --set timestep=0.95``: the replay starts from the values the take
     began with (its header), not from the patch alone; it matched 0 of 194 frames."""
@@ -142,6 +144,7 @@ def _apart(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
 
 
+@pytest.mark.slow
 @needs_ffprobe
 def test_a_replay_shows_what_the_display_showed_when_it_showed_it(tmp_path: Path) -> None:
     """The embedded model makes several frames per displayed picture. The replay draws
@@ -169,6 +172,7 @@ def test_a_replay_shows_what_the_display_showed_when_it_showed_it(tmp_path: Path
     assert same < 0.7 * next_, f"pictures {same:.2f} apart from the take's, neighbours {next_:.2f}"
 
 
+@pytest.mark.slow
 @needs_ffprobe
 def test_a_killed_recording_stays_playable(tiny_models: dict[str, Path], tmp_path: Path) -> None:
     takes = tmp_path / "takes"
@@ -237,6 +241,7 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
+@pytest.mark.slow
 def test_a_full_disk_stops_the_recording_not_the_show(
     tiny_models: dict[str, Path], tiny_disk: Path
 ) -> None:
@@ -246,6 +251,7 @@ def test_a_full_disk_stops_the_recording_not_the_show(
     assert "No space left on device" in problems, problems
 
 
+@pytest.mark.slow
 def test_probe_captures_era_statistics_into_the_take(
     tiny_models: dict[str, Path], tmp_path: Path
 ) -> None:

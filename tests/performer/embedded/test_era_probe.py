@@ -4,6 +4,7 @@ generated frames (a small sample; bench/era_eval.py runs the full probe)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from performer.control.params import Snapshot, defaults
 
 from performer.embedded import dataset
@@ -18,6 +19,7 @@ def test_spearman_ranks_ties_together() -> None:
     assert spearman(np.array([0.0, 0.0, 1.0, 2.0]), np.array([1.0, 0.0, 2.0, 3.0])) > 0.94
 
 
+@pytest.mark.slow
 def test_generated_frames_are_recognised_by_era() -> None:
     images, years, _ = dataset.batch(seed=12345, n=500)
     clf = NearestCentroid.fit(images, years)

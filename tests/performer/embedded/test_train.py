@@ -27,6 +27,7 @@ def test_two_steps_write_a_loadable_checkpoint_and_a_loss_log(tmp_path: Path) ->
     assert all(np.isfinite(p.detach().numpy()).all() for p in model.parameters())
 
 
+@pytest.mark.slow
 def test_a_fine_tuning_stage_starts_from_a_model_and_can_distill(tmp_path: Path) -> None:
     """Stage 2/3 options: --init, the statistics term with scanlines, --distill-from."""
     parser = argparse.ArgumentParser()

@@ -96,6 +96,7 @@ def test_guidance_changes_the_picture(
     gen.close()
 
 
+@pytest.mark.slow
 def test_feedback_motion_and_steps(tiny_models: dict[str, Path], snap: Snapshot) -> None:
     gen = make(tiny_models["sd"])
     base = gen(snap)

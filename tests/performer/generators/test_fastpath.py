@@ -52,6 +52,7 @@ def worst(a: np.ndarray, b: np.ndarray) -> int:
     return int(np.abs(a.astype(int) - b.astype(int)).max())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["sd", "lcm", "xl"])
 def test_fast_path_gives_the_plain_frames(
     tiny_models: dict[str, Path], snap: Snapshot, kind: str
@@ -67,6 +68,7 @@ def test_fast_path_gives_the_plain_frames(
         fast.close()
 
 
+@pytest.mark.slow
 def test_compiled_path_matches_and_never_recompiles(
     tiny_models: dict[str, Path], snap: Snapshot
 ) -> None:
@@ -85,6 +87,7 @@ def test_compiled_path_matches_and_never_recompiles(
         fast.close()
 
 
+@pytest.mark.slow
 def test_stream_batching_makes_frames(tiny_models: dict[str, Path], snap: Snapshot) -> None:
     plain = make(tiny_models["sd"])
     stream = make(tiny_models["sd"], stream_batch=True)

@@ -50,6 +50,7 @@ def near(pixels: np.ndarray, rgb: tuple[int, ...], tolerance: int = 24) -> np.nd
     return np.abs(pixels - np.array(rgb)).max(axis=2) <= tolerance
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (Debian package: chromium)")
 def test_report_shows_sheet_and_plots(era_result: ProbeResult, tmp_path: Path) -> None:
     era_result.distances["stats"] = stat_distance(era_result)

@@ -86,6 +86,7 @@ def test_take_report(tmp_path: Path) -> None:
     assert cli.run(parse(*argv, "--against", str(tmp_path / "bad.json"))) == 2
 
 
+@pytest.mark.slow
 @needs_weights
 def test_embedded_probe_compares_with_training_records(tmp_path: Path) -> None:
     import torch
@@ -100,6 +101,7 @@ def test_embedded_probe_compares_with_training_records(tmp_path: Path) -> None:
     assert len(doc["reference"]["means"]["saturation"]) == 3
 
 
+@pytest.mark.slow
 def test_text_model_probe_draws_both_distance_maps(
     tiny_models: dict[str, Path], tmp_path: Path
 ) -> None:

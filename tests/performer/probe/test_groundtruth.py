@@ -54,6 +54,7 @@ def test_spearman_with_ties() -> None:
         spearman([1, 2], [1, 2, 3])
 
 
+@pytest.mark.slow
 def test_the_statistics_recover_the_signatures_in_the_records(
     records: dict[str, list[float]],
 ) -> None:
@@ -85,6 +86,7 @@ def model_probe() -> ProbeResult:
     return probe
 
 
+@pytest.mark.slow
 @needs_weights
 def test_the_embedded_model_shows_the_signature_peaks(model_probe: ProbeResult) -> None:
     check_signatures(model_probe.means(SIGNATURE_KEYS))
