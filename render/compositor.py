@@ -217,9 +217,10 @@ class Compositor:
         self._t_drawn = now
         self._hud.draw(viewport)
 
-    def set_hud(self, lines: list[str] | None) -> None:
-        """Overlay ``lines`` at the top-left; ``None`` hides the HUD."""
-        self._hud.set_lines(lines)
+    def set_hud(self, lines: list[str] | None, now: float | None = None) -> None:
+        """Overlay ``lines`` at the top-left; ``None`` hides the HUD. Given the time of
+        the draw, changing text is rasterised at most every ``hud.REFRESH_S``."""
+        self._hud.set_lines(lines, now)
 
     def release(self) -> None:
         """Free the GL objects (safe twice); the compositor is unusable afterwards."""

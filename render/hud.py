@@ -1,6 +1,7 @@
 """The HUD: a few lines of text alpha-blended over the top-left of the picture.
 
-Text is rasterised with Pillow only when it changes; each frame just draws a texture.
+Text is rasterised with Pillow only when it changes, and at most every
+:data:`REFRESH_S` while it keeps changing; each frame just draws a texture.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ void main() {
 _PADDING = 6
 _BACKDROP = (0, 0, 0, 160)  # a translucent box keeps text legible over bright frames
 _INK = (255, 255, 255, 255)
+#: how often changing text is drawn again. The HUD's frame rate and live values change
+#: with every generated frame, and rasterising its 17 lines costs the display thread
+#: ~7.5 ms (2-core EPYC), half of a 60 Hz period; at 4 Hz the numbers still read as live.
+REFRESH_S = 0.25
 
 
 def rasterise(lines: list[str], font_size: int) -> np.ndarray:
@@ -54,23 +59,32 @@ class Hud:
         self._vao = ctx.vertex_array(self._program, [])
         self._lines: list[str] | None = None
         self._texture: moderngl.Texture | None = None
+        self._drawn_at: float | None = None  # when the text was last rasterised
 
     @property
     def lines(self) -> list[str] | None:
         return None if self._lines is None else list(self._lines)
 
-    def set_lines(self, lines: list[str] | None) -> None:
+    def set_lines(self, lines: list[str] | None, now: float | None = None) -> None:
+        """Show ``lines`` (``None`` hides the HUD). With ``now``, text that changed less
+        than :data:`REFRESH_S` after the last rasterising waits: the caller sets the lines
+        at every draw, so the newest are shown within one refresh and one draw."""
         import moderngl
 
-        if lines == self._lines:
+        wanted = None if lines is None else list(lines)
+        if wanted == self._lines:
+            return
+        shown, drawn = self._lines is not None, self._drawn_at
+        recent = now is not None and drawn is not None and 0.0 <= now - drawn < REFRESH_S
+        if shown and wanted is not None and recent:
             return
         if self._texture is not None:
             self._texture.release()
             self._texture = None
-        self._lines = None if lines is None else list(lines)
-        if self._lines is None:
+        self._lines, self._drawn_at = wanted, now
+        if wanted is None:
             return
-        rgba = rasterise(self._lines, self._font_size)
+        rgba = rasterise(wanted, self._font_size)
         self._texture = self._ctx.texture((rgba.shape[1], rgba.shape[0]), 4, rgba.tobytes())
         # Drawn 1:1 on the pixel grid, so NEAREST keeps the glyphs crisp.
         self._texture.filter = (moderngl.NEAREST, moderngl.NEAREST)

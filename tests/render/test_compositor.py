@@ -206,6 +206,36 @@ def test_hud_overlays_the_top_left_and_hides(
     np.testing.assert_array_equal(show(out, comp), plain)
 
 
+def test_changing_hud_text_is_rasterised_a_few_times_a_second(
+    make_headless: MakeHeadless, card: Card, monkeypatch: pytest.MonkeyPatch
+):
+    """The HUD's frame rate changes with every generated frame: at 60 draws a second,
+    each with new text, it is rasterised at most every REFRESH_S (it was 120 times in
+    2 s, ~7.5 ms each on the display thread), and the newest text still shows."""
+    out = make_headless(128, 96)
+    comp = Compositor(out.ctx)
+    comp.push(card(128, 96), now=0.0)
+    rasterised: list[list[str]] = []
+    real_rasterise = hud.rasterise
+
+    def counting_rasterise(lines: list[str], font_size: int) -> np.ndarray:
+        rasterised.append(lines)
+        return real_rasterise(lines, font_size)
+
+    monkeypatch.setattr(hud, "rasterise", counting_rasterise)
+    draws = [n / 60 for n in range(120)]
+    for n, now in enumerate(draws):
+        comp.set_hud([f"{n} fps"], now)
+    assert len(rasterised) <= 2.0 / hud.REFRESH_S + 1
+    last = draws[-1]
+    for later in (last + 1 / 60 * k for k in range(1, 20)):  # the text stopped changing
+        comp.set_hud(["119 fps"], later)
+    assert rasterised[-1] == ["119 fps"], "the newest text shows within one refresh"
+    comp.set_hud(None, last + 1.0)
+    comp.set_hud(["shown at once"], last + 1.0 + 1 / 60)
+    assert rasterised[-1] == ["shown at once"], "a HUD switched on shows without waiting"
+
+
 def test_bad_frames_are_refused(make_headless: MakeHeadless):
     out = make_headless(16, 16)
     comp = Compositor(out.ctx)
