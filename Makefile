@@ -12,13 +12,15 @@ ARGS   ?=
 APT_PACKAGES = libegl1 libgl1-mesa-dri libegl-mesa0 libosmesa6 xvfb x11-apps imagemagick \
                libportaudio2 jackd2 ffmpeg iproute2 chromium puredata-core
 
-.PHONY: play test lint typecheck setup system clean help embedded-model
+.PHONY: play test lint typecheck setup system clean help embedded-model gpu-check gpu-wheels
 
 help:
 	@echo "make play    play the default patch (headless to out/ when there is no display)"
 	@echo "make test    lint, type-check and run the whole test suite"
 	@echo "make setup   only install (system packages, $(VENV))"
 	@echo "make embedded-model   train the embedded model again (3 stages, ~100 min of CPU)"
+	@echo "make gpu-wheels  the wheels a GPU machine with no network lacks, into .whl/"
+	@echo "make gpu-check   the GPU run (bench/gpu_check.sh); here it rehearses with --tiny"
 
 play: setup
 	$(BIN)/performer play $(ARGS)
@@ -80,3 +82,20 @@ system:
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache *.egg-info
+
+# The GPU run (issue 16). The device has Python 3.12 with CUDA torch and no network: what
+# it lacks travels as wheels, the project's own among them.
+GPU_WHEELS = diffusers==0.42.1 huggingface_hub==2.4.0 streamdiffusion==0.1.1 \
+             moderngl==5.13.0 glcontext==3.1.0 python-osc==1.10.2 mido==1.3.3
+GPU_PLATFORMS = $(foreach n,2_28 2_27 2_17,--platform manylinux_$(n)_x86_64) \
+                --platform manylinux2014_x86_64
+gpu-wheels: setup
+	rm -rf .whl && mkdir -p .whl
+	$(BIN)/pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
+		--implementation cp $(GPU_PLATFORMS) -d .whl $(GPU_WHEELS)
+	$(BIN)/pip wheel -q --no-deps --no-build-isolation -w .whl .
+	@du -sh .whl
+
+# On the GPU machine (device run, carry .whl): bash bench/gpu_check.sh. Here: the rehearsal.
+gpu-check: setup
+	bash bench/gpu_check.sh $(if $(wildcard /dev/nvidia0),,--tiny)

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The GPU run of issue 16, prepared so that the device's 15 minutes go to measuring.
+#
+#   make gpu-wheels                 # here, once: the wheels the device lacks, into .whl/
+#   device run: bash bench/gpu_check.sh          (carry .whl; results land in $OUT)
+#   bash bench/gpu_check.sh --tiny  # the rehearsal: the same script on this CPU, tiny
+#
+# Rows run in priority order, each under its own time budget, and everything is written
+# to $OUT as it goes, so a run cut short still brings back what it measured:
+#   (a) SD-Turbo architecture, 512², 1 step: ours eager / CUDA graphs / compile+graphs,
+#       and StreamDiffusion 0.1.1 on the same UNet and TAESD, in the same process
+#   (b) knob-to-photon latency on the real-size UNet, headless EGL
+#   (c) SDXL-Turbo architecture at 512² and 1024²
+#   (d) 2 steps, stream batching
+# The script stops itself before 9 minutes (one device command may run 10), then writes
+# $OUT/gpu-results.json (docs/gpu-results.json's format) with bench/gpu_results.py.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+TINY=()
+[ "${1:-}" = "--tiny" ] && TINY=(--tiny)
+OUT=${OUT:-out/gpu-check}
+PY=${PYTHON:-python3}
+[ ${#TINY[@]} -gt 0 ] && [ -x .venv/bin/python ] && PY=${PYTHON:-.venv/bin/python}
+BUDGET=${BUDGET:-530}  # seconds for the whole script
+START=$SECONDS
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1
+
+if [ ${#TINY[@]} -eq 0 ]; then
+  # The device has torch with CUDA and no network: the project and what it lacks travel
+  # as wheels (make gpu-wheels), installed beside its own packages, not over them.
+  if ! ls .whl/*.whl >/dev/null 2>&1; then
+    echo "no wheels in .whl/: run 'make gpu-wheels' here and carry .whl" >&2
+    exit 2
+  fi
+  $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target /tmp/site .whl/*.whl || exit 2
+  export PYTHONPATH=/tmp/site
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
+fi
+$PY -c "import torch, performer; print('torch', torch.__version__, 'performer from', performer.__file__)" \
+  | tee "$OUT/versions.txt"
+
+left() { echo $((BUDGET - (SECONDS - START))); }
+
+# stage NAME SECONDS COMMAND...: run COMMAND for at most SECONDS (less if the script's
+# budget is nearly spent), its output to the terminal and to $OUT/NAME.log
+stage() {
+  local name=$1 budget=$2 remaining
+  shift 2
+  remaining=$(left)
+  if [ "$remaining" -lt 15 ]; then
+    echo "== $name: skipped, ${remaining}s left" | tee -a "$OUT/skipped.txt"
+    return
+  fi
+  [ "$budget" -gt "$remaining" ] && budget=$remaining
+  echo "== $name (at most ${budget}s)"
+  timeout -k 5 "$budget" "$@" 2>&1 | tee "$OUT/$name.log"
+  local rc=${PIPESTATUS[0]}
+  [ "$rc" -ne 0 ] && echo "== $name: exit $rc" | tee -a "$OUT/failed.txt"
+}
+
+SPEED=(bench/gpu_speed.py "${TINY[@]}" --quiet)
+if [ ${#TINY[@]} -gt 0 ]; then
+  SPEED+=(--frames 20 --warmup 3)
+  LAT=(--tiny --changes 10 --warmup 2 --fps 60)
+else
+  SPEED+=(--frames 200 --warmup 20)
+  LAT=(--random sd-turbo --compile default --cuda-graphs --changes 60 --warmup 5 --fps 60)
+fi
+
+stage gpu-tests 60 $PY -m pytest -q -p no:cacheprovider -m gpu tests
+stage a-sd-turbo-512 200 $PY "${SPEED[@]}" --model sd-turbo --size "$([ ${#TINY[@]} -gt 0 ] && echo 32 || echo 512)" \
+  --steps 1 --runners eager graphs fast --streamdiffusion --json "$OUT/a.json"
+stage b-latency 90 $PY bench/latency.py "${LAT[@]}" --json "$OUT/b.json"
+stage c-sdxl-turbo 120 $PY "${SPEED[@]}" --model sdxl-turbo --size $([ ${#TINY[@]} -gt 0 ] && echo "32 64" || echo "512 1024") \
+  --steps 1 --runners eager fast --json "$OUT/c.json"
+stage d-two-steps 90 $PY "${SPEED[@]}" --model sd-turbo --size "$([ ${#TINY[@]} -gt 0 ] && echo 32 || echo 512)" \
+  --steps 2 --runners fast stream --streamdiffusion --json "$OUT/d.json"
+
+$PY bench/gpu_results.py "$OUT"/[abcd].json --command "bash bench/gpu_check.sh ${TINY[*]}" \
+  --out "$OUT/gpu-results.json"
+echo "== done in $((SECONDS - START)) s; results in $OUT/gpu-results.json"
