@@ -40,6 +40,17 @@ def test_the_wheel_plays_the_demo_patch_away_from_the_checkout(tmp_path: Path) -
         names = set(archive.namelist())
     assert tops == {"performer", wheel.name.split("-py3")[0] + ".dist-info"}
     assert {"performer/patches/demo.toml", "performer/control/osc.py"} <= names
+    # every module and patch of the repository is in it (packages are listed by hand)
+    inside = {"performer": "performer", "control": "performer/control"}
+    inside |= {"mappings": "performer/mappings", "render": "performer/render"}
+    expected = {
+        f"{inside[folder]}/{path.relative_to(ROOT / folder).as_posix()}"
+        for folder in inside
+        for path in (ROOT / folder).rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    expected |= {f"performer/patches/{p.name}" for p in (ROOT / "patches").glob("*.toml")}
+    assert sorted(expected - names) == []
 
     target = tmp_path / "site"
     install = [*pip, "install", "--no-deps", "--no-index", "--target", str(target), str(wheel)]
