@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from performer.embedded.media import record
-from performer.embedded.scenes import WORDS, f32, render
+from performer.embedded.streets import WORDS, f32, render
 
 FIRST_YEAR, LAST_YEAR = 1840.0, 2030.0
 
@@ -28,7 +28,7 @@ def sample_with_words(seed: int, year: float, size: int = 64) -> tuple[np.ndarra
 
 
 def words_vector(words: frozenset[str]) -> np.ndarray:
-    """Multi-hot over :data:`~performer.embedded.scenes.WORDS`."""
+    """Multi-hot over :data:`~performer.embedded.streets.WORDS`."""
     return f32([w in words for w in WORDS])
 
 

@@ -33,7 +33,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from performer.embedded.scenes import f32
+from performer.embedded.streets import f32
 
 Medium = Callable[[np.ndarray, np.random.Generator, float], np.ndarray]
 LUMA = f32([0.299, 0.587, 0.114])

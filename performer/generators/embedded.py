@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from performer.control.params import Snapshot
 from performer.embedded.model import EraDenoiser
-from performer.embedded.scenes import WORDS
+from performer.embedded.streets import WORDS
 from performer.embedded.weights import PACKAGE_DIR, load
 from performer.generators.base import Generator, GeneratorError, Setup
 from performer.generators.common import schedule, seed_noise, warp

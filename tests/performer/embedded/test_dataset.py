@@ -7,7 +7,7 @@ import pytest
 
 from performer.embedded import dataset, stats
 from performer.embedded.media import MEDIA, medium_at
-from performer.embedded.scenes import WORDS, render
+from performer.embedded.streets import WORDS, render
 
 SEEDS = range(12)
 # the middle of each medium's span

@@ -1,4 +1,5 @@
-"""Procedural scenes of a made-up world, whose content drifts with the year.
+"""The streets the embedded model's records are drawn from: a made-up world whose content
+drifts with the year.
 
 A scene is a street at the horizon: sky, ground, a row of buildings, figures, vehicles
 and light. What stands in it depends on the year as much as on the seed: horse carts
