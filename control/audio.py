@@ -1,10 +1,11 @@
-"""Audio in: a sounddevice stream, a ring buffer, and analysis on its own thread.
+"""Audio in: finding the device, the sounddevice stream and its callback.
 
 The PortAudio callback runs on the audio thread and only copies: the chosen channels
-go into a preallocated ring (:class:`SampleRing`) and the block's capture time into a
-preallocated timing ring. It takes no lock and creates no buffers (Python itself still
-makes a few small objects per call: views and floats). An analysis thread reads the
-rings, feeds :class:`~control.analysis.Analyzer`, puts ``audio:*`` events into the
+go into a preallocated ring (:class:`~control.ring.SampleRing`) and the block's capture
+time into another (:class:`~control.ring.CaptureTimes`). It takes no lock and creates no
+buffers (Python itself still makes a few small objects per call: views and floats). The
+analysis thread (:class:`~control.audio_reader.AudioReader`) reads the rings, feeds
+:class:`~control.analysis.Analyzer`, puts ``audio:*`` events into the
 :class:`~performer.control.events.Inbox`, and keeps the :class:`~control.audio_clock.AudioClock`
 on the device's clock.
 
@@ -28,21 +29,17 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
-from performer.control.analysis import DISCRETE_SOURCES, Analyzer
+from performer.control.analysis import Analyzer
 from performer.control.audio_clock import AudioClock
+from performer.control.audio_reader import AudioReader
 from performer.control.events import Inbox
+from performer.control.ring import CaptureTimes, SampleRing
 
 log = logging.getLogger(__name__)
 
 DeviceSpec = str | int | None
 
 _RING_SECONDS = 2.0  # analysis may fall this far behind before audio is skipped
-_TIMING_SLOTS = 1024  # callbacks remembered for the clock (5 s of 256-frame blocks)
-_CLOCK_EVERY_S = 0.1  # refit the clock this often
-_POLL_S = 0.002  # look for new input this often: a hop's events reach the loop sooner
-_EDGE_LEVEL = 1e-3  # sound this loud cut off by lost input makes an edge (about -60 dBFS)
-_STALL_S = 0.5  # no audio for this long: the stream has stalled
 _CLOSE_S = 2.0  # a stream that takes longer to close is left behind
 
 
@@ -100,74 +97,6 @@ def find_device(sd: ModuleType, spec: DeviceSpec, kind: str) -> dict[str, Any]:
     return dict(chosen[0])
 
 
-class SampleRing:
-    """A single-producer, single-consumer ring of frames, with no lock.
-
-    The producer copies a block in, then advances ``written``; the consumer reads up to
-    ``written`` and checks afterwards that the producer has not lapped it meanwhile.
-    Publishing a Python int is atomic, which is all the ordering this needs.
-    """
-
-    def __init__(self, frames: int, channels: int):
-        self.data = np.zeros((frames, channels), dtype=np.float32)
-        self.written = 0  # frames ever written (only the producer changes it)
-        self.read = 0  # frames ever read (only the consumer changes it)
-        self.lost = 0  # frames the consumer skipped because it fell behind
-        self.hole = (-1, -1)  # the last stretch of stand-in silence (skip()): frames
-
-    def write(self, block: npt.NDArray[np.float32], columns: tuple[int, ...]) -> None:
-        """Producer: copy ``block[:, columns]`` in, column by column (no temporaries)."""
-        size = len(self.data)
-        n = len(block)
-        start = self.written % size
-        first = min(n, size - start)
-        for j, c in enumerate(columns):
-            self.data[start : start + first, j] = block[:first, c]
-            if first < n:
-                self.data[: n - first, j] = block[first:, c]
-        self.written += n
-
-    def skip(self, n: int) -> None:
-        """Producer: ``n`` frames of silence (input the device lost)."""
-        size = len(self.data)
-        start = self.written % size
-        first = min(n, size - start)
-        self.data[start : start + first] = 0.0
-        self.data[: n - first] = 0.0
-        self.hole = (self.written, self.written + n)  # one reference: published whole
-        self.written += n
-
-    def level_before(self, frame: int, n: int) -> float:
-        """Peak level of the ``n`` frames before ``frame`` (0 where they are gone)."""
-        size = len(self.data)
-        if frame - n < max(0, self.written - size):
-            return 0.0
-        rows = np.arange(frame - n, frame) % size
-        return float(np.abs(self.data[rows]).max()) if n else 0.0
-
-    def read_into(self, out: npt.NDArray[np.float32]) -> int | None:
-        """Consumer: fill ``out`` with the next ``len(out)`` frames; their first frame's
-        number, or None when not that many are there yet."""
-        n, size = len(out), len(self.data)
-        if self.written - self.read > size:  # lapped: skip ahead
-            skip_to = self.written - size // 2
-            self.lost += skip_to - self.read
-            self.read = skip_to
-        if self.written - self.read < n:
-            return None
-        first_frame = self.read
-        start = first_frame % size
-        first = min(n, size - start)
-        out[:first] = self.data[start : start + first]
-        out[first:] = self.data[: n - first]
-        if self.written - first_frame > size:  # overwritten while copying: drop it
-            self.lost += n
-            self.read += n
-            return None
-        self.read += n
-        return first_frame
-
-
 class AudioInput:
     """Analyse a live input; ``start()`` and ``stop()`` may each be called twice.
 
@@ -206,15 +135,12 @@ class AudioInput:
         self._ring: SampleRing | None = None
         self._columns: tuple[int, ...] = ()
         self._routes: tuple[tuple[int, int], ...] = ()  # (output column, input column)
-        self._timing = np.zeros((_TIMING_SLOTS, 2))  # (monotonic capture time, frame)
-        self._timed = 0  # timing records ever written
+        self._times = CaptureTimes()
         self._next_adc = math.nan  # stream time the next block should start at
 
     @property
     def running(self) -> bool:
         return self._thread is not None
-
-    # ------------------------------------------------------------------ start/stop
 
     @property
     def channel_count(self) -> int:
@@ -229,7 +155,7 @@ class AudioInput:
         samplerate = int(stream.samplerate)
         self.analyzer = Analyzer(samplerate, self.hop or _default_hop(samplerate))
         self._ring = SampleRing(int(_RING_SECONDS * samplerate), len(self._columns))
-        self._timed = 0
+        self._times = CaptureTimes()
         self._next_adc = math.nan
         self.clock.attach(samplerate)
         try:
@@ -241,8 +167,18 @@ class AudioInput:
             ) from None
         self._stream = stream
         self._stop.clear()
+        reader = AudioReader(
+            self._ring,
+            self._times,
+            self.analyzer,
+            self.clock,
+            self.inbox,
+            self._deliver,
+            self.device_name,
+            self.blocksize,
+        )
         self._thread = threading.Thread(
-            target=self._analyse, name="performer-audio-analysis", daemon=True
+            target=reader.run, args=(self._stop,), name="performer-audio-analysis", daemon=True
         )
         self._thread.start()
         channels = tuple(c + 1 for c in self._columns)
@@ -268,8 +204,6 @@ class AudioInput:
             )
             _skip_portaudio_exit()
         self.clock.detach()
-
-    # ----------------------------------------------------------------- the stream
 
     def _open(self, sd: ModuleType) -> Any:
         source = find_device(sd, self.device, "input")
@@ -309,7 +243,7 @@ class AudioInput:
         # The audio thread: copy and note the time, nothing else.
         ring = self._ring
         assert ring is not None
-        rate = self._stream_rate
+        rate = self.analyzer.samplerate if self.analyzer is not None else 48000.0
         adc = stream_time.inputBufferAdcTime
         latency = stream_time.currentTime - adc
         if not 0.0 <= latency < 1.0:  # a backend without timing: assume one block
@@ -322,11 +256,9 @@ class AudioInput:
             if 0.5 <= lost <= len(ring.data) // 2:
                 ring.skip(round(lost))
         self._next_adc = adc + frames / rate
-        slot = self._timed % _TIMING_SLOTS
-        self._timing[slot, 0] = time.perf_counter() - latency
-        self._timing[slot, 1] = ring.written
+        at, first_frame = time.perf_counter() - latency, ring.written
         ring.write(indata, self._columns)
-        self._timed += 1
+        self._times.write(at, first_frame)  # published after the frames it times
 
     def _duplex_callback(
         self, indata: Any, outdata: Any, frames: int, stream_time: Any, status: Any
@@ -335,64 +267,15 @@ class AudioInput:
             outdata[:, out_column] = indata[:, in_column]
         self._callback(indata, frames, stream_time, status)
 
-    @property
-    def _stream_rate(self) -> float:
-        return self.analyzer.samplerate if self.analyzer is not None else 48000.0
-
     def _finished(self) -> None:
         if not self._stop.is_set():
             log.warning(
                 "audio input %r stopped; the clock runs on monotonic time", self.device_name
             )
 
-    # --------------------------------------------------------------- analysis thread
-
-    def _analyse(self) -> None:
-        ring, analyzer = self._ring, self.analyzer
-        assert ring is not None and analyzer is not None
-        hop = np.zeros((analyzer.hop, len(self._columns)), dtype=np.float32)
-        timed = 0  # timing records consumed
-        hole = (-1, -1)  # the ring's last hole seen
-        last_fit = last_audio = time.perf_counter()
-        stalled = False
-        poll = min(self.blocksize / analyzer.samplerate, _POLL_S)
-        while not self._stop.wait(poll):
-            now = time.perf_counter()
-            # 1. Timing records into the clock.
-            newest = self._timed
-            timed = max(timed, newest - _TIMING_SLOTS)
-            for i in range(timed, newest):
-                at, frame = self._timing[i % _TIMING_SLOTS]
-                self.clock.observe(float(at), int(frame))
-            if newest > timed:
-                last_audio = now
-                if stalled:
-                    log.warning("audio input %r is back", self.device_name)
-                    self.clock.attach(analyzer.samplerate)
-                    stalled = False
-            timed = newest
-            if not stalled and now - last_audio > _STALL_S:
-                log.warning(
-                    "audio input %r stalled; the clock runs on monotonic time", self.device_name
-                )
-                self.clock.detach()
-                stalled = True
-            if not stalled and now - last_fit >= _CLOCK_EVERY_S:
-                self.clock.update()
-                last_fit = now
-            # 2. Every complete hop through the analyser. Where input was lost while
-            # there was sound, the edges of the stand-in silence are no onsets.
-            if ring.hole != hole:
-                hole = ring.hole
-                if ring.level_before(hole[0], analyzer.hop) > _EDGE_LEVEL:
-                    analyzer.ignore_onsets(*(self.clock.at_frame(f) for f in hole))
-            while (first_frame := ring.read_into(hop)) is not None:
-                at = self.clock.at_frame(first_frame)
-                if self.on_audio is not None:
-                    self.on_audio(hop.copy(), at)
-                mono = hop.mean(axis=1) if hop.shape[1] > 1 else hop[:, 0]
-                for event in analyzer.process(mono, at):
-                    self.inbox.put(event, coalesce=event.source not in DISCRETE_SOURCES)
+    def _deliver(self, block: np.ndarray, at: float) -> None:
+        if self.on_audio is not None:
+            self.on_audio(block.copy(), at)
 
 
 def _close(stream: Any) -> None:

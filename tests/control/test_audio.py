@@ -25,7 +25,6 @@ from performer.control.analysis import Analyzer
 from performer.control.audio import (
     AudioInput,
     AudioUnavailable,
-    SampleRing,
     find_device,
     load_sounddevice,
 )
@@ -40,11 +39,12 @@ from performer.control.jack import (
     missing,
     start_server,
 )
+from performer.control.ring import SampleRing
+from performer.controls import ControlOptions, start_controls, stop_controls
 
 from performer import patch
-from performer.controls import ControlOptions, start_controls, stop_controls
 from performer.generators.diffusion import DiffusersGenerator
-from performer.live import Stage, play_headless
+from performer.live import Stage, play
 from performer.session import Session
 from performer.take import read_log
 from tests.helpers import video_seconds
@@ -307,7 +307,7 @@ def test_lost_input_is_stood_in_for_by_silence_on_the_device_clock() -> None:
     assert audio._ring.written == 6 * PERIOD
     assert audio._ring.data[2 * PERIOD : 5 * PERIOD].max() == 0.0
     assert audio._ring.data[5 * PERIOD : 6 * PERIOD].min() == 1.0
-    assert audio._timing[2].tolist()[1] == 5 * PERIOD  # the block's first frame number
+    assert audio._times.records[2].tolist()[1] == 5 * PERIOD  # the block's first frame number
     assert audio._ring.hole == (2 * PERIOD, 5 * PERIOD)  # where no onset is to be heard
 
 
@@ -376,7 +376,7 @@ def test_a_take_records_the_input_audio_and_its_onsets(
             stage.audio = audio
             stage.record(True)
             folder = stage.take.folder
-            play_headless(stage, 3.0)
+            play(stage, 3.0)
             stage.close()
     finally:
         clicks.stream.stop()
