@@ -28,9 +28,8 @@ from performer.generators import Generator
 from performer.offline import composite
 from performer.progress import progress
 from performer.session import Frame, Session, Tick
-from performer.take import log as takes
+from performer.take.format import LOG, PATCH, VIDEO, digest
 from performer.take.reader import TakeLog, read_take
-from performer.take.recorder import digest
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +107,16 @@ def replay(
 
     take = read_take(folder)
     if take.bad.count:
-        log.warning("%s", take.bad.summary(folder / takes.LOG))
-    patch = patches.load(folder / takes.PATCH)
+        log.warning("%s", take.bad.summary(folder / LOG))
+    if take.lost:
+        log.warning(
+            "%s: %d frames were not logged while recording, from frame %d (a slow disk): "
+            "the replay differs from the show after it",
+            folder / LOG,
+            sum(n for _, n in take.lost),
+            take.lost[0][0],
+        )
+    patch = patches.load(folder / PATCH)
     clock = FakeClock()
     first = take.frames[0]["params"] if take.frames else {}
     # The take began from the patch as played (--set included): its header says how.
@@ -122,7 +129,7 @@ def replay(
     same = all(first.get(k) == session.store.get(k) for k in ("width", "height", "steps"))
     fps = int(take.info.get("fps", 30))
     size = size or (session.store.get("width"), session.store.get("height"))
-    audio = _take_audio(folder / takes.VIDEO)
+    audio = _take_audio(folder / VIDEO)
     if audio and not audio[1]:
         audio = None
     result = ReplayResult(len(take.frames), 0, 0, skipped=take.bad.count)

@@ -1,19 +1,43 @@
 """The take: a recorded performance, written live and read back for replay.
 
-A take is a folder: ``take.json`` (what played it), ``patch.toml`` (the patch as it
-was), ``control.jsonl`` (every tick, event and generated frame, append-only) and
-``video.mp4`` (what the audience saw, with its audio).
+A take is a folder::
 
-- :mod:`~performer.take.format`: the values and lines of the log, and their bounds
-- :mod:`~performer.take.log`: writing the log and the folder; listing takes
-- :mod:`~performer.take.reader`: reading a take back for replay
-- :mod:`~performer.take.recorder`: the recorder that writes a take while the show plays
+    takes/20261125-211503-demo/
+        video.mp4       what the window showed (H.264 + the input audio as AAC)
+        control.jsonl   append-only: a header with every parameter; then, for every
+                        generated frame, the display's ticks before it (each with the
+                        frame on screen and the events it applied), and the parameters
+                        that changed since the frame before (``set``; takes from before
+                        this wrote the whole snapshot, ``params``, every frame); an
+                        end line with the last picture's time
+        patch.toml      the patch as it was
+        take.json       model identity, size, fps, start time
+
+Four modules, one concept each, around the format they share:
+
+- :mod:`~performer.take.format`: what a take holds: its files, the values and lines
+  of the log, their bounds and checks, the frame's fingerprint, :class:`TakeError`
+- :mod:`~performer.take.writer`: a take's folder (:func:`new_take`) and its log, line by
+  line (``ControlLog``)
+- :mod:`~performer.take.reader`: a take read back: ``take.json`` (``read_info``), the
+  log's good lines (:func:`read_log`), the whole take for replay (:func:`read_take`,
+  :class:`TakeLog`), the list of takes (:func:`list_takes`)
+- :mod:`~performer.take.recorder`: :class:`TakeRecorder`, which records a take while
+  the show plays: video, audio, and the log on its own thread
+
+Why this shape: the writer and the reader change together only where the format
+does, and the format is one module both import, so a new kind of line is added in
+:mod:`~performer.take.format` (its checks), the writer (a method) and the reader (a
+branch). The writer stays free of threads and the session; the recorder owns the
+threads and the timing of a live take; the reader owns every bound a damaged file
+meets. Replay (:mod:`performer.replay`) reads through the reader and sits outside,
+with the session and the renderer it drives.
 """
 
-from performer.take.format import BadLines, TakeError
-from performer.take.log import INFO, LOG, MAX_FPS, PATCH, VIDEO, list_takes, new_take, read_log
-from performer.take.reader import TakeLog, read_take
-from performer.take.recorder import TakeRecorder, digest
+from performer.take.format import INFO, LOG, MAX_FPS, PATCH, VIDEO, BadLines, TakeError, digest
+from performer.take.reader import TakeLog, list_takes, read_log, read_take
+from performer.take.recorder import TakeRecorder
+from performer.take.writer import new_take
 
 __all__ = [
     "INFO",

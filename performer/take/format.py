@@ -1,5 +1,8 @@
-"""The control log's lines: any value made JSON on the way in, every line checked on the
-way back.
+"""The take's format: its files, the values and lines of its control log, and their
+bounds. The writer (:mod:`~performer.take.writer`) and the reader
+(:mod:`~performer.take.reader`) both hold to what is here.
+
+A frame line's ``sha1`` is :func:`digest` of the generated picture: replay compares it.
 
 Writing: a blob or an OSC time tag is not JSON, and must neither stop the log nor be
 lost. Bytes are written as ``{"bytes": "<hex>"}`` and datetimes as ``{"datetime":
@@ -14,6 +17,7 @@ left out. A time that is not a finite number near the take's own span is such a 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import numbers
@@ -23,6 +27,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+VIDEO, LOG, PATCH, INFO = "video.mp4", "control.jsonl", "patch.toml", "take.json"
+FORMAT = 2  # 2: frames carry only the parameters that changed
+MAX_INFO = 1 << 20  # bytes of take.json: it holds a few short fields
+MAX_FPS = 1000  # far past any display; a typo like 30000 would only spin the loop
 MAX_LINE = 1 << 20  # bytes: a frame line with a 2,000-character prompt is ~3 KB
 MAX_DEPTH = 32  # of lists and tables in one value: events carry flat tuples
 MAX_TIME = 1e9  # seconds on the performance clock (31 years): beyond is damage
@@ -41,6 +51,11 @@ def short(value: Any, limit: int = 60) -> str:
     except RecursionError:  # a hand-made value nested near the interpreter's limit
         return f"a {type(value).__name__} nested too deep"
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def digest(image: np.ndarray) -> str:
+    """A fingerprint of a generated frame: replay compares these for bit-identity."""
+    return hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest()
 
 
 # -- writing ---------------------------------------------------------------------------
@@ -152,6 +167,10 @@ _FIELDS: dict[str, dict[str, Any]] = {
     # kind: {key: (what it must be, a check, required)}
     "take": {"t": ("a time", _is_time, True), "params": ("a table", dict, False)},
     "end": {"t": ("a time", _is_time, True)},
+    "lost": {
+        "frame": ("a frame number", _is_int, True),
+        "frames": ("a count", lambda v: _is_int(v) and v > 0, True),
+    },
     "tick": {
         "frame": ("a frame number", _is_int, True),
         "t": ("a time", _is_time, True),

@@ -4,26 +4,37 @@ the control log that lets ``performer render TAKE`` play it again.
 Started by ``performer play --record`` or OSC ``/performer/record/start``. Every part
 stops on its own when it cannot write (a full disk) and says why; the performance
 never stops for it.
+
+The generator thread only hands each frame over (:meth:`TakeRecorder._on_frame`): the
+frame's fingerprint (a SHA-1 of the picture, ~1 ms at 512x512) and its log lines are
+made on the recorder's own thread, in the order the frames came. Between the two
+threads is a queue of at most :data:`QUEUE_FRAMES` frames. The writer is normally a
+frame behind; a full queue means the disk has stalled for seconds. Then a frame is
+not logged rather than the show held up: each gap is counted, warned of once a
+second, and written in the log where it fell (a ``lost`` line), so a replay says the
+take differs from the show after it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
+import queue
+import threading
 from pathlib import Path
 
 import numpy as np
 
+from performer.control.throttle import Throttle
 from performer.session import Frame, Session, Tick
-from performer.take import log as takes
+from performer.take.format import LOG, VIDEO, digest
+from performer.take.writer import ControlLog, new_take
 
 log = logging.getLogger(__name__)
 
-
-def digest(image: np.ndarray) -> str:
-    """A fingerprint of a generated frame: replay compares these for bit-identity."""
-    return hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest()
+QUEUE_FRAMES = 64  # seconds of frames at any live rate; 50 MB of pictures at 512x512
+_STOP = None  # what stop() puts in the queue after the last frame
+_Handed = tuple[Frame, list[Tick], tuple[int, int] | None]
 
 
 class TakeRecorder:
@@ -50,28 +61,74 @@ class TakeRecorder:
             "audio_rate": audio_rate,
             "audio_delay_s": audio_delay,
         }
-        self.folder = takes.new_take(root, session.patch.name, session.patch.text, info)
+        self.folder = new_take(root, session.patch.name, session.patch.text, info)
         self.started = session.clock.now()
-        self.log = takes.ControlLog(self.folder / takes.LOG)
+        self.log = ControlLog(self.folder / LOG)
         self.log.header(info, self.started, session.store.snapshot())
         self.recorder = Recorder(
-            self.folder / takes.VIDEO,
-            *size,
-            fps,
-            audio_rate=audio_rate,
-            audio_channels=audio_channels,
+            self.folder / VIDEO, *size, fps, audio_rate=audio_rate, audio_channels=audio_channels
         )
         self._next_video = 0
         self._last_picture: float | None = None
-        session.frame_listeners.append(self._on_frame)
+        # frames from the generator's thread to the writer's, each with the gap before
+        # it (first frame lost, how many) if frames were lost; _STOP after the last
+        self._frames: queue.Queue[_Handed | None] = queue.Queue(QUEUE_FRAMES)
+        self._handing = threading.Lock()  # a frame handed over, or the recorder stopping
+        self._stopping = False
+        self.lost = 0  # frames never logged: the queue was full
+        self._gap: tuple[int, int] | None = None  # lost since the last frame handed over
+        self._warnings = Throttle(1.0)
+        self._writer = threading.Thread(target=self._write_frames, name="take log", daemon=True)
+        self._writer.start()
+        session.subscribe(self._on_frame)
         log.info("recording take to %s", self.folder)
 
     def _on_frame(self, frame: Frame, ticks: list[Tick]) -> None:
-        for tick in ticks:
-            self.log.tick(frame.number, tick.time, tick.shown)
-            for event in tick.events:
-                self.log.event(frame.number, event)
-        self.log.frame(frame.number, frame.time, frame.snapshot, digest(frame.image))
+        """On the generator's thread: hand the frame to the writer; never wait for it."""
+        with self._handing:
+            if self._stopping:
+                return
+            try:
+                self._frames.put_nowait((frame, ticks, self._gap))
+            except queue.Full:
+                self.lost += 1
+                first, count = self._gap or (frame.number, 0)
+                self._gap = (first, count + 1)
+            else:
+                self._gap = None
+                return
+        self._warnings.log(
+            log,
+            logging.WARNING,
+            "lost",
+            "the take's log is %d frames behind (a slow disk): frame %d not logged "
+            "(%d so far); its replay will differ from the show",
+            QUEUE_FRAMES,
+            frame.number,
+            self.lost,
+        )
+
+    def _write_frames(self) -> None:
+        """The recorder's thread: each frame's ticks, events and fingerprint, in order."""
+        while (item := self._frames.get()) is not _STOP:
+            frame, ticks, gap = item
+            try:
+                if gap is not None:
+                    self.log.lost(*gap)
+                for tick in ticks:
+                    self.log.tick(frame.number, tick.time, tick.shown)
+                    for event in tick.events:
+                        self.log.event(frame.number, event)
+                self.log.frame(frame.number, frame.time, frame.snapshot, digest(frame.image))
+            except Exception:  # the log goes on with the next frame, as the show does
+                self._warnings.log(
+                    log,
+                    logging.ERROR,
+                    "failed",
+                    "logging frame %d failed",
+                    frame.number,
+                    exc_info=True,
+                )
 
     def due(self, now: float) -> bool:
         """Whether the display should hand over a picture now (it records at ``fps``)."""
@@ -90,17 +147,24 @@ class TakeRecorder:
         self.recorder.audio(samples, now - self.started + self.audio_delay)
 
     def stop(self) -> None:
-        if self._on_frame in self.session.frame_listeners:
-            self.session.frame_listeners.remove(self._on_frame)
+        """Stop taking frames, write every frame already handed over, then close."""
+        self.session.unsubscribe(self._on_frame)
+        with self._handing:  # a frame being handed over now is the last one
+            self._stopping = True
+        self._frames.put(_STOP)  # waits while the queue is full: the writer is emptying it
+        self._writer.join()
+        if self._gap is not None:  # lost at the very end, after the last frame logged
+            self.log.lost(*self._gap)
         if self._last_picture is not None:  # a replay holds the last frame until then
             self.log.write({"type": "end", "t": self._last_picture})
         self.recorder.close()
         self.log.close()
         problems = [p for p in (self.recorder.error, self.log.error) if p]
         log.info(
-            "take saved: %s (%d frames%s)%s",
+            "take saved: %s (%d frames%s%s)%s",
             self.folder,
             self.recorder.frames_written,
             f", {self.recorder.dropped} dropped" if self.recorder.dropped else "",
+            f", {self.lost} generated frames not logged" if self.lost else "",
             f"; stopped early: {'; '.join(problems)}" if problems else "",
         )

@@ -19,15 +19,15 @@ from performer.control.events import Event
 
 from performer import patch
 from performer.generators.embedded import EmbeddedGenerator
-from performer.live import Stage, play_headless
+from performer.live import Stage, play
 from performer.patch import PatchError
 from performer.replay import ReplayResult, replay
 from performer.session import Frame, Session, Tick
 from performer.take import TakeError, list_takes, new_take, read_log, read_take
-from performer.take import log as take_module
+from performer.take import reader as take_module
 from performer.take.format import BadLines
-from performer.take.log import ControlLog
 from performer.take.recorder import TakeRecorder
+from performer.take.writer import ControlLog
 
 PATCH = """
 [params]
@@ -79,14 +79,14 @@ def recorded(
             session.inbox.put(Event(now, "osc:/when", (STAMP, 7)), coalesce=False)
             session.inbox.put(Event(now, "param:seed", 5), coalesce=False)
 
-    session.frame_listeners.append(watch)
+    session.subscribe(watch)
     root = tmp_path_factory.mktemp("takes")
     with Headless(32, 32) as surface:
         stage = Stage(session, surface, fps=20, takes=root)
         stage.record(True)
         assert stage.take is not None
         folder = stage.take.folder
-        play_headless(stage, 0.5)
+        play(stage, 0.5)
         stage.close()
     session.close()
     logged = {r["frame"] for r in read_log(folder / "control.jsonl") if r["type"] == "frame"}

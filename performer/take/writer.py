@@ -1,22 +1,7 @@
-"""Takes: a recorded performance in a folder, ready to be played again.
-
-::
-
-    takes/20261125-211503-demo/
-        video.mp4       what the window showed (H.264 + the input audio as AAC)
-        control.jsonl   append-only: a header with every parameter; then, for every
-                        generated frame, the display's ticks before it (each with the
-                        frame on screen and the events it applied), and the parameters
-                        that changed since the frame before (``set``; takes from before
-                        this wrote the whole snapshot, ``params``, every frame); an
-                        end line with the last picture's time
-        patch.toml      the patch as it was
-        take.json       model identity, size, fps, start time
+"""Writing a take: its folder (:func:`new_take`) and its control log (:class:`ControlLog`).
 
 The control log is flushed line by line, so a killed process loses at most the line
-it was writing. Readers skip, count and report bad lines (a torn last one, or
-damage: see :mod:`performer.take.format`); a take whose ``take.json`` is unusable is
-refused with a :class:`TakeError`.
+it was writing (and the frames the recorder had not yet handed to it).
 """
 
 from __future__ import annotations
@@ -25,22 +10,16 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
 from performer.control.events import Event
 from performer.control.names import safe_name
 from performer.control.throttle import Throttle
-from performer.take.format import BadLines, TakeError, check, plain, read_lines, same, short
+from performer.take.format import FORMAT, INFO, PATCH, plain, same
 
 log = logging.getLogger(__name__)
-
-VIDEO, LOG, PATCH, INFO = "video.mp4", "control.jsonl", "patch.toml", "take.json"
-FORMAT = 2  # 2: frames carry only the parameters that changed
-MAX_INFO = 1 << 20  # bytes of take.json: it holds a few short fields
-MAX_FPS = 1000  # far past any display; a typo like 30000 would only spin the loop
 
 
 class ControlLog:
@@ -53,7 +32,7 @@ class ControlLog:
     def __init__(self, path: Path):
         self.path = path
         self.error: str | None = None
-        self._lock = threading.Lock()  # the frame thread writes, the display thread closes
+        self._lock = threading.Lock()  # the recorder's thread and the display's (probe) write
         self._file: IO[str] | None = path.open("a", encoding="utf-8")
         self._params: dict[str, Any] | None = None  # as last written: frames log changes
         self.unlogged = 0  # values written as {"unlogged": type}
@@ -132,6 +111,11 @@ class ControlLog:
         if self.write(record):
             self._params = dict(params)
 
+    def lost(self, frame: int, frames: int) -> None:
+        """``frames`` frames from frame ``frame`` on were never logged: the recorder's
+        queue was full. A replay says so: it differs from the show after the gap."""
+        self.write({"type": "lost", "frame": frame, "frames": frames})
+
     def close(self) -> None:
         with self._lock:
             self._close()
@@ -162,102 +146,3 @@ def new_take(root: Path, patch_name: str, patch_text: str, info: Mapping[str, An
         (folder / INFO).write_text(text, encoding="utf-8")
         return folder
     raise FileExistsError(f"{root / base}: 999 takes of that name began in this second")
-
-
-def read_log(path: Path, bad: BadLines | None = None) -> Iterator[dict[str, Any]]:
-    """The records of a control log that replay can use, in order. Bad lines (a torn
-    last one, damage) are skipped and counted into ``bad``; without it, the count is
-    logged in one line at the end."""
-    counted = bad if bad is not None else BadLines()
-    for number, record in read_lines(path, counted):
-        why = check(record)
-        if why is None:
-            yield record
-        else:
-            counted.add(number, why)
-    if bad is None and counted.count:
-        log.warning("%s", counted.summary(path))
-
-
-def read_info(folder: Path) -> dict[str, Any]:
-    """A take's ``take.json``, checked: a :class:`TakeError` names what is wrong."""
-    path = folder / INFO
-    if not path.is_file():
-        raise FileNotFoundError(f"{folder} is not a take (no {INFO})")
-    with path.open("rb") as f:
-        data = f.read(MAX_INFO + 1)
-    if len(data) > MAX_INFO:
-        raise TakeError(f"{path}: longer than {MAX_INFO} bytes; not a take's file")
-    try:
-        info = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise TakeError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except RecursionError:
-        raise TakeError(f"{path}: not usable JSON (nested too deep)") from None
-    except ValueError as exc:
-        why = getattr(exc, "msg", str(exc).split(";")[0][:80])
-        raise TakeError(f"{path}: not JSON ({why})") from None
-    if not isinstance(info, dict):
-        raise TakeError(f"{path}: expected a JSON object, got a {type(info).__name__}")
-    fps = info.get("fps", 30)
-    if not isinstance(fps, int) or isinstance(fps, bool) or not 1 <= fps <= MAX_FPS:
-        raise TakeError(f"{path}: 'fps' must be a whole number 1 to {MAX_FPS}, got {short(fps)}")
-    model = info.get("model_arg")
-    if model is not None and not isinstance(model, str):
-        raise TakeError(f"{path}: 'model_arg' must be a text or null, got {short(model)}")
-    return info
-
-
-@dataclass(frozen=True)
-class TakeSummary:
-    folder: Path
-    patch: str
-    started: str
-    frames: int
-    seconds: float
-
-
-def summarize(folder: Path) -> TakeSummary:
-    """What ``performer takes`` lists; raises :class:`TakeError` or ``OSError`` for a
-    take it cannot read."""
-    info = read_info(folder)
-    frames, first, last = 0, None, 0.0
-    if (folder / LOG).exists():
-        bad = BadLines()  # a damaged log still lists; replay reports its lines
-        for record in read_log(folder / LOG, bad):
-            kind = record.get("type")
-            if kind == "take" or (kind == "frame" and first is None):
-                first = float(record["t"])
-            if kind == "frame":
-                frames, last = frames + 1, float(record["t"])
-    seconds = last - first if frames and first is not None else 0.0
-    patch, started = info.get("patch", "?"), info.get("started", "?")
-    return TakeSummary(folder, _text(patch), _text(started), frames, seconds)
-
-
-def _text(value: Any) -> str:
-    """A field printed on a terminal: no escape sequences from a file."""
-    return (
-        value
-        if isinstance(value, str) and value.isprintable() and len(value) <= 80
-        else (short(value))
-    )
-
-
-def list_takes(root: Path) -> list[TakeSummary]:
-    """The takes in ``root``, oldest first. One that cannot be read is left out with
-    one warning naming it and why, so one bad take never hides the others."""
-    if not root.is_dir():
-        return []
-    found = []
-    for folder in sorted(root.iterdir()):
-        if not (folder / INFO).is_file():
-            continue
-        try:
-            found.append(summarize(folder))
-        except (OSError, ValueError) as exc:  # TakeError is a ValueError
-            log.warning("unreadable take left out: %s", exc)
-        except Exception as exc:
-            # (a RecursionError from a value nested deep): the listing still goes on
-            log.warning("unreadable take left out: %s: %s: %.160s", folder, type(exc).__name__, exc)
-    return found
