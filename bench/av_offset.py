@@ -69,42 +69,45 @@ def play_click_take(
     sd: Any, model: Path, bpm: float, seconds: float, fps: int, takes: Path, tone: float
 ) -> Path:
     """Record a take of the flash patch hearing a click train; returns its folder."""
-    from performer.control.audio_clock import AudioClock
+    from performer.control.events import Inbox
     from performer.render.headless import Headless
 
     from performer import patch
-    from performer.controls import ControlOptions, start_controls, stop_controls
     from performer.generators.diffusion import DiffusersGenerator
-    from performer.live import Stage, play_headless
+    from performer.inputs import InputOptions, Inputs
+    from performer.live import Stage, play
     from performer.session import Session
 
+    inbox = Inbox()
+    options = InputOptions(
+        osc_port=None, midi_virtual=False, audio_in="system", audio_channels=(1,)
+    )
+    inputs = Inputs(options, inbox)  # the audio input owns the clock
     session = Session(
         patch.loads(PATCH),
         DiffusersGenerator(str(model)),
-        clock=AudioClock(),
+        clock=inputs.clock,
+        inbox=inbox,
         overrides={"width": 16, "height": 16},
     )
     session.prepare()
-    controls = start_controls(
-        session,
-        ControlOptions(osc_port=None, midi_virtual=False, audio_in="system", audio_channels=(1,)),
-    )
+    inputs.start(session)
     out = ClickTrain(sd, bpm, tone=tone).stream
     try:
         connect("PortAudio:out_0", "PortAudio:in_0")
         out.start()
         with Headless(64, 64) as surface:
             stage = Stage(session, surface, fps=fps, takes=takes)
-            stage.audio = controls[0]
+            stage.audio = inputs.audio
             stage.record(True)
             folder: Path = stage.take.folder
-            play_headless(stage, seconds)
+            play(stage, seconds)
             stage.close()
     finally:
         out.stop()
         out.close()
-        overflows = controls[0].overflows if controls else 0
-        stop_controls(controls)
+        overflows = inputs.audio.overflows if inputs.audio else 0
+        inputs.stop()
         print(f"input overflows: {overflows}")
         session.close()
     return folder

@@ -80,7 +80,7 @@ def measure(
             first.setdefault(frame.snapshot["seed"], frame.number)
             took.append(frame.seconds)
 
-    session.frame_listeners.append(seen)
+    session.subscribe(seen)
     server = OscServer(OscRouter(session.inbox, session.clock, session.store), port=0)
     server.start()
     client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

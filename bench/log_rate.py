@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from performer import patch
 from performer.generators import load_generator
-from performer.live import Stage, play_headless
+from performer.live import Stage, play
 from performer.session import Session
 from performer.take import LOG, read_take
 
@@ -41,7 +41,7 @@ def one_setting(args: argparse.Namespace, overrides: dict[str, Any], takes: Path
         stage.record(True)
         assert stage.take is not None
         folder = stage.take.folder
-        play_headless(stage, args.seconds)
+        play(stage, args.seconds)
         stage.close()
     session.close()
     size = (folder / LOG).stat().st_size

@@ -1,8 +1,11 @@
-"""What recording a take costs the performance: generated frames/s with and without it.
+"""What recording a take costs the performance: generated frames/s with and without it,
+and the recorder's time on the generator's thread at each frame.
 
 Plays the demo patch headless on the embedded model (or --model), drawing at --fps,
 for --seconds per run; runs alternate between recording and not, --runs times each,
-and the medians are compared.
+and the medians are compared. The recorder's frame listener is timed where the
+generator calls it: before issue 13 it hashed the picture and wrote the log lines
+there; since, it hands the frame to the recorder's own thread.
 
     .venv/bin/python bench/recording_cost.py --seconds 10 --runs 3
     .venv/bin/python bench/recording_cost.py --seconds 60 --switch 3
@@ -28,8 +31,22 @@ from performer.control.events import Event
 
 from performer import patch
 from performer.generators import load_generator
-from performer.live import Stage, play_headless
-from performer.session import Session
+from performer.live import Stage, play
+from performer.session import Frame, Session, Tick
+
+
+def time_the_recorder(seconds: list[float]) -> None:
+    """Add the time of each call of the recorder's frame listener to ``seconds``."""
+    from performer.take.recorder import TakeRecorder
+
+    on_frame = TakeRecorder._on_frame
+
+    def timed(recorder: TakeRecorder, frame: Frame, ticks: list[Tick]) -> None:
+        began = time.perf_counter()
+        on_frame(recorder, frame, ticks)
+        seconds.append(time.perf_counter() - began)
+
+    setattr(TakeRecorder, "_on_frame", timed)  # not "=": mypy refuses assigning to a method
 
 
 def one_run(args: argparse.Namespace, record: bool, takes: Path) -> float:
@@ -40,7 +57,7 @@ def one_run(args: argparse.Namespace, record: bool, takes: Path) -> float:
     with Headless(args.width, args.height) as surface:
         stage = Stage(session, surface, fps=args.fps, takes=takes)
         stage.record(record)
-        play_headless(stage, args.seconds)
+        play(stage, args.seconds)
         frame = session.latest()
         stage.close()
     session.close()
@@ -72,7 +89,7 @@ def switching_run(args: argparse.Namespace, takes: Path) -> dict[bool, list[floa
         stage = Stage(session, surface, fps=args.fps, takes=takes)
         switcher = threading.Thread(target=switch, daemon=True)
         switcher.start()
-        play_headless(stage, args.seconds)
+        play(stage, args.seconds)
         done.set()
         switcher.join()
         stage.close()
@@ -104,12 +121,19 @@ def main() -> int:
             how += f" of {args.switch:g} s in one run"
         else:
             rates = {False: [], True: []}
+            listener_s: list[float] = []
+            time_the_recorder(listener_s)
             for _ in range(args.runs):
                 for record in (False, True):
                     rates[record].append(one_run(args, record, Path(tmp)))
                     label = "recording" if record else "plain    "
                     print(f"{label}  {rates[record][-1]:6.1f} frames/s")
             how = f"{args.runs} runs of {args.seconds:g} s each way"
+            ms = sorted(1000 * s for s in listener_s)
+            print(
+                f"the recorder on the generator's thread: median {statistics.median(ms):.3f} "
+                f"ms, p99 {ms[int(0.99 * (len(ms) - 1))]:.3f} ms a frame ({len(ms)} frames)"
+            )
     plain, recording = statistics.median(rates[False]), statistics.median(rates[True])
     print(
         f"{how}; median generated frames/s: plain {plain:.1f}, recording {recording:.1f} "

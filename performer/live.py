@@ -1,27 +1,32 @@
-"""Live play: the display loop, in a window or headless to a file.
+"""Live play: the display loop, on a window or headless to a file (one loop for both).
 
 The generator runs on the session's thread; this loop redraws at the display's own
 rate, cross-fading to each new frame, so a slow model never freezes the picture.
-A :class:`Stage` is what both loops share: compositor, HUD, keys and the take being
-recorded.
+A :class:`Stage` is what the loop draws with: compositor, HUD, keys and the take
+being recorded, around one session and one :class:`~performer.render.surface.Surface`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import sys
 import time
 from collections import deque
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
+from performer.actions import LEARN_TARGETS
 from performer.control.events import Event
+from performer.control.params import REGISTRY, Snapshot
 from performer.pacing import Pacer, StallWatch
-from performer.session import LEARNABLE, Frame, Session
+from performer.render.surface import Surface
+from performer.session import Frame, Session
 
 log = logging.getLogger(__name__)
 
@@ -30,22 +35,17 @@ log = logging.getLogger(__name__)
 FIRST_FRAME_S = 10.0
 
 
-class Surface(Protocol):
-    ctx: Any
-
-    @property
-    def viewport(self) -> tuple[int, int, int, int]: ...
-
-    def use(self) -> None: ...
-
-    def read(self) -> np.ndarray: ...
-
-
 class Stage:
     """Compositor, HUD, keys and recording around one session and one surface."""
 
     def __init__(
-        self, session: Session, surface: Surface, fps: int = 30, takes: Path = Path("takes")
+        self,
+        session: Session,
+        surface: Surface,
+        fps: int = 30,
+        takes: Path = Path("takes"),
+        audio: Any = None,
+        av_delay: float | None = None,
     ):
         from performer.render.compositor import Compositor
 
@@ -55,8 +55,8 @@ class Stage:
         # the folders of the takes begun in this show, newest last (record/start can
         # come from the network: the list is bounded)
         self.recorded: deque[Path] = deque(maxlen=64)
-        self.audio: Any = None  # an AudioInput, when audio runs (its blocks go to the take)
-        self.av_delay: float | None = None  # the take's audio delay in s; None: automatic
+        self.audio = audio  # an AudioInput, when audio runs (its blocks go to the take)
+        self.av_delay = av_delay  # the take's audio delay in s; None: automatic
         self.learning: int | None = None  # HUD line picked for MIDI learn (L key)
         self._want_recording: bool | None = None
         self._shown = -1
@@ -70,24 +70,13 @@ class Stage:
         self._want_recording = on  # acted on by the display thread, which owns the pixels
 
     def _probe(self, event: Event) -> None:
-        """Capture the era statistics of the frame on screen into the take's log."""
-        from performer.probe.capture import capture
-
+        """Capture the era statistics of the frame on screen into the take's log: the
+        frame is copied here, its statistics computed on the session's worker."""
         frame = self.session.latest()
         if frame is None:
             return
-        record = capture(frame.image, frame.snapshot, event.time, frame.number)
-        take = self.take
-        if take is not None:
-            take.log.write(record)
-        stats = record["stats"]
-        log.info(
-            "probe: era %.0f -> saturation %.2f, warmth %.2f%s",
-            frame.snapshot["era"],
-            stats.get("saturation", float("nan")),
-            stats.get("warmth", float("nan")),
-            "" if take else " (not recording: not kept)",
-        )
+        taken = (frame.image.copy(), frame.snapshot, event.time, frame.number)
+        self.session.worker.run("the probe", partial(_probe, *taken, self.take))
 
     def record(self, on: bool) -> None:
         if on and self.take is None:
@@ -162,11 +151,22 @@ class Stage:
         return float(self.session.store.get("crossfade")) * interval
 
     def hud_lines(self) -> list[str]:
-        lines = self.session.hud_lines()
+        """What the HUD shows: the model, the frame rate and every live parameter; the
+        take being recorded and the parameter picked for MIDI learn."""
+        session = self.session
+        frame = session.latest()
+        rate = f"{1.0 / frame.seconds:5.1f} fps" if frame and frame.seconds > 0 else "  ... fps"
+        snap = session.store.snapshot()
+        lines = [f"{session.generator.identity}  {rate}"]
+        for p in REGISTRY.values():
+            if p.live:
+                value = snap[p.name]
+                shown = f"{value:.3g}" if isinstance(value, float) else repr(value)
+                lines.append(f"{p.name:<12} {shown} {p.unit}".rstrip())
         if self.take is not None:
             lines[0] += "  ● REC"
         if self.learning is not None:
-            name = LEARNABLE[self.learning]
+            name = LEARN_TARGETS[self.learning]
             lines.append(f"learn: {name}  (Up/Down pick, Enter arm, L cancel)")
         return lines
 
@@ -178,9 +178,9 @@ class Stage:
             self.learning = None if self.learning is not None else 0
         elif self.learning is not None and name in ("UP", "DOWN"):
             step = 1 if name == "DOWN" else -1
-            self.learning = (self.learning + step) % len(LEARNABLE)
+            self.learning = (self.learning + step) % len(LEARN_TARGETS)
         elif self.learning is not None and name == "ENTER":
-            self.session.inbox.put(Event(now, "learn", LEARNABLE[self.learning]), command=True)
+            self.session.inbox.put(Event(now, "learn", LEARN_TARGETS[self.learning]), command=True)
             self.learning = None
         elif name == "R":
             self.record(self.take is None)
@@ -196,6 +196,22 @@ class Stage:
         self.compositor.release()
 
 
+def _probe(image: np.ndarray, snapshot: Snapshot, time: float, number: int, take: Any) -> None:
+    """The probe's statistics of one frame, into ``take``'s log when recording."""
+    from performer.probe.capture import capture
+
+    record = capture(image, snapshot, time, number)
+    kept = take is not None and take.log.write(record)
+    stats = record["stats"]
+    log.info(
+        "probe: era %.0f -> saturation %.2f, warmth %.2f%s",
+        snapshot["era"],
+        stats.get("saturation", float("nan")),
+        stats.get("warmth", float("nan")),
+        "" if kept else " (not recording: not kept)",
+    )
+
+
 @contextlib.contextmanager
 def _prompt_threads() -> Iterator[None]:
     """Hand the GIL between threads every 1 ms instead of 5 while playing: the display
@@ -208,56 +224,39 @@ def _prompt_threads() -> Iterator[None]:
         sys.setswitchinterval(before)
 
 
-def play_window(
-    stage: Stage, window: Any, seconds: float | None = None, max_fps: float | None = None
-) -> int:
-    """Run until the window closes (Esc) or ``seconds`` pass; returns frames displayed.
-    The swap paces the loop (the monitor's rate), or ``max_fps`` caps it: a projector
-    that takes 30 Hz, or a laptop that leaves the generator more of its cores."""
-    session, drawn = stage.session, 0
+def play(stage: Stage, seconds: float | None = None, display_fps: float | None = None) -> int:
+    """Draw until the surface closes (Esc) or ``seconds`` pass; returns pictures drawn.
+
+    A window's swap paces the loop (the monitor's rate), or ``display_fps`` caps it: a
+    projector that takes 30 Hz, or a laptop that leaves the generator more of its
+    cores. Headless, the loop draws at the stage's fps, and the show's time begins
+    with the generator's first frame: the take is the show, so it should not open on
+    warm-up. Like a real display, a slot missed (the process stopped, the machine
+    stalled) is not drawn late: the loop resumes at the present, and a stall is
+    logged once, with its length."""
+    session, surface, drawn = stage.session, stage.surface, 0
     clock = session.clock
-    watch = StallWatch()  # after a stall the loop draws the present, never the backlog
-    pacer = None if max_fps is None else Pacer(max_fps, clock.now())
+    pace = display_fps if surface.seen else stage.fps
     with _prompt_threads():
         session.start(ticked=True)
         try:
-            end = None if seconds is None else clock.now() + seconds
-            while not window.should_close and (end is None or clock.now() < end):
-                window.poll()
-                for key in window.take_keys():
-                    stage.key(key)
-                if pacer is None:
-                    now = clock.now()
-                    watch.drawn(now)
-                else:
-                    now = pacer.wait(clock.now, time.sleep)
-                stage.draw(now, hud=window.hud_visible)
-                window.swap()
-                drawn += 1
-        finally:
-            session.stop()
-    return drawn
-
-
-def play_headless(stage: Stage, seconds: float) -> int:
-    """No display: play in real time for ``seconds`` from the first frame, drawing at
-    the stage's fps; returns the pictures drawn. Like a real display, a slot missed
-    (the process stopped, the machine stalled) is not drawn late: the loop resumes
-    at the present, and a stall is logged once with its length."""
-    session, drawn = stage.session, 0
-    clock = session.clock
-    with _prompt_threads():
-        session.start(ticked=True)
-        try:
-            if not _first_frame(session, within=max(seconds, FIRST_FRAME_S)):
+            if not surface.seen and not _first_frame(session, max(seconds or 0, FIRST_FRAME_S)):
                 return 0
-            pacer = Pacer(stage.fps, clock.now())
-            end = pacer.start + seconds - 1e-6  # the last slot begins before the end
-            while pacer.next_at < end:
-                now = pacer.wait(clock.now, time.sleep)
-                if now >= end:  # a stall ran past the end of the show
+            pacer = None if pace is None else Pacer(pace, clock.now())
+            watch = StallWatch()  # after a stall the loop draws the present, never the backlog
+            start = clock.now() if pacer is None else pacer.start
+            end = math.inf if seconds is None else start + seconds - 1e-6
+            while not surface.should_close and (pacer is None or pacer.next_at < end):
+                surface.poll()
+                for key in surface.take_keys():
+                    stage.key(key)
+                now = clock.now() if pacer is None else pacer.wait(clock.now, time.sleep)
+                if now >= end:  # the show's length is up (or a stall ran past it)
                     break
-                stage.draw(now)
+                if pacer is None:
+                    watch.drawn(now)
+                stage.draw(now, hud=surface.hud_visible)
+                surface.swap()
                 drawn += 1
         finally:
             session.stop()

@@ -1,11 +1,15 @@
-"""Command-line options shared by ``performer play/render`` and ``performer probe``."""
+"""Command-line options: the model's (shared by ``play``, ``render`` and ``probe``), the
+performance's, the inputs', and the types that check each value in one line."""
 
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Callable
 from typing import Any
 
 from performer.control.params import ParamError, param
+from performer.take import MAX_FPS  # what --fps may ask is what a take may hold
 
 
 def assignment(text: str) -> tuple[str, Any]:
@@ -43,4 +47,197 @@ def add_model_options(
         action="append",
         default=[],
         help=set_help,
+    )
+
+
+def whole(lo: int, hi: int | None, what: str, wrong: str = "") -> Callable[[str], int]:
+    """An argparse type: a whole number in ``lo..hi`` (``hi`` None: no top), refused in
+    one line otherwise."""
+
+    def parse(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if hi is None and number < lo:
+            raise argparse.ArgumentTypeError(f"expected {lo} or more, got {number}")
+        if hi is not None and not lo <= number <= hi:
+            raise argparse.ArgumentTypeError(f"{wrong} {lo}..{hi}, got {number}")
+        return number
+
+    return parse
+
+
+# A port to listen on: 1..65535 (--no-osc / --no-oscquery for none).
+port = whole(1, 65535, "a port number", "a port is")
+fps = whole(1, MAX_FPS, "frames per second", "frames per second are")
+count = whole(1, None, "a whole number")
+
+
+def seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not 0 < seconds < math.inf:
+        raise argparse.ArgumentTypeError(f"seconds are a positive number, got {text!r}")
+    return seconds
+
+
+def device(text: str) -> str | int:
+    return int(text) if text.isdigit() else text
+
+
+def allowed(text: str) -> str:
+    from performer.control.allow import AllowList
+
+    try:
+        AllowList.parse([text])  # names resolve now: a typo stops here, in one line
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def channels(text: str) -> tuple[int, ...]:
+    try:
+        channels = tuple(int(c) for c in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected channel numbers like 3,4, got {text!r}"
+        ) from None
+    if not channels or min(channels) < 1:
+        raise argparse.ArgumentTypeError(f"channels count from 1, got {text!r}")
+    return channels
+
+
+def add_performance_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--patch",
+        default="demo",
+        metavar="NAME",
+        help="patch name (from patches/) or .toml path (default: %(default)s)",
+    )
+    add_model_options(parser)
+    parser.add_argument(
+        "--fps",
+        type=fps,
+        default=30,
+        metavar="N",
+        help="display and video frame rate (default: 30)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="torch CPU threads (default: 1 for the embedded model, which then runs ~27%% "
+        "faster beside the display, audio and encoder threads; else torch's choice)",
+    )
+    speed = parser.add_argument_group("speed (diffusers models, mostly on a GPU)")
+    speed.add_argument(
+        "--compile",
+        nargs="?",
+        const="default",
+        metavar="MODE",
+        help="torch.compile the UNet and decoder at start-up (default, max-autotune)",
+    )
+    speed.add_argument("--cuda-graphs", action="store_true", help="replay CUDA graphs per frame")
+    speed.add_argument(
+        "--stream-batch",
+        action="store_true",
+        help="batch the steps of successive frames in one UNet call (throughput over latency)",
+    )
+    speed.add_argument(
+        "--self-cfg",
+        action="store_true",
+        help="guidance in one UNet pass (StreamDiffusion's self CFG) instead of two",
+    )
+    speed.add_argument(
+        "--similarity-skip",
+        type=float,
+        metavar="COS",
+        help="skip frames whose input is this similar to the last (e.g. 0.98)",
+    )
+
+
+def add_input_options(parser: argparse.ArgumentParser) -> None:
+    osc = parser.add_argument_group("OSC, MIDI and Link")
+    osc.add_argument(
+        "--osc-host",
+        metavar="ADDRESS",
+        default="127.0.0.1",
+        help="address to listen on (default: %(default)s, this machine only; "
+        "0.0.0.0 listens on every network)",
+    )
+    osc.add_argument(
+        "--osc-port",
+        type=port,
+        default=9000,
+        metavar="PORT",
+        help="OSC UDP port (default: %(default)s)",
+    )
+    osc.add_argument(
+        "--osc-allow",
+        metavar="IP",
+        action="append",
+        type=allowed,
+        default=[],
+        help="only hear OSC and OSCQuery from this address, network (10.0.0.0/8) or host "
+        "name (repeatable; this machine is always heard)",
+    )
+    osc.add_argument("--no-osc", action="store_true", help="do not listen for OSC")
+    osc.add_argument(
+        "--oscquery-port",
+        metavar="PORT",
+        type=port,
+        default=9010,
+        help="OSCQuery HTTP port, on the OSC host (default: %(default)s)",
+    )
+    osc.add_argument("--no-oscquery", action="store_true", help="do not serve OSCQuery")
+    osc.add_argument(
+        "--mdns",
+        action="store_true",
+        help="advertise OSCQuery over mDNS (multicast; needs zeroconf)",
+    )
+    osc.add_argument(
+        "--midi",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="open MIDI inputs whose name contains NAME (repeatable; re-opened on re-plug)",
+    )
+    osc.add_argument(
+        "--audio-in",
+        metavar="DEVICE",
+        type=device,
+        help="audio input (name, part of it, or index; see devices): analysis drives "
+        "audio:* mappings, the clock follows the card, takes record it",
+    )
+    osc.add_argument(
+        "--audio-channels",
+        metavar="A,B",
+        type=channels,
+        help="which input channels, from 1 (default: the first two)",
+    )
+    osc.add_argument(
+        "--audio-through",
+        metavar="DEVICE",
+        type=device,
+        help="pass the input through to this output",
+    )
+    osc.add_argument(
+        "--av-delay",
+        metavar="MS",
+        type=float,
+        help="place a take's audio this much later than it sounded, to meet the picture "
+        "that answers it (default: one analysis hop plus half a frame, about 27 ms)",
+    )
+    osc.add_argument(
+        "--link",
+        action="store_true",
+        help="follow and lead an Ableton Link session's tempo (multicast; needs linkpython-extern)",
+    )
+    osc.add_argument(
+        "--no-midi-virtual",
+        action="store_true",
+        help="do not create the virtual MIDI input named performer",
     )

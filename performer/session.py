@@ -21,13 +21,15 @@ from typing import Any
 
 import numpy as np
 
+from performer import actions
 from performer.control.clock import Clock, MonotonicClock
 from performer.control.events import Event, Inbox
-from performer.control.params import REGISTRY, ParamStore, Snapshot
+from performer.control.params import ParamStore, Snapshot
 from performer.control.throttle import Throttle
 from performer.generators import Generator, Setup
 from performer.mappings import Conductor
 from performer.patch import Patch
+from performer.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +38,6 @@ log = logging.getLogger(__name__)
 # (about 4 s at 60 Hz) one frame is made anyway, the same picture: the wait stays
 # bounded, and a take that ends during a long hold loses no more ticks than that.
 HELD_TICKS = 256
-
-# What MIDI learn can map a control to: the live numeric parameters (text is typed)
-LEARNABLE = [p.name for p in REGISTRY.values() if p.live and p.kind != "str"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +56,10 @@ class Frame:
     snapshot: Snapshot
 
 
+FrameListener = Callable[[Frame, list[Tick]], None]
+ChangeListener = Callable[[list[tuple[str, Any]], str], None]
+
+
 class Session:
     def __init__(
         self,
@@ -65,30 +68,27 @@ class Session:
         clock: Clock | None = None,
         overrides: Mapping[str, Any] | None = None,
         model: str | None = None,
+        inbox: Inbox | None = None,
+        worker: Worker | None = None,
     ):
         self.patch = patch
         self.model = model  # what the patch or --model named (None: embedded), for takes
         self.generator = generator
         self.clock = clock or MonotonicClock()
         self.store = ParamStore({**patch.params, **(overrides or {})})
-        self.inbox = Inbox()
-        self.conductor = Conductor(patch.data, self.clock)
-        # command events ("learn", "scene", "record/start", ...) -> what they do
-        self.commands: dict[str, Callable[[Event], None]] = {
-            "learn": self._learn,
-            "learn/save": self._save_learned,
-            "scene": self._scene,
-            "tap": self._tap,
-            "clock:tempo": self._tempo,
-        }
-        self._origins: dict[str, str] = {}  # event source -> who last sent it
+        self.inbox = inbox if inbox is not None else Inbox()  # the inputs may hold it first
+        self.conductor = Conductor(patch.score)
+        self.worker = (
+            worker if worker is not None else Worker()
+        )  # slow chores of commands (learn/save's file)
         self.learned_dir = Path("patches") / "learned"  # where learn/save writes
-        # called with the time at the start of every frame (Link's tempo follows here)
-        self.pollers: list[Callable[[float], None]] = []
+        # command events ("learn", "scene", "record/start", ...) -> what they do
+        self.commands: dict[str, Callable[[Event], None]] = actions.built_in(self)
+        self._origins: dict[str, str] = {}  # event source -> who last sent it
         # told of every applied change, grouped by who made it (OSC feedback)
-        self.listeners: list[Callable[[list[tuple[str, Any]], str], None]] = []
+        self._change_listeners: list[ChangeListener] = []
         # told of every frame with the ticks that led to it (the take's control log)
-        self.frame_listeners: list[Callable[[Frame, list[Tick]], None]] = []
+        self._frame_listeners: list[FrameListener] = []
         self.ticked = False  # True while the display ticks (live); else each step ticks
         self._ticks: list[Tick] = []  # ticks since the last frame
         self.errors = 0
@@ -97,10 +97,25 @@ class Session:
         self._lock = threading.RLock()  # a command run by a tick may ask for latest()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.event_errors = 0  # input events, commands and pollers that failed
+        self.event_errors = 0  # input events and commands that failed
         self.held = 0  # times the generator found the picture held and waited
         self._wanted = False  # a frame is wanted even if the picture is held
-        self._problems = Throttle(1.0)  # one line a second per kind of bad input
+        self.problems = Throttle(1.0)  # one line a second per kind of bad input
+
+    def subscribe(self, on_frame: FrameListener) -> None:
+        """Tell ``on_frame`` of every frame made, with the ticks that led to it (the
+        take's control log); called on the generator's thread."""
+        self._frame_listeners.append(on_frame)
+
+    def unsubscribe(self, on_frame: FrameListener) -> None:
+        """Stop telling ``on_frame`` (safe twice)."""
+        if on_frame in self._frame_listeners:
+            self._frame_listeners.remove(on_frame)
+
+    def on_changes(self, listener: ChangeListener) -> None:
+        """Tell ``listener`` of every applied change with who made it (OSC feedback);
+        called on the display's thread, outside the session's lock."""
+        self._change_listeners.append(listener)
 
     def prepare(self) -> None:
         """Load the model for this patch's size and era anchors (slow: seconds to minutes)."""
@@ -127,13 +142,6 @@ class Session:
                     self._apply_one(item, commands=False)
             else:
                 self._apply_one(event)
-        for poll in self.pollers:
-            try:
-                poll(now)
-            except Exception as exc:  # a tempo source that fails must not stop the mappings
-                self.event_errors += 1
-                name = getattr(poll, "__qualname__", type(poll).__name__)
-                self._report(f"poll:{name}", f"polling {name} failed", exc)
         changes = self.conductor.tick(now, self.store.snapshot())
         if not changes:
             return []
@@ -147,7 +155,7 @@ class Session:
         """Tell the listeners (OSC feedback) of applied changes, each under its own guard:
         a controller that went away must cost the others nothing."""
         for origin, values in changes:
-            for listener in self.listeners:
+            for listener in self._change_listeners:
                 try:
                     listener(values, origin)
                 except Exception as exc:
@@ -181,7 +189,7 @@ class Session:
         """One line a second per kind of failure, with what failed and why; the
         traceback only with --verbose."""
         text = str(exc)[:200]
-        if self._problems.log(
+        if self.problems.log(
             log,
             logging.ERROR,
             kind,
@@ -198,63 +206,6 @@ class Session:
                 self._origins.clear()
             self._origins[event.source] = event.origin
         self.conductor.feed(event)
-
-    # -- commands from OSC and keys ------------------------------------------------------
-    def _learn(self, event: Event) -> None:
-        name = event.value
-        p = REGISTRY.get(name) if isinstance(name, str) else None
-        if p is None or p.kind == "str" or not p.live:
-            why = (
-                "is text: a control cannot play it"
-                if p is not None and p.kind == "str"
-                else "is read once at the start"
-                if p is not None
-                else "is not a parameter"
-            )
-            learnable = ", ".join(LEARNABLE)
-            self._problems.log(
-                log,
-                logging.WARNING,
-                "learn",
-                "MIDI learn: %s %s; ignored (learnable: %s)",
-                repr(name)[:64],
-                why,
-                learnable,
-            )
-            return
-        self.conductor.learn(name)
-        log.info("MIDI learn: move a control to map it to %s", name)
-
-    def _save_learned(self, _: Event) -> None:
-        """Write the mappings learned so far beside the patches, named after the patch."""
-        if not self.conductor.learned:
-            log.info("MIDI learn: nothing learned yet")
-            return
-        try:
-            self.learned_dir.mkdir(parents=True, exist_ok=True)
-            path = self.conductor.save_learned(self.learned_dir, self.patch.name)
-        except OSError as exc:
-            log.error("could not save learned mappings: %s", exc)
-            return
-        log.info("MIDI learn: %d mapping(s) saved to %s", len(self.conductor.learned), path)
-
-    def _scene(self, event: Event) -> None:
-        names = list(self.conductor.cues)
-        name = event.value
-        if isinstance(name, int) and not isinstance(name, bool) and 0 <= name < len(names):
-            name = names[name]
-        try:
-            self.conductor.cue(str(name), event.time)
-        except ValueError as exc:  # names come from the network: one line a second
-            text = repr(event.value)[:64]
-            self._problems.log(log, logging.WARNING, "scene", "scene %s: %s", text, str(exc)[:200])
-
-    def _tap(self, event: Event) -> None:
-        self.conductor.transport.tap(event.time)
-
-    def _tempo(self, event: Event) -> None:
-        beat, bpm = event.value
-        self.conductor.transport.sync(beat, bpm, event.time)
 
     def tick(self, now: float, events: list[Event] | None = None) -> Frame | None:
         """Apply what came in until ``now`` (or ``events``) and the mappings at ``now``;
@@ -286,7 +237,7 @@ class Session:
         with self._lock:
             self._latest = frame
             self._count += 1
-        for listener in self.frame_listeners:
+        for listener in self._frame_listeners:
             listener(frame, ticks)
         return frame
 
@@ -314,6 +265,7 @@ class Session:
 
     def close(self) -> None:
         self.stop()
+        self.worker.stop()  # a learned file being written is finished first
         self.generator.close()
 
     def want_frame(self) -> None:
@@ -357,7 +309,7 @@ class Session:
                 self.step()
             except Exception:  # the show goes on: report, keep the last good frame
                 self.errors += 1
-                self._problems.log(
+                self.problems.log(
                     log,
                     logging.ERROR,
                     "frame",
@@ -366,16 +318,3 @@ class Session:
                     exc_info=True,
                 )
                 self._stop.wait(0.05)
-
-    def hud_lines(self) -> list[str]:
-        """What the HUD shows: the model, the frame rate and every live parameter."""
-        frame = self.latest()
-        rate = f"{1.0 / frame.seconds:5.1f} fps" if frame and frame.seconds > 0 else "  ... fps"
-        snap = self.store.snapshot()
-        lines = [f"{self.generator.identity}  {rate}"]
-        for p in REGISTRY.values():
-            if p.live:
-                value = snap[p.name]
-                shown = f"{value:.3g}" if isinstance(value, float) else repr(value)
-                lines.append(f"{p.name:<12} {shown} {p.unit}".rstrip())
-        return lines

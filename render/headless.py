@@ -39,7 +39,13 @@ def create_egl_context() -> moderngl.Context:
 
 
 class Headless:
-    """An offscreen RGB8 framebuffer of ``width`` × ``height`` on its own EGL context."""
+    """An offscreen RGB8 framebuffer of ``width`` × ``height`` on its own EGL context.
+    A :class:`~performer.render.surface.Surface` no one watches: no keys, no HUD, and
+    it never asks to close."""
+
+    seen = False
+    hud_visible = False
+    should_close = False
 
     def __init__(self, width: int, height: int) -> None:
         if width <= 0 or height <= 0:
@@ -66,6 +72,15 @@ class Headless:
         """Make this context current on the thread and bind the framebuffer for drawing."""
         self._make_current()
         self._fbo.use()
+
+    def poll(self) -> None:
+        """Nothing to handle: no window, no keys."""
+
+    def take_keys(self) -> list[str]:
+        return []
+
+    def swap(self) -> None:
+        """Nothing to show: the picture is read (recorded), not displayed."""
 
     def read(self, out: np.ndarray | None = None) -> np.ndarray:
         """The picture as H×W×3 uint8 RGB, row 0 = top; into ``out`` when given."""

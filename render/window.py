@@ -85,7 +85,10 @@ def list_monitors() -> list[str]:
 
 
 class Window:
-    """A window with a moderngl context; draw into :attr:`ctx` ``.screen``, then :meth:`swap`."""
+    """A window with a moderngl context; draw into :attr:`ctx` ``.screen``, then :meth:`swap`.
+    A :class:`~performer.render.surface.Surface`: watched as it is drawn."""
+
+    seen = True
 
     def __init__(
         self,

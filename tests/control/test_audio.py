@@ -40,10 +40,10 @@ from performer.control.jack import (
     start_server,
 )
 from performer.control.ring import SampleRing
-from performer.controls import ControlOptions, start_controls, stop_controls
 
 from performer import patch
 from performer.generators.diffusion import DiffusersGenerator
+from performer.inputs import InputOptions, Inputs
 from performer.live import Stage, play
 from performer.session import Session
 from performer.take import read_log
@@ -355,18 +355,21 @@ def test_a_take_records_the_input_audio_and_its_onsets(
     onsets drive a mapping, and the take's video carries the audio."""
     from performer.render.headless import Headless
 
+    inbox = Inbox()
+    options = InputOptions(
+        osc_port=None, midi_virtual=False, audio_in="system", audio_channels=(1,)
+    )
+    inputs = Inputs(options, inbox)  # the audio input owns the clock
     session = Session(
         patch.loads(TAKE_PATCH),
         DiffusersGenerator(str(tiny_models["sd"])),
-        clock=AudioClock(),
+        clock=inputs.clock,
+        inbox=inbox,
         overrides={"width": 32, "height": 32},
     )
     session.prepare()
-    options = ControlOptions(
-        osc_port=None, midi_virtual=False, audio_in="system", audio_channels=(1,)
-    )
-    controls = start_controls(session, options)
-    (audio,) = controls
+    inputs.start(session)
+    audio = inputs.audio
     clicks = ClickTrain(jack, bpm=120)
     try:
         connect("PortAudio:out_0", "PortAudio:in_0")
@@ -381,7 +384,7 @@ def test_a_take_records_the_input_audio_and_its_onsets(
     finally:
         clicks.stream.stop()
         clicks.stream.close()
-        stop_controls(controls)
+        inputs.stop()
         session.close()
     streams = json.loads(
         subprocess.run(

@@ -18,7 +18,7 @@ from performer.control.osc import OscRouter, encode
 from performer.control.osc_server import OscServer
 from performer.control.params import ParamStore
 
-from performer.controls import ControlOptions, start_controls, stop_controls
+from performer.inputs import InputOptions, Inputs
 from performer.session import Session
 
 
@@ -143,33 +143,39 @@ def test_no_packet_ends_the_server_thread(caplog: pytest.LogCaptureFixture) -> N
 
 
 def fake_session() -> Session:
-    """What start_controls uses of a session: its inbox, clock, store and listeners."""
+    """What the inputs use of a session: its inbox, clock, store and on_changes."""
     return cast(
         Session,
         SimpleNamespace(
-            inbox=Inbox(), clock=MonotonicClock(), store=ParamStore(), listeners=[], pollers=[]
+            inbox=Inbox(), clock=MonotonicClock(), store=ParamStore(), on_changes=lambda _: None
         ),
     )
 
 
+def start_inputs(session: Session, options: InputOptions) -> Inputs:
+    inputs = Inputs(options, session.inbox)
+    inputs.start(session)
+    return inputs
+
+
 def test_osc_and_oscquery_share_one_allow_list() -> None:
-    options = ControlOptions(
+    options = InputOptions(
         osc_port=0, oscquery_port=0, osc_allow=["10.9.9.9", "localhost"], midi_virtual=False
     )
-    controls = start_controls(fake_session(), options)
+    inputs = start_inputs(fake_session(), options)
     try:
-        osc, query = controls
+        osc, query = inputs.started
         assert query.allow is osc.allow
         assert not query.allow.everyone and query.allow.allows("10.9.9.9")
         assert not query.allow.allows("10.9.9.10")
     finally:
-        stop_controls(controls)
+        inputs.stop()
 
 
 def test_an_unresolvable_name_plays_on_without_osc(caplog: pytest.LogCaptureFixture) -> None:
-    options = ControlOptions(osc_port=0, osc_allow=["nosuch-host.invalid"], midi_virtual=False)
-    controls = start_controls(fake_session(), options)
-    assert controls == []
+    options = InputOptions(osc_port=0, osc_allow=["nosuch-host.invalid"], midi_virtual=False)
+    inputs = start_inputs(fake_session(), options)
+    assert inputs.started == []
     assert any("'nosuch-host.invalid'" in r.getMessage() for r in caplog.records)
 
 
@@ -184,16 +190,16 @@ def test_a_network_entry_admits_but_only_single_hosts_are_trusted() -> None:
 
 @pytest.mark.parametrize(("entries", "trusted"), [(["0.0.0.0/0"], False), (["10.9.9.9"], True)])
 def test_a_wide_allow_list_keeps_the_amplification_bound(entries: list[str], trusted: bool) -> None:
-    options = ControlOptions(osc_port=0, oscquery_port=None, osc_allow=entries, midi_virtual=False)
+    options = InputOptions(osc_port=0, oscquery_port=None, osc_allow=entries, midi_virtual=False)
     session = fake_session()
     session.store.set("prompt", "a harbour at night, " * 90)
-    controls = start_controls(session, options)
+    inputs = start_inputs(session, options)
     try:
-        (osc,) = controls
+        (osc,) = inputs.started
         replies = osc.router.handle(encode("/performer/get", "prompt"), ("10.9.9.9", 50000))
         assert len(replies) == (1 if trusted else 0), "28 bytes in must not buy 1.8 KB out"
     finally:
-        stop_controls(controls)
+        inputs.stop()
 
 
 class _V6OnlyByDefault(socket.socket):

@@ -23,7 +23,7 @@ from performer.control.events import Inbox
 from performer.control.jack import cc_peer
 from performer.control.midi import MidiInput
 from performer.control.params import ParamStore
-from performer.mappings import Conductor
+from performer.mappings import Conductor, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 JACK_MIDI = "mido.backends.rtmidi/UNIX_JACK"
@@ -92,7 +92,7 @@ class Show(threading.Thread):
     def __init__(self, inbox: Inbox, clock: MonotonicClock):
         super().__init__(daemon=True)
         self.inbox, self.clock = inbox, clock
-        self.conductor = Conductor(TOUCHED, clock)
+        self.conductor = Conductor(parse(TOUCHED))
         self.store = ParamStore()
         self.cause = ""
         self.done = threading.Event()
@@ -169,7 +169,7 @@ def test_no_alsa_sequencer_gives_one_line_and_nothing_from_alsa(what: str) -> No
     """alsa-lib writes its own error to file descriptor 2 when a client cannot open
     /dev/snd/seq; a child process's stderr holds everything written there."""
     env = {k: v for k, v in os.environ.items() if k != "MIDO_BACKEND"}
-    if what == "play":  # what start_controls does for `performer play`
+    if what == "play":  # what the show's inputs do for `performer play`
         command = [sys.executable, "-c", _OPEN_MIDI_WITHOUT_A_SEQUENCER]
     else:
         command = [sys.executable, "-c", "from performer.cli import main; main(['devices'])"]

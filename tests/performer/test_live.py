@@ -11,7 +11,7 @@ from PIL import Image
 
 from performer import patch
 from performer.generators.diffusion import DiffusersGenerator
-from performer.live import Stage, play_headless, play_window
+from performer.live import Stage, play
 from performer.session import Session
 from tests.helpers import frames_in, needs_ffprobe, video_seconds
 
@@ -37,7 +37,7 @@ def test_window_shows_generated_frames(
     with Window(320, 240, title="performer-test") as window:
         window.hud_visible = False
         stage = Stage(session, window)
-        drawn = play_window(stage, window, seconds=1.5)
+        drawn = play(stage, seconds=1.5)
         shot = tmp_path / "shot.png"
         subprocess.run(["import", "-window", "root", str(shot)], check=True, timeout=30)
         x, y = window.position
@@ -66,7 +66,7 @@ def test_headless_play_records_a_take_at_the_display_rate(
         stage = Stage(session, surface, fps=12, takes=tmp_path)
         stage.record(True)
         folder = stage.take.folder
-        drawn = play_headless(stage, seconds=1.0)
+        drawn = play(stage, seconds=1.0)
         stage.close()
     session.close()
     # one picture per slot of 1/12 s; a slot missed on a loaded machine is skipped, as a

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -123,13 +124,17 @@ def test_headless_play_resumes_at_the_present_after_sigstop(tmp_path: Path) -> N
     assert "Traceback" not in stderr
 
 
-class _Loop:
-    """What play_window asks of a window, around a headless surface; one poll stalls."""
+class _Window:
+    """A window as the play loop sees it (seen, paced by its swap), drawn on a headless
+    surface; one poll stalls."""
 
     hud_visible = False
+    seen = True
 
-    def __init__(self, stall_at: int, stall_s: float):
+    def __init__(self, surface: Any, stall_at: int, stall_s: float):
+        self.surface, self.ctx = surface, surface.ctx
         self.polls, self.stall_at, self.stall_s = 0, stall_at, stall_s
+        self.viewport, self.use, self.read = surface.viewport, surface.use, surface.read
 
     @property
     def should_close(self) -> bool:
@@ -146,6 +151,9 @@ class _Loop:
     def swap(self) -> None:
         time.sleep(0.01)  # a 100 Hz display
 
+    def close(self) -> None:
+        self.surface.close()
+
 
 @pytest.mark.slow
 def test_the_window_loop_logs_a_stall_once(caplog: pytest.LogCaptureFixture) -> None:
@@ -153,7 +161,7 @@ def test_the_window_loop_logs_a_stall_once(caplog: pytest.LogCaptureFixture) -> 
 
     from performer import patch
     from performer.generators.embedded import EmbeddedGenerator
-    from performer.live import Stage, play_window
+    from performer.live import Stage, play
     from performer.session import Session
 
     session = Session(patch.loads(""), EmbeddedGenerator())
@@ -161,8 +169,8 @@ def test_the_window_loop_logs_a_stall_once(caplog: pytest.LogCaptureFixture) -> 
     session.step()
     caplog.set_level(logging.WARNING, logger="performer.pacing")
     with Headless(32, 32) as surface:
-        stage = Stage(session, surface)
-        drawn = play_window(stage, _Loop(stall_at=10, stall_s=0.8), seconds=30)
+        stage = Stage(session, _Window(surface, stall_at=10, stall_s=0.8))
+        drawn = play(stage, seconds=30)
         stage.close()
     session.close()
     assert drawn == 30  # one picture per poll: nothing is drawn twice to catch up

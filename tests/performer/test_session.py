@@ -11,8 +11,8 @@ from performer.control.events import Event
 from performer.control.osc import encode
 
 from performer import patch
-from performer.controls import ControlOptions, start_controls, stop_controls
 from performer.generators.diffusion import DiffusersGenerator
+from performer.inputs import InputOptions, Inputs
 from performer.session import Session
 
 
@@ -39,7 +39,7 @@ def test_events_reach_the_next_frame_and_bundles_apply_together(session: Session
 
 def test_listeners_hear_changes_with_their_origin(session: Session) -> None:
     heard: list[tuple[list[tuple[str, object]], str]] = []
-    session.listeners.append(lambda changes, origin: heard.append((changes, origin)))
+    session.on_changes(lambda changes, origin: heard.append((changes, origin)))
     session.inbox.put(Event(0.0, "param:guidance", 99.0, origin="udp:127.0.0.1:5"))
     session.step()
     assert heard == [([("guidance", 12.0)], "udp:127.0.0.1:5")]
@@ -48,10 +48,9 @@ def test_listeners_hear_changes_with_their_origin(session: Session) -> None:
 
 @pytest.mark.slow
 def test_osc_flood_keeps_the_loop_running_and_lands_within_a_frame(session: Session) -> None:
-    controls = start_controls(
-        session, ControlOptions(osc_port=0, oscquery_port=None, midi_virtual=False)
-    )
-    (server,) = controls
+    inputs = Inputs(InputOptions(osc_port=0, oscquery_port=None, midi_virtual=False), session.inbox)
+    inputs.start(session)
+    (server,) = inputs.started
     session.start()
     client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
@@ -77,7 +76,7 @@ def test_osc_flood_keeps_the_loop_running_and_lands_within_a_frame(session: Sess
     finally:
         client.close()
         session.stop()
-        stop_controls(controls)
+        inputs.stop()
         session.close()
 
 
@@ -115,7 +114,6 @@ def test_midi_learn_from_an_osc_command(session: Session, tmp_path: Path) -> Non
     session.inbox.put(Event(0.0, "learn/save", True), coalesce=False)
     session.step()
     saved = patch.load(tmp_path / "learned" / "untitled.toml")
-    assert (
-        saved.mappings[0]["source"] == "midi:cc:1:21" and saved.mappings[0]["param"] == "guidance"
-    )
+    learned = saved.score.mappings[0]
+    assert learned.source == "midi:cc:1:21" and learned.param.name == "guidance"
     session.close()

@@ -39,15 +39,14 @@ def test_learning_a_text_parameter_is_one_warning_and_loses_nothing(
 ) -> None:
     """``/performer/learn prompt`` then ten seed sets, over real UDP: before, learn
     raised inside the tick and every seed set after it vanished."""
-    from performer.controls import ControlOptions, start_controls, stop_controls
+    from performer.inputs import InputOptions, Inputs
 
     session = session_with(embedded)
-    controls = start_controls(
-        session, ControlOptions(osc_port=0, oscquery_port=None, midi_virtual=False)
-    )
-    (server,) = controls
+    inputs = Inputs(InputOptions(osc_port=0, oscquery_port=None, midi_virtual=False), session.inbox)
+    inputs.start(session)
+    (server,) = inputs.started
     client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    caplog.set_level(logging.WARNING, logger="performer.session")
+    caplog.set_level(logging.WARNING, logger="performer.actions")
     try:
         client.sendto(encode("/performer/learn", "prompt"), server.address)
         for seed in range(1, 11):
@@ -59,7 +58,7 @@ def test_learning_a_text_parameter_is_one_warning_and_loses_nothing(
         snap = session.step().snapshot
     finally:
         client.close()
-        stop_controls(controls)
+        inputs.stop()
     assert snap["seed"] == 10, "the seed sets after the refused learn still apply"
     assert session.conductor._learner.armed is None
     lines = [r.getMessage() for r in caplog.records if "learn" in r.getMessage()]
@@ -197,7 +196,7 @@ def test_a_take_with_a_held_picture_replays_to_the_same_frames(
 
     from performer.render.headless import Headless
 
-    from performer.live import Stage, play_headless
+    from performer.live import Stage, play
     from performer.replay import replay
 
     # in the patch: a replay starts from the take's patch (not from live overrides)
@@ -217,7 +216,7 @@ def test_a_take_with_a_held_picture_replays_to_the_same_frames(
         ]
         for timer in timers:
             timer.start()
-        play_headless(stage, seconds=2.0)
+        play(stage, seconds=2.0)
         for timer in timers:
             timer.cancel()
         stage.close()

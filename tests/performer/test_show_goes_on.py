@@ -11,7 +11,7 @@ from performer.control.events import Event
 
 from performer import patch
 from performer.generators.embedded import EmbeddedGenerator
-from performer.live import Stage, play_headless
+from performer.live import Stage, play
 from performer.session import Session
 
 
@@ -39,7 +39,7 @@ def test_headless_play_ends_when_no_frame_ever_comes(
     with Headless(64, 64) as surface:
         stage = Stage(session, surface, fps=30, takes=tmp_path)
         result: list[int] = []
-        worker = threading.Thread(target=lambda: result.append(play_headless(stage, 0.5)))
+        worker = threading.Thread(target=lambda: result.append(play(stage, 0.5)))
         worker.start()
         worker.join(timeout=20)
         alive = worker.is_alive()
@@ -70,7 +70,8 @@ def test_a_failing_listener_costs_the_others_nothing_and_runs_outside_the_lock()
         probe.join()
         heard.append(origin)
 
-    session.listeners += [broken, feedback]
+    session.on_changes(broken)
+    session.on_changes(feedback)
     session.tick(0.0, [Event(0.0, "param:era", 1900.0, origin="udp:127.0.0.1:7")])
     session.close()
     assert heard == ["udp:127.0.0.1:7"]

@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 from performer.control.events import Event
 
-from performer import patch
+from performer import live, patch
 from performer.generators import Generator
 from performer.generators.diffusion import DiffusersGenerator
 from performer.generators.embedded import EmbeddedGenerator
-from performer.live import Stage, play_headless
+from performer.live import Stage
 from performer.replay import replay
 from performer.session import Session
 from performer.take import list_takes, read_log, read_take
@@ -70,12 +70,12 @@ def play(
             _, source, value = pending.pop(0)
             session.inbox.put(Event(session.clock.now(), source, value), coalesce=False)
 
-    session.frame_listeners.append(feed)
+    session.subscribe(feed)
     with Headless(*size) as surface:
         stage = Stage(session, surface, fps=20, takes=takes)
         stage.record(True)
         take = stage.take
-        drawn = play_headless(stage, seconds)
+        drawn = live.play(stage, seconds)
         stage.close()
     session.close()
     return Played(take, drawn, session)
