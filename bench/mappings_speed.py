@@ -19,7 +19,7 @@ from typing import Any
 from performer.control.clock import FakeClock
 from performer.control.events import Event
 from performer.control.params import ParamStore
-from performer.mappings import Conductor
+from performer.mappings import Conductor, parse
 
 NUMERIC = ["timestep", "guidance", "era", "prompt_mix", "seed_travel", "zoom", "rotate",
            "translate_x", "translate_y", "crossfade"]  # fmt: skip
@@ -70,7 +70,7 @@ def busy_patch() -> dict[str, Any]:
 
 def run(ticks: int) -> list[float]:
     clock, store = FakeClock(), ParamStore()
-    conductor = Conductor(busy_patch(), clock)
+    conductor = Conductor(parse(busy_patch()))
     costs = []
     for frame in range(ticks):
         now = clock.advance(1 / 60)

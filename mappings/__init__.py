@@ -2,13 +2,12 @@
 
 Cheat sheet::
 
-    from performer.mappings import Conductor, validate, SpecError
-    from performer.control.clock import FakeClock
+    from performer.mappings import Conductor, PatchError, parse
     from performer.control.events import Event
     from performer.control.params import ParamStore
 
-    validate(patch_data)                       # SpecError(key="mappings[2].curve", message=...)
-    conductor = Conductor(patch_data, clock)   # the patch's mappings, timelines, scenes, cues
+    score = parse(patch_data)                  # PatchError(key="mappings[2].curve", message=...)
+    conductor = Conductor(score)               # plays the mappings, timelines, scenes, cues
     conductor.feed(Event(t, "midi:cc:1:16", 0.5, raw=64))   # live input; never blocks
     conductor.feed(Event(t, "param:era", 1925.0))            # a direct set (counts as live)
     changes = conductor.tick(now, store.snapshot())          # once per frame
@@ -21,25 +20,25 @@ Cheat sheet::
 
 The patch tables (``[[mappings]]``, ``[scenes.*]``, ``[timelines.*]``, ``[cues.*]``,
 ``[transport]``) are described in :mod:`mappings.mapping`, :mod:`mappings.scenes`,
-:mod:`mappings.timeline` and :mod:`mappings.spec`. One module per concept:
+:mod:`mappings.timeline` and :mod:`mappings.score`. One module per concept:
 ``curves`` (ranges, curves, deadzone), ``smoothing`` (one-pole, slew, 1€),
 ``takeover`` (soft takeover), ``relative`` (endless encoders), ``oscillators``,
-``timeline``, ``transport``, ``scenes``, ``automation``, ``learn``, ``toml_writer``.
+``timeline``, ``transport``, ``scenes``, ``automation``, ``learn``, ``toml_writer``;
+``score`` reads a patch's tables once, ``tables`` holds the reading and its one error.
 """
 
 from performer.mappings.conductor import Change, Conductor
 from performer.mappings.learn import learned_toml
-from performer.mappings.spec import PatchSpec, parse, validate
-from performer.mappings.tables import SpecError
+from performer.mappings.score import Score, parse
+from performer.mappings.tables import PatchError
 from performer.mappings.transport import Transport
 
 __all__ = [
     "Change",
     "Conductor",
-    "PatchSpec",
-    "SpecError",
+    "PatchError",
+    "Score",
     "Transport",
     "learned_toml",
     "parse",
-    "validate",
 ]

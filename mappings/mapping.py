@@ -28,7 +28,7 @@ from performer.control.events import Event
 from performer.mappings import relative, smoothing, takeover
 from performer.mappings.curves import Shape
 from performer.mappings.oscillators import Oscillator
-from performer.mappings.tables import SpecError, Table, number_or_none, parameter, shown
+from performer.mappings.tables import PatchError, Table, number_or_none, parameter, shown
 
 KEYS = (
     "source", "param", "in", "curve", "amount", "deadzone", "out", "smooth", "combine",
@@ -49,7 +49,7 @@ class Mapping:
         self.source = table.text("source")
         self.param = parameter(table.data.get("param"), table.at("param"))
         if self.param.kind == "str":
-            raise SpecError(
+            raise PatchError(
                 table.at("param"), f"{self.param.name} is text; send it as param:{self.param.name}"
             )
         kind, _, detail = self.source.partition(":")
@@ -58,16 +58,16 @@ class Mapping:
         if kind == "lfo":
             self.oscillator = Oscillator.from_table(table, "source", detail)
         elif kind == "transport" and detail not in TRANSPORT:
-            raise SpecError(
+            raise PatchError(
                 table.at("source"), f"unknown transport:{detail}; known: {', '.join(TRANSPORT)}"
             )
         elif kind == "timeline" and detail not in tracks:
-            raise SpecError(
+            raise PatchError(
                 table.at("source"),
                 f"no timeline of numbers named {shown(detail)}; known: {', '.join(sorted(tracks))}",
             )
         elif kind not in (*EVENT_KINDS, "lfo", "transport", "timeline") or not detail:
-            raise SpecError(
+            raise PatchError(
                 table.at("source"),
                 f"unknown source {shown(self.source)}; expected midi:…, osc:…, audio:…, "
                 "lfo:<shape>, timeline:<track> or transport:<beat|bar|phase|bar_phase>",
@@ -78,13 +78,13 @@ class Mapping:
         self.combine = table.text("combine", "replace", ("replace", "add"))
         self.encoding = table.text("encoding", "absolute", relative.ENCODINGS)
         if self.encoding != "absolute" and not self.source.startswith("midi:cc:"):
-            raise SpecError(table.at("encoding"), "relative encodings are for midi:cc: sources")
+            raise PatchError(table.at("encoding"), "relative encodings are for midi:cc: sources")
         if self.encoding == "absolute" and table.has("step"):
-            raise SpecError(table.at("step"), "step is for relative encoders (set encoding)")
+            raise PatchError(table.at("step"), "step is for relative encoders (set encoding)")
         self.step = table.number("step", 1.0 / 128.0, 1e-6, 1.0)
         for key in ("period", "offset", "width"):
             if kind != "lfo" and table.has(key):
-                raise SpecError(table.at(key), f"{key} is for lfo: sources")
+                raise PatchError(table.at(key), f"{key} is for lfo: sources")
         absolute_knob = self.source.startswith(KNOBS) and self.encoding == "absolute"
         default_takeover = "pickup" if absolute_knob and self.combine == "replace" else "jump"
         mode = table.text("takeover", default_takeover, takeover.TAKEOVERS)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from performer.mappings.tables import SpecError, Table, shown
+from performer.mappings.tables import PatchError, Table, shown
 
 SHAPES = ("sine", "triangle", "saw", "square", "pulse")
 
@@ -50,7 +50,7 @@ class Oscillator:
     def from_table(cls, table: Table, shape_key: str, shape: str | None = None) -> Oscillator:
         shape = shape if shape is not None else table.text(shape_key, choices=SHAPES)
         if shape not in SHAPES:
-            raise SpecError(
+            raise PatchError(
                 table.at(shape_key),
                 f"unknown oscillator {shown(shape)}; known: {', '.join(SHAPES)}",
             )

@@ -32,7 +32,7 @@ from typing import Any
 from performer.control.events import Event
 from performer.mappings.tables import (
     LIMIT,
-    SpecError,
+    PatchError,
     Table,
     checked,
     number_or_none,
@@ -73,7 +73,7 @@ class Cue:
         table.only(CUE_KEYS)
         scene = table.text("scene", name)
         if scene not in scenes:
-            raise SpecError(
+            raise PatchError(
                 table.at("scene"), f"no scene named {shown(scene)}; known: {', '.join(scenes)}"
             )
         trigger = trigger_source(table, "trigger")
@@ -82,14 +82,14 @@ class Cue:
         at_list = at if isinstance(at, list) else [at]
         beats = [number_or_none(b) for b in at_list[: MAX_AT + 1]]
         if len(beats) > MAX_AT:
-            raise SpecError(table.at("at"), f"{len(at_list)} beats; at most {MAX_AT}")
+            raise PatchError(table.at("at"), f"{len(at_list)} beats; at most {MAX_AT}")
         if any(b is None or b < 0 or b > LIMIT for b in beats):
-            raise SpecError(table.at("at"), f"expected beats (numbers >= 0), got {shown(at)}")
+            raise PatchError(table.at("at"), f"expected beats (numbers >= 0), got {shown(at)}")
         restart = table.data.get("restart", [])
         if not isinstance(restart, list) or any(
             not isinstance(t, str) or t not in tracks for t in restart
         ):
-            raise SpecError(
+            raise PatchError(
                 table.at("restart"),
                 f"expected timeline names from {', '.join(tracks)}, got {shown(restart)}",
             )
@@ -121,7 +121,7 @@ def trigger_source(table: Table, key: str) -> str | None:
     """A button's source (``midi:note:…``, ``midi:cc:…``, ``osc:…``), or None."""
     source = table.text(key, "") or None
     if source is not None and (not source.startswith(TRIGGERS) or source in TRIGGERS):
-        raise SpecError(
+        raise PatchError(
             table.at(key),
             f"expected a button like midi:note:10:36 or midi:cc:1:41, got {shown(source)}",
         )

@@ -1,7 +1,8 @@
-"""Reading TOML tables with errors that name the key: ``mappings[2].curve: ...``.
+"""Reading a patch's TOML tables, with errors that name the key: ``mappings[2].curve: ...``.
 
-Every part of the mappings package parses its own table with a :class:`Table`, so the
-checks live next to the concept they guard and every error carries a dotted key.
+Every part of a patch is read with a :class:`Table` (the mappings package's parts here,
+the model, era and params in ``performer.patch``), so the checks live next to the concept
+they guard, and every error is one :class:`PatchError` carrying a dotted key.
 """
 
 from __future__ import annotations
@@ -47,16 +48,22 @@ def shown(value: Any, limit: int = SHOWN) -> str:
     return one_line(text, limit)
 
 
-class SpecError(ValueError):
-    """A patch table that cannot be used; ``key`` is dotted, like ``mappings[2].curve``.
+class PatchError(ValueError):
+    """A patch that cannot be used, on one short line: ``file: key: what was expected``.
 
-    The key and the message are kept to one short line whatever the data held.
+    ``key`` is dotted, like ``mappings[2].curve``. A table does not know the file it came
+    from: :func:`performer.patch.loads` names it, with :meth:`in_file`. The key and the
+    message are kept to one short line whatever the data held.
     """
 
-    def __init__(self, key: str, message: str):
-        key, message = one_line(key, SHOWN), one_line(message)
-        super().__init__(f"{key}: {message}")
-        self.key, self.message = key, message
+    def __init__(self, key: str, message: str, source: str = ""):
+        self.source = one_line(source)
+        self.key, self.message = one_line(key, SHOWN), one_line(message)
+        where = f"{self.source}: " if self.source else ""
+        super().__init__(f"{where}{self.key}: {self.message}")
+
+    def in_file(self, source: str) -> PatchError:
+        return PatchError(self.key, self.message, source)
 
 
 def number_or_none(value: Any) -> float | None:
@@ -75,7 +82,7 @@ class Table:
 
     def __init__(self, data: Any, key: str):
         if not isinstance(data, Mapping):
-            raise SpecError(key, f"expected a table, got {shown(data)}")
+            raise PatchError(key, f"expected a table, got {shown(data)}")
         self.data: Mapping[str, Any] = data
         self.key = key
 
@@ -86,7 +93,9 @@ class Table:
         allowed = tuple(allowed)
         for name in self.data:
             if name not in allowed:
-                raise SpecError(self.at(name), f"unknown key; expected one of {', '.join(allowed)}")
+                raise PatchError(
+                    self.at(name), f"unknown key; expected one of {', '.join(allowed)}"
+                )
 
     def has(self, name: str) -> bool:
         return name in self.data
@@ -101,14 +110,14 @@ class Table:
         """A finite number in ``lo..hi``; each bound defaults to ``LIMIT`` in magnitude."""
         value = self.data.get(name, default)
         if value is None:
-            raise SpecError(self.at(name), "required; expected a number")
+            raise PatchError(self.at(name), "required; expected a number")
         number = number_or_none(value)
         if number is None:
-            raise SpecError(self.at(name), f"expected a number, got {shown(value)}")
+            raise PatchError(self.at(name), f"expected a number, got {shown(value)}")
         lo = -LIMIT if lo is None else lo
         hi = LIMIT if hi is None else hi
         if not lo <= number <= hi:
-            raise SpecError(
+            raise PatchError(
                 self.at(name), f"expected a number in {lo:g}..{hi:g}, got {shown(value)}"
             )
         return number
@@ -116,19 +125,19 @@ class Table:
     def text(self, name: str, default: str | None = None, choices: Sequence[str] = ()) -> str:
         value = self.data.get(name, default)
         if value is None:
-            raise SpecError(self.at(name), "required; expected a string")
+            raise PatchError(self.at(name), "required; expected a string")
         if not isinstance(value, str):
-            raise SpecError(self.at(name), f"expected a string, got {shown(value)}")
+            raise PatchError(self.at(name), f"expected a string, got {shown(value)}")
         if choices and value not in choices:
-            raise SpecError(self.at(name), f"unknown {shown(value)}; known: {', '.join(choices)}")
+            raise PatchError(self.at(name), f"unknown {shown(value)}; known: {', '.join(choices)}")
         if len(value) > MAX_TEXT:
-            raise SpecError(self.at(name), f"{len(value)} characters; at most {MAX_TEXT}")
+            raise PatchError(self.at(name), f"{len(value)} characters; at most {MAX_TEXT}")
         return value
 
     def flag(self, name: str, default: bool) -> bool:
         value = self.data.get(name, default)
         if not isinstance(value, bool):
-            raise SpecError(self.at(name), f"expected true or false, got {shown(value)}")
+            raise PatchError(self.at(name), f"expected true or false, got {shown(value)}")
         return value
 
     def pair(self, name: str, default: tuple[float, float]) -> tuple[float, float]:
@@ -136,14 +145,14 @@ class Table:
         ok = isinstance(value, list) and len(value) == 2
         numbers = [number_or_none(v) for v in value] if ok else []
         if not ok or any(n is None or abs(n) > LIMIT for n in numbers):
-            raise SpecError(
+            raise PatchError(
                 self.at(name),
                 f"expected two numbers [from, to] within ±{LIMIT:g}, got {shown(value)}",
             )
         lo, hi = numbers
         assert lo is not None and hi is not None
         if lo == hi:
-            raise SpecError(self.at(name), f"expected two different numbers, got {shown(value)}")
+            raise PatchError(self.at(name), f"expected two different numbers, got {shown(value)}")
         return lo, hi
 
     def sub(self, name: str) -> Table:
@@ -153,15 +162,15 @@ class Table:
 def parameter(name: Any, key: str) -> Param:
     """The registry entry for ``name``, or an error at ``key`` listing the known ones."""
     if not isinstance(name, str) or name not in REGISTRY:
-        raise SpecError(key, f"unknown parameter {shown(name)}; known: {', '.join(REGISTRY)}")
+        raise PatchError(key, f"unknown parameter {shown(name)}; known: {', '.join(REGISTRY)}")
     return REGISTRY[name]
 
 
 def checked(p: Param, value: Any, key: str) -> Any:
     """``value`` as ``p`` accepts it, or an error at ``key`` saying what was expected."""
     if isinstance(value, str) and len(value) > MAX_TEXT:  # live input is cut; a file is told
-        raise SpecError(key, f"{p.name}: {len(value)} characters; at most {MAX_TEXT}")
+        raise PatchError(key, f"{p.name}: {len(value)} characters; at most {MAX_TEXT}")
     try:
         return p.check(value)
     except (ParamError, OverflowError):  # OverflowError: an int too large for a float
-        raise SpecError(key, f"{p.name} expects {p.expected()}, got {shown(value)}") from None
+        raise PatchError(key, f"{p.name} expects {p.expected()}, got {shown(value)}") from None

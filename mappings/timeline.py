@@ -32,7 +32,7 @@ from performer.control.params import REGISTRY
 from performer.mappings.oscillators import SHAPES, Oscillator
 from performer.mappings.tables import (
     LIMIT,
-    SpecError,
+    PatchError,
     Table,
     checked,
     number_or_none,
@@ -137,12 +137,12 @@ class Track:
         oscillator, keys = None, None
         if table.has("lfo"):
             if table.has("keys"):
-                raise SpecError(table.at("keys"), "a track has keys or an lfo, not both")
+                raise PatchError(table.at("keys"), "a track has keys or an lfo, not both")
             oscillator = Oscillator.from_table(table, "lfo")
         else:
             keys = _keys(table, p, table.text("interp", "linear", INTERPOLATIONS))
         if p is not None and p.kind == "str" and (oscillator or combine == "add"):
-            raise SpecError(table.at("param"), f"{p.name} is text: it takes keys, replaced")
+            raise PatchError(table.at("param"), f"{p.name} is text: it takes keys, replaced")
         track = cls(
             name,
             p.name if p else None,
@@ -164,9 +164,9 @@ class Track:
 def _keys(table: Table, p: Any, default_interp: str) -> list[Key]:
     raw = table.data.get("keys")
     if not isinstance(raw, list) or not raw:
-        raise SpecError(table.at("keys"), "expected an array of keys like [[0, 1850], [16, 1900]]")
+        raise PatchError(table.at("keys"), "expected an array of keys like [[0, 1850], [16, 1900]]")
     if len(raw) > MAX_KEYS:
-        raise SpecError(table.at("keys"), f"{len(raw)} keys; at most {MAX_KEYS}")
+        raise PatchError(table.at("keys"), f"{len(raw)} keys; at most {MAX_KEYS}")
     keys: list[Key] = []
     for i, item in enumerate(raw):
         where = f"{table.at('keys')}[{i}]"
@@ -176,7 +176,7 @@ def _keys(table: Table, p: Any, default_interp: str) -> list[Key]:
         entry.only(["at", "value", "interp"])
         at = entry.number("at", None, 0.0)
         if keys and at <= keys[-1].at:
-            raise SpecError(
+            raise PatchError(
                 where, f"keys must be in increasing order; {at:g} follows {keys[-1].at:g}"
             )
         value = entry.data.get("value")
@@ -186,7 +186,7 @@ def _keys(table: Table, p: Any, default_interp: str) -> list[Key]:
         else:
             number = number_or_none(value)
             if number is None or abs(number) > LIMIT:
-                raise SpecError(
+                raise PatchError(
                     f"{where}.value", f"expected a number within ±{LIMIT:g}, got {shown(value)}"
                 )
         keys.append(Key(at, value, entry.text("interp", default_interp, INTERPOLATIONS)))

@@ -1,9 +1,10 @@
 """Patches: TOML files that set up a performance. Data only, never code.
 
 A patch names the model, the prompts, the era anchors (year -> phrase) and the
-initial parameter values, and holds the mappings and scenes that the control and
-sequencing layers read. Everything is validated against the parameter registry;
-errors name the file, the key and what was expected::
+initial parameter values, and holds the score the conductor plays (mappings,
+timelines, scenes, cues, transport: :mod:`performer.mappings.score`). Everything is
+validated once, at load, against the parameter registry; every error is one
+:class:`PatchError` line naming the file, the key and what was expected::
 
     name = "default"
     model = ""                    # "" = the embedded model; or a Hugging Face id or a folder
@@ -20,7 +21,7 @@ errors name the file, the key and what was expected::
     1850 = "daguerreotype"
     1985 = "VHS camcorder footage"
 
-    [[mappings]]                  # read by mappings/
+    [[mappings]]                  # the score: read by performer.mappings
     [scenes.dawn]                 # a named set of parameter values
     era = 1900
 """
@@ -31,13 +32,14 @@ import re
 import string
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from performer.control.params import REGISTRY, ParamError, param
-from performer.mappings.tables import MAX_TEXT, SHOWN, one_line, shown
+from performer.mappings.score import Score, parse
+from performer.mappings.tables import MAX_TEXT, PatchError, Table, one_line, shown
 
 PATCH_KEYS = (
     "name",
@@ -83,15 +85,6 @@ MAX_NAME = 200
 TEMPLATE_FIELDS = ("prompt", "era")
 
 
-class PatchError(ValueError):
-    """A patch that cannot be used, naming the file and the key, on one short line."""
-
-    def __init__(self, source: str, key: str, message: str):
-        source, key, message = one_line(source), one_line(key, SHOWN), one_line(message)
-        super().__init__(f"{source}: {key}: {message}")
-        self.source, self.key = source, key
-
-
 @dataclass(frozen=True)
 class Patch:
     name: str = "untitled"
@@ -101,10 +94,8 @@ class Patch:
     params: Mapping[str, Any] = field(default_factory=dict)
     anchors: Mapping[float, str] = field(default_factory=dict)
     template: str = "{prompt}, {era}"
-    mappings: tuple[Mapping[str, Any], ...] = ()
-    scenes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    score: Score = field(default_factory=Score)  # what the conductor plays, validated
     path: Path | None = None
-    data: Mapping[str, Any] = field(default_factory=dict)  # the whole parsed file
     text: str = ""  # the TOML as written, copied into takes
 
 
@@ -121,46 +112,63 @@ def find(name_or_path: str | Path) -> Path:
 
 
 def load(name_or_path: str | Path) -> Patch:
+    """The patch at a path, or by name (see :func:`find`)."""
     path = find(name_or_path)
+    try:
+        text = _read(path, named=path != Path(name_or_path))
+    except PatchError as exc:
+        raise exc.in_file(str(path)) from None
+    return loads(text, source=str(path), path=path)
+
+
+def _read(path: Path, named: bool) -> str:
+    """The text of a patch file; ``named``: it was looked up by name in the two folders."""
     try:
         with path.open("rb") as f:
             # at most one byte past the bound: a 10 GB file (or /dev/zero) is refused
             # after 1 MB read, not after all of it is in memory
             data = f.read(MAX_BYTES + 1)
         if len(data) > MAX_BYTES:
-            raise PatchError(str(path), "file", f"larger than {MAX_BYTES} bytes; not a patch")
-        text = data.decode("utf-8")
+            raise PatchError("file", f"larger than {MAX_BYTES} bytes; not a patch")
+        return data.decode("utf-8")
     except FileNotFoundError:
-        named = path != Path(name_or_path)  # a name, looked up in the two folders
         where = f" (looked in ./patches and {PATCHES_DIR})" if named else ""
-        raise PatchError(str(path), "file", f"no such patch file{where}") from None
+        raise PatchError("file", f"no such patch file{where}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise PatchError(str(path), "file", f"cannot read it ({exc})") from None
-    return loads(text, source=str(path), path=path)
+        raise PatchError("file", f"cannot read it ({exc})") from None
 
 
 def loads(text: str, source: str = "<patch>", path: Path | None = None) -> Patch:
-    if len(text) > MAX_BYTES:
-        raise PatchError(source, "file", f"{len(text)} characters; a patch is at most {MAX_BYTES}")
+    """The patch ``text`` holds; a :class:`PatchError` names ``source``, the key and what
+    was expected. ``path``: where it lies (model folders are relative to it)."""
     try:
-        data = tomllib.loads(text)
+        data = _toml(text)
+        _check_depth(data)
+        return _patch(data, path, text)
+    except PatchError as exc:
+        raise exc.in_file(source) from None
+
+
+def _toml(text: str) -> dict[str, Any]:
+    if len(text) > MAX_BYTES:
+        raise PatchError("file", f"{len(text)} characters; a patch is at most {MAX_BYTES}")
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise PatchError(source, "toml", f"not valid TOML ({exc})") from None
+        raise PatchError("toml", f"not valid TOML ({exc})") from None
     except RecursionError:  # the parser recurses once per level of nesting
-        raise PatchError(source, _deep_key(text), f"nested too deep; at most {MAX_DEPTH}") from None
+        raise PatchError(_deep_key(text), f"nested too deep; at most {MAX_DEPTH}") from None
     except ValueError as exc:  # an integer of more digits than Python converts
-        raise PatchError(source, "toml", f"not usable TOML ({exc})") from None
-    _check_depth(data, source)
-    return replace(from_dict(data, source, path), text=text)
+        raise PatchError("toml", f"not usable TOML ({exc})") from None
 
 
-def _check_depth(data: Mapping[str, Any], source: str) -> None:
+def _check_depth(data: Mapping[str, Any]) -> None:
     """Reject nesting past ``MAX_DEPTH``, naming the key where it goes too deep."""
     stack: list[tuple[Any, str, int]] = [(data, "", 0)]
     while stack:  # by hand, not recursion: the point is to stay off the recursion limit
         value, key, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise PatchError(source, key, f"nested too deep; at most {MAX_DEPTH}")
+            raise PatchError(key, f"nested too deep; at most {MAX_DEPTH}")
         table = isinstance(value, Mapping)
         for k, v in value.items() if table else enumerate(value):
             if isinstance(v, Mapping | list):  # only containers: a flat array costs nothing
@@ -204,126 +212,105 @@ def _deep_key(text: str) -> str:
     return "toml"
 
 
-def from_dict(data: Mapping[str, Any], source: str = "<patch>", path: Path | None = None) -> Patch:
-    def fail(key: str, message: str) -> PatchError:
-        return PatchError(source, key, message)
-
-    for key in data:
-        if key not in PATCH_KEYS:
-            raise fail(key, f"unknown key; expected one of {', '.join(PATCH_KEYS)}")
-
-    def text_or_none(key: str) -> str | None:
-        value = data.get(key, "")
-        if not isinstance(value, str) or len(value) > MAX_PATH:
-            raise fail(
-                key, f"expected a string of at most {MAX_PATH} characters, got {shown(value)}"
-            )
-        if value and path is not None and value.startswith("."):
-            value = str((path.parent / value).resolve())  # folders relative to the patch
-        return value or None
-
-    _check_sequencing(data, fail)
-    era = _table(data, "era", fail)
-    template = _template(era.get("template", "{prompt}, {era}"), fail)
-    for key in era:
-        if key not in ("template", "anchors"):
-            raise fail(f"era.{key}", "unknown key; expected template or anchors")
+def _patch(data: Mapping[str, Any], path: Path | None, text: str) -> Patch:
+    top = Table(data, "")
+    top.only(PATCH_KEYS)
+    score = parse(data)  # the mappings package's tables, read once: the conductor plays them
+    era = top.sub("era")
+    template = _template(era.data.get("template", "{prompt}, {era}"))
+    era.only(("template", "anchors"))
     name = data.get("name", "")
     if not isinstance(name, str) or len(name) > MAX_NAME:
-        raise fail("name", f"expected a string of at most {MAX_NAME} characters, got {shown(name)}")
-
+        raise PatchError(
+            "name", f"expected a string of at most {MAX_NAME} characters, got {shown(name)}"
+        )
     return Patch(
         name=name or (path.stem if path else "untitled"),
-        model=text_or_none("model"),
-        tiny_vae=text_or_none("tiny_vae"),
-        lora=text_or_none("lora"),
-        params=_values(_table(data, "params", fail), "params", fail),
-        anchors=_anchors(_table(era, "anchors", fail, prefix="era."), fail),
+        model=_folder(data, "model", path),
+        tiny_vae=_folder(data, "tiny_vae", path),
+        lora=_folder(data, "lora", path),
+        params=_values(top.sub("params")),
+        anchors=_anchors(era.sub("anchors")),
         template=template,
-        mappings=tuple(_mappings(data.get("mappings", []), fail)),
-        scenes=_table(data, "scenes", fail),
+        score=score,
         path=path,
-        data=data,
+        text=text,
     )
 
 
-def _check_sequencing(data: Mapping[str, Any], fail: Any) -> None:
-    """Mappings, scenes, timelines, cues and transport are the mappings package's to judge."""
-    from performer.mappings import SpecError, validate
-
-    try:
-        validate(data)
-    except SpecError as exc:
-        raise fail(exc.key, exc.message) from None
-
-
-def _table(data: Mapping[str, Any], key: str, fail: Any, prefix: str = "") -> Mapping[str, Any]:
-    value = data.get(key, {})
-    if not isinstance(value, Mapping):
-        raise fail(prefix + key, f"expected a table, got {shown(value)}")
-    return value
+def _folder(data: Mapping[str, Any], key: str, path: Path | None) -> str | None:
+    """A Hugging Face id or a folder; a folder starting with ``.`` is relative to the patch."""
+    value = data.get(key, "")
+    if not isinstance(value, str) or len(value) > MAX_PATH:
+        raise PatchError(
+            key, f"expected a string of at most {MAX_PATH} characters, got {shown(value)}"
+        )
+    if value and path is not None and value.startswith("."):
+        value = str((path.parent / value).resolve())
+    return value or None
 
 
-def _template(template: Any, fail: Any) -> str:
+def _template(template: Any) -> str:
     """The era template, with no field but {prompt} and {era} and no conversion or format
     spec: anything else raises (or, like ``{prompt:>999999999}``, eats memory) at encode."""
     if not isinstance(template, str) or len(template) > MAX_PHRASE:
-        raise fail("era.template", f"expected a string of at most {MAX_PHRASE} characters")
+        raise PatchError("era.template", f"expected a string of at most {MAX_PHRASE} characters")
     try:
         parts = list(string.Formatter().parse(template))
     except ValueError as exc:  # a lone { or }
-        raise fail("era.template", f"not a template ({exc}); write {{{{ for a brace") from None
+        raise PatchError(
+            "era.template", f"not a template ({exc}); write {{{{ for a brace"
+        ) from None
     fields = [(name, spec, conversion) for _, name, spec, conversion in parts if name is not None]
     for name, spec, conversion in fields:
         if name not in TEMPLATE_FIELDS or spec or conversion:
             written = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
-            raise fail(
+            raise PatchError(
                 "era.template",
                 f"unknown field {{{one_line(written, 40)}}}; expected only {{prompt}} and {{era}}",
             )
     if "era" not in (name for name, _, _ in fields):
-        raise fail("era.template", f"expected a string containing {{era}}, got {shown(template)}")
+        raise PatchError(
+            "era.template", f"expected a string containing {{era}}, got {shown(template)}"
+        )
     return template
 
 
-def _values(table: Mapping[str, Any], where: str, fail: Any) -> dict[str, Any]:
+def _values(table: Table) -> dict[str, Any]:
+    """``[params]``: each value as its parameter takes it."""
     values = {}
-    for name, value in table.items():
+    for name, value in table.data.items():
+        key = table.at(name)
         if name not in REGISTRY:
-            raise fail(f"{where}.{name}", f"unknown parameter; known: {', '.join(REGISTRY)}")
+            raise PatchError(key, f"unknown parameter; known: {', '.join(REGISTRY)}")
         p = param(name)
         if isinstance(value, str) and len(value) > MAX_TEXT:  # live input is cut; a file is told
-            raise fail(f"{where}.{name}", f"{len(value)} characters; at most {MAX_TEXT}")
+            raise PatchError(key, f"{len(value)} characters; at most {MAX_TEXT}")
         try:
             values[name] = p.check(value)
         except (ParamError, OverflowError):  # OverflowError: an int too large for a float
-            raise fail(f"{where}.{name}", f"expected {p.expected()}, got {shown(value)}") from None
+            raise PatchError(key, f"expected {p.expected()}, got {shown(value)}") from None
     return values
 
 
-def _anchors(table: Mapping[str, Any], fail: Any) -> dict[float, str]:
+def _anchors(table: Table) -> dict[float, str]:
+    """``[era.anchors]``: year -> phrase, sorted by year."""
     era = param("era")
-    if len(table) > MAX_ANCHORS:
-        raise fail("era.anchors", f"{len(table)} anchors; at most {MAX_ANCHORS}")
+    if len(table.data) > MAX_ANCHORS:
+        raise PatchError(table.key, f"{len(table.data)} anchors; at most {MAX_ANCHORS}")
     anchors = {}
-    for key, phrase in table.items():
+    for key, phrase in table.data.items():
         try:
             year = float(key)
             era.check(year)
         except (ValueError, ParamError):
-            raise fail(f"era.anchors.{key}", f"expected a year in {era.lo:g}..{era.hi:g}") from None
+            raise PatchError(table.at(key), f"expected a year in {era.lo:g}..{era.hi:g}") from None
         if not isinstance(phrase, str) or not phrase.strip() or len(phrase) > MAX_PHRASE:
-            raise fail(
-                f"era.anchors.{key}",
+            raise PatchError(
+                table.at(key),
                 f"expected a phrase of at most {MAX_PHRASE} characters, got {shown(phrase)}",
             )
         if year in anchors:  # "1925" and "1925.0" are one year
-            raise fail(f"era.anchors.{key}", f"a second anchor for {year:g}")
+            raise PatchError(table.at(key), f"a second anchor for {year:g}")
         anchors[year] = phrase
     return dict(sorted(anchors.items()))
-
-
-def _mappings(value: Any, fail: Any) -> list[Mapping[str, Any]]:
-    if not isinstance(value, list) or not all(isinstance(m, Mapping) for m in value):
-        raise fail("mappings", "expected an array of tables ([[mappings]])")
-    return value

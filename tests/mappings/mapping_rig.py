@@ -7,7 +7,7 @@ from typing import Any
 from performer.control.clock import FakeClock
 from performer.control.events import Event
 from performer.control.params import ParamStore
-from performer.mappings import Change, Conductor
+from performer.mappings import Change, Conductor, Score, parse
 
 FPS = 60
 
@@ -15,10 +15,11 @@ FPS = 60
 class Rig:
     """A conductor, a store and a fake clock, ticked at 60 fps."""
 
-    def __init__(self, data: dict[str, Any], params: dict[str, Any] | None = None):
+    def __init__(self, data: dict[str, Any] | Score, params: dict[str, Any] | None = None):
+        """``data``: a patch's tables, or a loaded patch's score."""
         self.clock = FakeClock()
         self.store = ParamStore(params)
-        self.conductor = Conductor(data, self.clock)
+        self.conductor = Conductor(data if isinstance(data, Score) else parse(data))
         self.log: list[Change] = []
 
     def tick(self) -> list[Change]:

@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from performer.control.clock import FakeClock
 from performer.control.events import Event
 from performer.control.params import ParamStore
-from performer.mappings import Conductor
+from performer.mappings import Conductor, Score, parse
 from performer.mappings.learn import learned_path, learned_toml
 from performer.mappings.toml_writer import array_of_tables, string
 
@@ -34,13 +33,13 @@ def learn(conductor: Conductor, source: str, name: str = "era") -> None:
 
 @pytest.mark.parametrize("source", HOSTILE, ids=range(len(HOSTILE)))
 def test_hostile_osc_addresses_write_files_that_parse(source: str, tmp_path: Path) -> None:
-    conductor = Conductor({}, FakeClock())
+    conductor = Conductor(Score())
     learn(conductor, source)
     assert conductor.learned[0]["source"] == source
     written = conductor.write_learned(tmp_path / "learned.toml")
     data = tomllib.loads(written.read_text(encoding="utf-8"))
     assert data["mappings"][0]["source"] == source
-    assert Conductor(data, FakeClock()).mappings[0].source == source, "and it plays again"
+    assert Conductor(parse(data)).mappings[0].source == source, "and it plays again"
 
 
 @settings(max_examples=300, derandomize=True, deadline=None)
@@ -78,7 +77,7 @@ def test_a_name_toml_cannot_hold_is_left_out_and_the_rest_is_kept(
 def test_learned_files_stay_inside_their_folder(name: str, tmp_path: Path) -> None:
     folder = tmp_path / "learned"
     folder.mkdir()
-    conductor = Conductor({}, FakeClock())
+    conductor = Conductor(Score())
     learn(conductor, "midi:cc:1:7")
     path = conductor.save_learned(folder, name)
     assert path.parent == folder and path.suffix == ".toml" and path.is_file()

@@ -1,4 +1,4 @@
-"""Patch tables validated against the registry, with errors that name the key."""
+"""A patch's score validated against the registry, with errors that name the key."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from performer.control.clock import FakeClock
 from performer.control.events import Event
 from performer.control.params import ParamStore
-from performer.mappings import Conductor, SpecError, validate
+from performer.mappings import Conductor, PatchError, parse
 
 from performer import patch
 
@@ -75,8 +75,8 @@ UNORDERED = [[0, 1850], [8, 1900], [16, 1950], [12, 1990]]
     ],
 )  # fmt: skip
 def test_errors_name_the_key(data: dict[str, Any], key: str, message: str) -> None:
-    with pytest.raises(SpecError, match=message) as err:
-        validate(data)
+    with pytest.raises(PatchError, match=message) as err:
+        parse(data)
     assert err.value.key == key
     assert str(err.value).startswith(f"{key}: ")
     assert isinstance(err.value, ValueError)
@@ -86,8 +86,7 @@ def test_errors_name_the_key(data: dict[str, Any], key: str, message: str) -> No
 def test_shipped_patches_validate_and_load(name: str) -> None:
     path = PATCHES / f"{name}.toml"
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    validate(data)
-    Conductor(data, FakeClock())
+    Conductor(parse(data))
     assert patch.load(path).name == name  # the patch loader takes the same file
 
 
@@ -100,9 +99,9 @@ CONTROLLERS = [
 
 @pytest.mark.parametrize(("name", "fader", "button"), CONTROLLERS)
 def test_controller_patches_play(name: str, fader: str, button: str) -> None:
-    data = tomllib.loads((PATCHES / f"{name}.toml").read_text(encoding="utf-8"))
-    clock, store = FakeClock(), ParamStore(patch.load(PATCHES / f"{name}.toml").params)
-    conductor = Conductor(data, clock)
+    loaded = patch.load(PATCHES / f"{name}.toml")
+    clock, store = FakeClock(), ParamStore(loaded.params)
+    conductor = Conductor(loaded.score)
 
     def run(seconds: float) -> None:
         for _ in range(round(seconds * 60)):
@@ -123,9 +122,9 @@ def test_controller_patches_play(name: str, fader: str, button: str) -> None:
 
 
 def test_the_demo_sweeps_era_from_1850_to_2020_across_its_scenes() -> None:
-    data = tomllib.loads((PATCHES / "demo.toml").read_text(encoding="utf-8"))
-    clock, store = FakeClock(), ParamStore(patch.load(PATCHES / "demo.toml").params)
-    conductor = Conductor(data, clock)
+    demo = patch.load(PATCHES / "demo.toml")
+    clock, store = FakeClock(), ParamStore(demo.params)
+    conductor = Conductor(demo.score)
     eras, prompts = [], set()
     while clock.now() < 32.0:  # 64 beats at 120 bpm
         now = clock.advance(1 / 30)

@@ -6,16 +6,15 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from performer.control.clock import FakeClock
 from performer.control.events import Event
 from performer.control.params import ParamStore
-from performer.mappings import Conductor, validate
+from performer.mappings import Conductor, Score, parse
 from performer.mappings.toml_writer import array_of_tables, value
 
 
 def test_learn_maps_the_next_moving_control(tmp_path: Path) -> None:
-    clock, store = FakeClock(), ParamStore()
-    conductor = Conductor({}, clock)
+    store = ParamStore()
+    conductor = Conductor(Score())
     conductor.learn("guidance")
     conductor.feed(Event(0.0, "param:era", 1900.0))  # not a control: learn stays armed
     conductor.feed(Event(0.0, "osc:/title", "hello"))  # text: not a control either
@@ -30,14 +29,14 @@ def test_learn_maps_the_next_moving_control(tmp_path: Path) -> None:
     assert [(c.param, c.value, c.cause) for c in changes if c.param == "guidance"] == [
         ("guidance", 6.0, "midi:cc:2:74")
     ]
-    validate(tomllib.loads(conductor.learned_toml()))
+    parse(tomllib.loads(conductor.learned_toml()))
     written = conductor.write_learned(tmp_path / "learned.toml")
-    replayed = Conductor(tomllib.loads(written.read_text(encoding="utf-8")), clock)
+    replayed = Conductor(parse(tomllib.loads(written.read_text(encoding="utf-8"))))
     assert [m.source for m in replayed.mappings] == ["midi:cc:2:74"]
 
 
 def test_learning_the_same_parameter_again_replaces_the_mapping() -> None:
-    conductor = Conductor({}, FakeClock())
+    conductor = Conductor(Score())
     for source in ("midi:cc:1:1", "osc:/fader"):
         conductor.learn("era")
         conductor.feed(Event(0.0, source, 0.5))
@@ -48,7 +47,7 @@ def test_learning_the_same_parameter_again_replaces_the_mapping() -> None:
 
 def test_text_parameters_cannot_be_learned() -> None:
     with pytest.raises(ValueError, match="prompt is text"):
-        Conductor({}, FakeClock()).learn("prompt")
+        Conductor(Score()).learn("prompt")
 
 
 def test_the_writer_round_trips_through_tomllib() -> None:

@@ -8,7 +8,7 @@ import statistics
 
 import pytest
 from performer.mappings.smoothing import Direct, OneEuro, OnePole, Slew, from_table
-from performer.mappings.tables import SpecError
+from performer.mappings.tables import PatchError
 
 
 def run(smoother: object, targets: list[float], dt: float) -> list[float]:
@@ -53,8 +53,8 @@ def test_direct_and_the_table_forms() -> None:
     assert isinstance(from_table("onepole", "m.smooth", 1.0), OnePole)
     slew = from_table({"kind": "slew", "rate": 5}, "m.smooth", 1.0)
     assert isinstance(slew, Slew) and slew.rate == 5
-    with pytest.raises(SpecError) as err:
+    with pytest.raises(PatchError) as err:
         from_table({"kind": "euro", "bta": 1}, "mappings[0].smooth", 1.0)
     assert err.value.key == "mappings[0].smooth.bta"
-    with pytest.raises(SpecError, match="known: none, onepole, slew, euro"):
+    with pytest.raises(PatchError, match="known: none, onepole, slew, euro"):
         from_table("kalman", "mappings[0].smooth", 1.0)

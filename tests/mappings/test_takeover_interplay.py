@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 
 import pytest
@@ -99,12 +100,24 @@ def test_cues_repeat_every_n_beats_and_restart_tracks() -> None:
     assert era_at_12 == pytest.approx(1890.0, abs=0.5)  # restarted at beat 8, half-way again
 
 
-def test_bad_live_values_are_kept_aside_not_raised() -> None:
-    rig = Rig({})
-    rig.send("param:era", "the future")
-    rig.send("param:colour", 0.3)
-    rig.run(0.05)
-    assert [reason.split(":")[0] for _, reason in rig.conductor.rejected] == [
-        "era",
-        "unknown parameter 'colour'; known",
-    ]
+def test_bad_live_input_is_logged_once_a_second_per_kind_and_the_show_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    rig = Rig({"scenes": {"dawn": {"era": 1900}}})  # one cue: program 5 finds none
+    with caplog.at_level(logging.WARNING, logger="performer.mappings.conductor"):
+        for frame in range(3 * FPS):  # three seconds, bad input at every frame
+            rig.send("param:era", "the future")
+            rig.send("param:colour", 0.3)
+            rig.send("midi:program:1", 0, raw=5)
+            rig.send("param:zoom", 1.0 + frame / FPS)  # and good input beside it
+            rig.run(1 / FPS)
+            assert rig["zoom"] == pytest.approx(min(1.0 + frame / FPS, 2.0))
+    lines = [r.getMessage() for r in caplog.records]
+    values = [line for line in lines if line.startswith("param:")]
+    cues = [line for line in lines if line.startswith("midi:program:")]
+    assert len(values) == 3 and len(cues) == 3 and len(lines) == 6, lines
+    assert values[0] == (
+        "param:era refused: era: expected a number in 1840..2030, got 'the future'"
+    ), values[0]
+    assert values[1].endswith(f"({2 * FPS - 1} more like it left out)"), values[1]
+    assert cues[0] == "midi:program:1 refused: no cue for program 5", cues[0]

@@ -7,7 +7,7 @@ import math
 import pytest
 from performer.control.clock import FakeClock
 from performer.mappings.oscillators import Oscillator, wave
-from performer.mappings.tables import SpecError, Table
+from performer.mappings.tables import PatchError, Table
 from performer.mappings.timeline import Key, Track, interpolate
 from performer.mappings.transport import Transport
 
@@ -99,6 +99,6 @@ def test_an_lfo_track_spreads_over_lo_hi() -> None:
     ],
 )
 def test_track_errors_name_the_key(table: dict[str, object], key: str, message: str) -> None:
-    with pytest.raises(SpecError, match=message) as err:
+    with pytest.raises(PatchError, match=message) as err:
         track(**table)
     assert err.value.key == key

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from performer.control.params import REGISTRY
 from performer.mappings.mapping import KEYS as MAPPING_KEYS
 from performer.mappings.scenes import CUE_KEYS
-from performer.mappings.spec import TRANSPORT_KEYS
+from performer.mappings.score import TRANSPORT_KEYS
 from performer.mappings.timeline import TRACK_KEYS
 from performer.mappings.toml_writer import key as toml_key
 from performer.mappings.toml_writer import string as toml_string
@@ -143,7 +143,7 @@ def check(text: str) -> None:
         assert error.startswith("fuzz.toml: ") and exc.key, error[:200]
         assert "\n" not in error and len(error) <= LONGEST_ERROR, error[:200]
         return
-    rig = Rig(dict(loaded.data))  # it loaded: it must play, whatever it holds
+    rig = Rig(loaded.score)  # it loaded: it must play, whatever it holds
     for source in (*SOURCES, "midi:program:1"):
         rig.send(source, 0.7, raw=3)
     rig.run(0.1)

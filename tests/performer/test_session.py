@@ -113,6 +113,7 @@ def test_midi_learn_from_an_osc_command(session: Session, tmp_path: Path) -> Non
     session.learned_dir = tmp_path / "learned"
     session.inbox.put(Event(0.0, "learn/save", True), coalesce=False)
     session.step()
+    session.worker.stop()  # the file is written on the worker: wait for it
     saved = patch.load(tmp_path / "learned" / "untitled.toml")
     learned = saved.score.mappings[0]
     assert learned.source == "midi:cc:1:21" and learned.param.name == "guidance"

@@ -1,9 +1,9 @@
-"""The patch tables this package reads, validated against the parameter registry.
+"""The score: a patch's mappings, timelines, scenes, cues and transport, read once.
 
-``validate(data)`` checks ``mappings``, ``scenes``, ``timelines``, ``cues`` and
-``transport`` of a parsed patch and raises :class:`SpecError` naming the dotted key
-(``mappings[2].curve``, ``timelines.era.keys[3]``). ``parse(data)`` returns the
-runtime objects the :class:`~mappings.conductor.Conductor` plays::
+``parse(data)`` checks those tables of a parsed patch against the parameter registry,
+raising :class:`~performer.mappings.tables.PatchError` at the dotted key
+(``mappings[2].curve``, ``timelines.era.keys[3]``), and returns the :class:`Score` the
+:class:`~performer.mappings.conductor.Conductor` plays::
 
     [transport]
     bpm = 120               # default: params.bpm, else the registry's
@@ -22,7 +22,7 @@ from typing import Any
 from performer.control.params import param
 from performer.mappings.mapping import Mapping
 from performer.mappings.scenes import Cue, scene_from_table, trigger_source
-from performer.mappings.tables import SpecError, Table
+from performer.mappings.tables import PatchError, Table
 from performer.mappings.timeline import Track
 from performer.mappings.transport import QUANTIZE, Transport
 
@@ -32,12 +32,15 @@ TRANSPORT_KEYS = ("bpm", "beats_per_bar", "quantize", "fade", "tap")
 #: ten times what the largest shipped patch uses, or more.
 MOST = {"mappings": 512, "timelines": 256, "scenes": 1024, "cues": 1024}
 
-__all__ = ["PatchSpec", "SpecError", "parse", "validate"]
+__all__ = ["Score", "parse"]
 
 
 @dataclass
-class PatchSpec:
-    transport: Transport
+class Score:
+    """What a patch gives the conductor, in the state it starts a show in (a conductor
+    plays its own copy: the mappings, tracks and transport keep running state)."""
+
+    transport: Transport = field(default_factory=Transport)
     quantize: str = "bar"
     fade: float = 0.0
     tap: str | None = None
@@ -49,17 +52,18 @@ class PatchSpec:
 
 def _count(key: str, value: Any) -> None:
     if isinstance(value, list | MappingType) and len(value) > MOST[key]:
-        raise SpecError(key, f"{len(value)} entries; at most {MOST[key]}")
+        raise PatchError(key, f"{len(value)} entries; at most {MOST[key]}")
 
 
-def parse(data: MappingType[str, Any]) -> PatchSpec:
+def parse(data: MappingType[str, Any]) -> Score:
+    """The score of a parsed patch; :class:`PatchError` for the first thing it cannot play."""
     for key in MOST:
         _count(key, data.get(key))
     transport_table = Table(data.get("transport", {}), "transport")
     transport_table.only(TRANSPORT_KEYS)
     params = data.get("params", {})
     bpm = params.get("bpm", param("bpm").default) if isinstance(params, MappingType) else 120.0
-    spec = PatchSpec(
+    score = Score(
         transport=Transport.from_table(transport_table, bpm),
         quantize=transport_table.text("quantize", "bar", QUANTIZE),
         fade=transport_table.number("fade", 0.0, 0.0, 1e6),
@@ -67,30 +71,25 @@ def parse(data: MappingType[str, Any]) -> PatchSpec:
     )
 
     timelines = Table(data.get("timelines", {}), "timelines")
-    spec.tracks = {name: Track.from_table(name, timelines.sub(name)) for name in timelines.data}
+    score.tracks = {name: Track.from_table(name, timelines.sub(name)) for name in timelines.data}
 
     mappings = data.get("mappings", [])
     if not isinstance(mappings, list):
-        raise SpecError("mappings", "expected an array of tables ([[mappings]])")
-    names = frozenset(n for n, t in spec.tracks.items() if not t.text)
-    spec.mappings = [Mapping(Table(m, f"mappings[{i}]"), names) for i, m in enumerate(mappings)]
+        raise PatchError("mappings", "expected an array of tables ([[mappings]])")
+    names = frozenset(n for n, t in score.tracks.items() if not t.text)
+    score.mappings = [Mapping(Table(m, f"mappings[{i}]"), names) for i, m in enumerate(mappings)]
 
     scenes = Table(data.get("scenes", {}), "scenes")
-    spec.scenes = {name: scene_from_table(scenes.sub(name)) for name in scenes.data}
+    score.scenes = {name: scene_from_table(scenes.sub(name)) for name in scenes.data}
 
     cues = Table(data.get("cues", {}), "cues")
-    spec.cues = {
+    score.cues = {
         name: Cue.from_table(
-            name, cues.sub(name), spec.scenes, spec.tracks, spec.quantize, spec.fade
+            name, cues.sub(name), score.scenes, score.tracks, score.quantize, score.fade
         )
         for name in cues.data
     }
-    for name in spec.scenes:  # every scene can be cued by its own name
-        if name not in spec.cues:
-            spec.cues[name] = Cue(name, name, spec.quantize, spec.fade)
-    return spec
-
-
-def validate(data: MappingType[str, Any]) -> None:
-    """Raise :class:`SpecError` for the first thing in the patch this package cannot play."""
-    parse(data)
+    for name in score.scenes:  # every scene can be cued by its own name
+        if name not in score.cues:
+            score.cues[name] = Cue(name, name, score.quantize, score.fade)
+    return score
