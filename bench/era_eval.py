@@ -9,7 +9,7 @@
    made two ways: *fresh* (reset, timestep 1: a frame from noise alone) and *live*
    (the loop as played: a fresh frame, then ``--loop`` frames of feedback at timestep
    0.6, the last one kept; 1 and 2 steps).
-3. Per bucket, average saturation, warmth, grain and scanline energy over dataset
+3. Per bucket, average soft saturation, warmth, texture and line energy over dataset
    records and over generated frames; print the Spearman rank correlation of the two.
 """
 
@@ -29,10 +29,10 @@ from performer.embedded.classifier import (
     NearestCentroid,
     bucket_centres,
     bucket_of,
-    spearman,
 )
 from performer.generators.base import Setup
 from performer.generators.embedded import EmbeddedGenerator
+from performer.probe.reference import spearman
 
 
 def generated(

@@ -34,14 +34,10 @@ from collections.abc import Callable
 import numpy as np
 
 from performer.embedded.streets import f32
+from performer.image_stats import luma
 
 Medium = Callable[[np.ndarray, np.random.Generator, float], np.ndarray]
-LUMA = f32([0.299, 0.587, 0.114])
 BLEND = 3.0
-
-
-def luma(img: np.ndarray) -> np.ndarray:
-    return img @ LUMA
 
 
 def box_blur(img: np.ndarray, radius: int, axis: int) -> np.ndarray:
@@ -61,7 +57,7 @@ def blur(img: np.ndarray, radius: int) -> np.ndarray:
     return box_blur(box_blur(img, radius, 0), radius, 1)
 
 
-def vignette(img: np.ndarray, strength: float) -> np.ndarray:
+def add_vignette(img: np.ndarray, strength: float) -> np.ndarray:
     h, w = img.shape[:2]
     yy, xx = np.mgrid[-1 : 1 : h * 1j, -1 : 1 : w * 1j].astype(np.float32)
     return img * (1.0 - strength * np.clip(xx**2 + yy**2 - 0.25, 0, None))[..., None]
@@ -78,7 +74,9 @@ def saturate(img: np.ndarray, amount: float) -> np.ndarray:
     return y + amount * (img - y)
 
 
-def grain(img: np.ndarray, rng: np.random.Generator, sigma: float, mono: bool = True) -> np.ndarray:
+def add_grain(
+    img: np.ndarray, rng: np.random.Generator, sigma: float, mono: bool = True
+) -> np.ndarray:
     shape = img.shape[:2] + ((1,) if mono else (3,))
     return img + rng.normal(0.0, sigma, shape).astype(np.float32)
 
@@ -88,7 +86,7 @@ def daguerreotype(img: np.ndarray, rng: np.random.Generator, u: float) -> np.nda
     g = 0.5 * g + 0.5 * box_blur(g, 3, 1)  # long exposure: whatever moved is a ghost
     g = np.clip((g - 0.5) * 1.5 + 0.55, 0, 1)
     out = tone(g, (0.1, 0.11, 0.13), (0.86, 0.9, 0.96))
-    out = vignette(out, 1.1 - 0.3 * u)
+    out = add_vignette(out, 1.1 - 0.3 * u)
     h, w = g.shape
     yy, xx = np.mgrid[-1 : 1 : h * 1j, -1 : 1 : w * 1j]
     tarnish = np.clip(np.abs(xx) * np.abs(yy) * 2 - 0.5, 0, 1)[..., None].astype(np.float32)
@@ -101,14 +99,14 @@ def albumen(img: np.ndarray, rng: np.random.Generator, u: float) -> np.ndarray:
     g = np.clip(g + mottle, 0, 1)
     dark = (0.22 - 0.02 * u, 0.1 + 0.02 * u, 0.12 - 0.06 * u)  # purple-brown to sepia
     out = tone(g, dark, (0.96, 0.88, 0.7))
-    return vignette(out, 0.6)
+    return add_vignette(out, 0.6)
 
 
 def silent_film(img: np.ndarray, rng: np.random.Generator, u: float) -> np.ndarray:
     h, w = img.shape[:2]
     g = luma(img) * rng.normal(1.0, 0.12)  # flicker
     g = (g - 0.5) * 1.3 + 0.5
-    g = grain(g[..., None], rng, 0.09 - 0.03 * u)[..., 0]
+    g = add_grain(g[..., None], rng, 0.09 - 0.03 * u)[..., 0]
     for _ in range(int(rng.integers(1, 4))):  # scratches
         g[:, int(rng.integers(0, w))] += rng.choice([-0.5, 0.6])
     specks = rng.random((h, w)) < 0.006
@@ -123,12 +121,12 @@ def technicolor(img: np.ndarray, rng: np.random.Generator, u: float) -> np.ndarr
     out = saturate(img, 2.6 - 0.3 * u)
     out = (out - 0.5) * 1.25 + 0.48
     out = out * f32([1.08, 1.0, 0.92])
-    return grain(out, rng, 0.025)
+    return add_grain(out, rng, 0.025)
 
 
 def kodachrome(img: np.ndarray, rng: np.random.Generator, u: float) -> np.ndarray:
     out = saturate(img, 1.35) * f32([1.05, 1.0, 0.9]) + 0.02
-    out = grain(out, rng, 0.02)
+    out = add_grain(out, rng, 0.02)
     b = max(2, img.shape[0] // 20)  # the white border of a snapshot print
     out[:b], out[-b:], out[:, :b], out[:, -b:] = 0.95, 0.95, 0.95, 0.95
     return out
@@ -138,7 +136,7 @@ def faded_70s(img: np.ndarray, rng: np.random.Generator, u: float) -> np.ndarray
     out = saturate(img, 0.8)
     out = 0.16 + 0.7 * out  # lifted blacks, low contrast
     out = out * f32([1.12, 0.95, 0.7 - 0.08 * u]) + f32([0.05, 0.0, 0.03])
-    return grain(out, rng, 0.04)
+    return add_grain(out, rng, 0.04)
 
 
 def vhs(img: np.ndarray, rng: np.random.Generator, u: float) -> np.ndarray:
@@ -146,7 +144,7 @@ def vhs(img: np.ndarray, rng: np.random.Generator, u: float) -> np.ndarray:
     chroma = box_blur(img - luma(img)[..., None], 4, 1)
     chroma = np.roll(chroma, 2, axis=1) * 1.3  # bleeds right of what it belongs to
     out = y[..., None] + chroma
-    out = grain(out, rng, 0.03, mono=False)
+    out = add_grain(out, rng, 0.03, mono=False)
     out[1::2] *= 0.78  # scanlines
     h = img.shape[0]
     band = int(rng.integers(h * 3 // 4, h - 3))  # tracking noise
@@ -177,7 +175,7 @@ def jpeg_blocks(img: np.ndarray, quant: float) -> np.ndarray:
 def early_digital(img: np.ndarray, rng: np.random.Generator, u: float) -> np.ndarray:
     out = img + 1.6 * (img - blur(img, 1))  # oversharpened halos
     out = out * f32([0.92, 1.0, 1.12]) * 1.15  # cool balance, clipped highlights
-    out = grain(np.clip(out, 0, 1), rng, 0.015, mono=False)  # sensor noise, then compression
+    out = add_grain(np.clip(out, 0, 1), rng, 0.015, mono=False)  # sensor noise, then compression
     return jpeg_blocks(out, 0.3 - 0.12 * u)
 
 

@@ -1,17 +1,18 @@
-"""Per-image statistics of a record: what an era leaves in a picture.
+"""What the embedded model's evaluation measures on records and frames.
 
-The four named statistics (:data:`NAMED`) are the ones compared between dataset and
-generated frames; :func:`features` adds a few more and small colour histograms for the
-era classifier. All take ``(H, W, 3)`` uint8 (or a batch ``(N, H, W, 3)``).
+The four named statistics (:data:`NAMED`, from :mod:`performer.image_stats`) are the ones
+compared between dataset records and generated frames (the dataset tests,
+``bench/era_eval.py``); :func:`features` adds a few more and small colour histograms for
+the era classifier. All take ``(H, W, 3)`` uint8 (or a batch ``(N, H, W, 3)``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from performer.embedded.media import LUMA
+from performer import image_stats as s
 
-NAMED: tuple[str, ...] = ("saturation", "warmth", "grain", "scanline")
+NAMED: tuple[str, ...] = ("soft_saturation", "warmth", "texture", "line_energy")
 
 
 def _float(images: np.ndarray) -> np.ndarray:
@@ -19,42 +20,19 @@ def _float(images: np.ndarray) -> np.ndarray:
     return x[None] if x.ndim == 3 else x
 
 
-def saturation(x: np.ndarray) -> np.ndarray:
-    """Mean HSV saturation."""
-    hi, lo = x.max(axis=-1), x.min(axis=-1)
-    return ((hi - lo) / (hi + 0.1)).mean(axis=(1, 2))
-
-
-def warmth(x: np.ndarray) -> np.ndarray:
-    """Mean red minus blue."""
-    return (x[..., 0] - x[..., 2]).mean(axis=(1, 2))
-
-
-def grain(x: np.ndarray) -> np.ndarray:
-    """RMS of the luma Laplacian: fine texture, film grain, tape and sensor noise."""
-    y = x @ LUMA
-    lap = 4 * y[:, 1:-1, 1:-1] - y[:, :-2, 1:-1] - y[:, 2:, 1:-1] - y[:, 1:-1, :-2] - y[:, 1:-1, 2:]
-    return np.sqrt((lap**2).mean(axis=(1, 2)))
-
-
-def scanline(x: np.ndarray) -> np.ndarray:
-    """RMS of the second difference of the row means: lines across the frame."""
-    rows = (x @ LUMA).mean(axis=2)
-    d2 = rows[:, 1:-1] - 0.5 * (rows[:, :-2] + rows[:, 2:])
-    return np.sqrt((d2**2).mean(axis=1))
-
-
 def named(images: np.ndarray) -> np.ndarray:
-    """``(N, 4)``: saturation, warmth, grain, scanline."""
+    """``(N, 4)``: soft saturation, warmth, texture, line energy across rows."""
     x = _float(images)
-    return np.stack([saturation(x), warmth(x), grain(x), scanline(x)], axis=1)
+    y = s.luma(x)
+    return np.stack(
+        [s.soft_saturation(x), s.warmth(x), s.texture(y), s.line_energy(y.mean(-1))], axis=1
+    )
 
 
 def _extra(x: np.ndarray) -> np.ndarray:
-    y = x @ LUMA
+    y = s.luma(x)
     h, w = y.shape[1:]
-    cols = y.mean(axis=1)
-    col_lines = np.sqrt(((cols[:, 1:-1] - 0.5 * (cols[:, :-2] + cols[:, 2:])) ** 2).mean(axis=1))
+    col_lines = s.line_energy(y.mean(-2))
     centre = y[:, h // 4 : 3 * h // 4, w // 4 : 3 * w // 4].mean(axis=(1, 2))
     corners = np.stack([y[:, :8, :8], y[:, :8, -8:], y[:, -8:, :8], y[:, -8:, -8:]]).mean(
         axis=(0, 2, 3)

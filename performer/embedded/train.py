@@ -1,15 +1,15 @@
 """Train the embedded era model on CPU: ``performer train-embedded``.
 
 Direct x0-prediction over continuous noise levels (see :mod:`.model`), so every level
-the few-step schedule visits is trained and one evaluation gives a frame. The loss is
-pixel MSE plus a texture-statistics term (per-image energy of a Laplacian and of
-vertical/horizontal differences), because MSE alone averages grain, scratches and
-scanlines away and those are much of what marks a medium. Fine-tuning stages add an
-image-statistics term (saturation, contrast, line energy, scanline amplitude; see
-:func:`image_stats`) that keeps one-step frames from flattening into the mean record,
-or learn a teacher's few-step draw (``--distill-from``). The condition (year and
-words) is dropped to a learned null 15% of the time, so guidance has something to
-contrast; words alone are dropped half the time, so they stay optional.
+the few-step schedule visits is trained and one evaluation gives a frame. The loss
+(:mod:`.loss`) is pixel MSE plus a texture-statistics term (per-image energy of a
+Laplacian and of vertical/horizontal differences), because MSE alone averages grain,
+scratches and scanlines away and those are much of what marks a medium. Fine-tuning
+stages add an image-statistics term (soft saturation, contrast, line energy, scanline
+amplitude; see :func:`.loss.image_stats`) that keeps one-step frames from flattening
+into the mean record, or learn a teacher's few-step draw (``--distill-from``). The
+condition (year and words) is dropped to a learned null 15% of the time, so guidance
+has something to contrast; words alone are dropped half the time, so they stay optional.
 
 Data is made on the fly: a pool of samples from :mod:`.dataset`, part of which is
 replaced with fresh samples every step. A checkpoint (EMA weights) and the loss log are
@@ -22,25 +22,31 @@ import argparse
 import copy
 import csv
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from performer.embedded import dataset
+from performer.embedded.loss import loss_fn, teacher_sample, to_tensor
 from performer.embedded.model import EraDenoiser, ModelConfig
 from performer.embedded.weights import load, save
-from performer.generators.common import schedule
 
-_KERNELS = torch.tensor(
-    [
-        [[0, 1, 0], [1, -4, 1], [0, 1, 0]],  # grain
-        [[0, -1, 0], [0, 1, 0], [0, 0, 0]],  # rows: scanlines, horizons
-        [[0, 0, 0], [-1, 1, 0], [0, 0, 0]],  # columns: scratches, edges
-    ],
-    dtype=torch.float32,
-)[:, None]
+#: the records one run holds: images, years, words (see :func:`dataset.batch`)
+Pool = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+@dataclass
+class Batch:
+    """A batch of records noised to random levels, with the condition as the model takes it."""
+
+    x0: torch.Tensor  # the clean records, (B, 3, H, W) in -1..1
+    x_t: torch.Tensor  # noised to level t
+    t: torch.Tensor
+    year: torch.Tensor
+    words: torch.Tensor  # multi-hot, dropped for half the batch
+    keep: torch.Tensor  # 0 where the whole condition is dropped to the learned null
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -91,80 +97,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--distill-guidance", type=float, default=2.0)
 
 
-def texture_energy(x: torch.Tensor) -> torch.Tensor:
-    """``(B, 3, H, W)`` → ``(B, 3 kernels × 3 channels)`` RMS filter responses."""
-    b, c, h, w = x.shape
-    r = F.conv2d(x.reshape(b * c, 1, h, w), _KERNELS)
-    return r.pow(2).mean(dim=(2, 3)).add(1e-6).sqrt().reshape(b, -1)
-
-
-_LUMA = torch.tensor([0.299, 0.587, 0.114])[None, :, None, None]
-_ALTERNATE = torch.tensor([1.0, -1.0]).repeat(512)  # +1 on even rows, -1 on odd ones
-
-
-def _lines(profile: torch.Tensor) -> torch.Tensor:
-    d2 = profile[:, 1:-1] - 0.5 * (profile[:, :-2] + profile[:, 2:])
-    return d2.pow(2).mean(dim=1).add(1e-8).sqrt()
-
-
-def image_stats(x: torch.Tensor) -> torch.Tensor:
-    """``(B, 3, H, W)`` in -1..1 → ``(B, 7)`` whole-image statistics, in 0..1 units:
-    saturation, the three channels' contrast, line energy across rows and columns (×10,
-    to weigh like the others) and the alternate-row amplitude of scanlines (×20). A
-    regression to the clean record averages these away (the mean of many records is
-    greyer, flatter and smoother than any one), so matching them per image keeps one-step
-    frames looking like a record of their year."""
-    x = x.add(1).mul(0.5).clamp(0.0, 1.0)  # as the frame will be shown
-    hi, lo = x.amax(dim=1), x.amin(dim=1)
-    saturation = ((hi - lo) / (hi + 0.1)).mean(dim=(1, 2))
-    contrast = x.std(dim=(2, 3))
-    y = (x * _LUMA).sum(dim=1)
-    rows = y.mean(dim=2)
-    lines = torch.stack([_lines(rows), _lines(y.mean(dim=1))], dim=1).mul(10)
-    alternate = (rows - rows.mean(dim=1, keepdim=True)) * _ALTERNATE[: rows.shape[1]]
-    scanlines = alternate.mean(dim=1).abs().mul(20)
-    return torch.cat([saturation[:, None], contrast, lines, scanlines[:, None]], dim=1)
-
-
-def loss_fn(
-    pred: torch.Tensor, x0: torch.Tensor, scanlines: bool = False
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Pixel MSE, the texture-statistics term and the image-statistics term (with the
-    alternate-row amplitude when ``scanlines``)."""
-    mse = (pred - x0).pow(2).mean()
-    texture = (texture_energy(pred) - texture_energy(x0)).abs().mean()
-    used = None if scanlines else -1
-    stats = (image_stats(pred) - image_stats(x0))[:, :used].abs().mean()
-    return mse, texture, stats
-
-
-@torch.no_grad()
-def teacher_sample(
-    teacher: EraDenoiser,
-    noise: torch.Tensor,
-    years: torch.Tensor,
-    words: torch.Tensor,
-    keep: torch.Tensor,
-    steps: int,
-    guidance: float,
-) -> torch.Tensor:
-    """What ``teacher`` draws from ``noise`` in ``steps`` steps with ``guidance``, as the
-    generator draws a fresh frame (a row whose condition is dropped gets no guidance)."""
-    x = torch.zeros_like(noise)
-    null = torch.zeros_like(keep)
-    for i, level in enumerate(schedule(1.0, steps)):
-        x_t = (1 - level) * x + level * (noise if i == 0 else torch.randn_like(noise))
-        t = torch.full((len(noise),), level)
-        x = teacher(x_t, t, years, words, keep)
-        if guidance > 0:
-            x = x + guidance * (x - teacher(x_t, t, years, words, null))
-    return x.clamp(-1.0, 1.0)
-
-
-def to_tensor(images: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
-
-
 def run(args: argparse.Namespace) -> int:
     """Train as ``args`` say; returns an exit status (0)."""
     threads = torch.get_num_threads()
@@ -178,89 +110,120 @@ def run(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
+    model, teacher = _models(args)
+    ema = copy.deepcopy(model).eval()
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
+    pool = dataset.batch(args.seed, args.pool)
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "loss.csv").open("w", newline="") as log:
+        writer = csv.writer(log)
+        writer.writerow(["step", "seconds", "mse", "texture", "stats", "lr"])
+        start = last_save = time.monotonic()
+        step = 0
+        for step in range(1, args.steps + 1):
+            # 1. Refresh part of the pool with new records
+            _refresh(pool, args, rng, step)
+            # 2. Draw a batch, noise it to random levels (a fifth at pure noise)
+            batch = _draw(pool, args, rng)
+            # 3. Predict the clean record, step, follow with the EMA
+            lr = learning_rate(args, step)
+            losses = _step(model, opt, teacher, batch, args, lr)
+            _follow(ema, model, step)
+            elapsed = time.monotonic() - start
+            writer.writerow([step, f"{elapsed:.1f}", *(f"{v:.5f}" for v in losses), f"{lr:.6f}"])
+            # 4. Checkpoint every few minutes, and stop on the time limit
+            done = (args.max_minutes > 0 and elapsed > 60 * args.max_minutes) or (
+                step == args.stop_after
+            )
+            if time.monotonic() - last_save > 60 * args.checkpoint_minutes or done:
+                _checkpoint(ema, out, args, step, elapsed)
+                log.flush()
+                last_save = time.monotonic()
+            if done:
+                break
+        _checkpoint(ema, out, args, step, time.monotonic() - start)
+    return 0
+
+
+def _models(args: argparse.Namespace) -> tuple[EraDenoiser, EraDenoiser | None]:
+    """The model to train (fresh, or ``--init``'s) and the ``--distill-from`` teacher."""
     model = EraDenoiser(ModelConfig())
     if args.init is not None:
         model, init_meta = load(args.init)
         model.train()
         args.init = f"{args.init} ({init_meta.get('identity')})"
-    ema = copy.deepcopy(model).eval()
     teacher = None if args.distill_from is None else load(args.distill_from)[0]
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
-    images, years, words = dataset.batch(args.seed, args.pool)
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    log = (out / "loss.csv").open("w", newline="")
-    writer = csv.writer(log)
-    writer.writerow(["step", "seconds", "mse", "texture", "stats", "lr"])
-    start = last_save = time.monotonic()
-    step = 0
-    for step in range(1, args.steps + 1):
-        # 1. Refresh part of the pool with new records
-        fresh = dataset.batch(args.seed * 1_000_003 + step, args.refresh)
-        slots = rng.integers(0, args.pool, args.refresh)
-        images[slots], years[slots], words[slots] = fresh
-        # 2. Draw a batch, noise it to random levels (a fifth at pure noise)
-        idx = rng.integers(0, args.pool, args.batch)
-        x0 = to_tensor(images[idx])
-        t = torch.rand(args.batch).mul(0.98).add(0.02)
-        t[torch.rand(args.batch) < args.pure_noise] = 1.0
-        x_t = (1 - t)[:, None, None, None] * x0 + t[:, None, None, None] * torch.randn_like(x0)
-        keep = (torch.rand(args.batch) > 0.15).float()
-        w = torch.from_numpy(words[idx]) * (torch.rand(args.batch, 1) > 0.5).float()
-        # 3. Predict the clean record, step, follow with the EMA
-        lr = (
-            args.lr
-            * min(1.0, step / 200)
-            * (0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * step / args.steps)))
+    return model, teacher
+
+
+def _refresh(pool: Pool, args: argparse.Namespace, rng: np.random.Generator, step: int) -> None:
+    """Replace ``--refresh`` records of the pool with fresh ones."""
+    images, years, words = pool
+    fresh = dataset.batch(args.seed * 1_000_003 + step, args.refresh)
+    slots = rng.integers(0, args.pool, args.refresh)
+    images[slots], years[slots], words[slots] = fresh
+
+
+def _draw(pool: Pool, args: argparse.Namespace, rng: np.random.Generator) -> Batch:
+    """A batch from the pool, noised to levels 0.02..1 (``--pure-noise`` of it at 1), the
+    condition dropped 15% of the time and the words half the time."""
+    images, years, words = pool
+    idx = rng.integers(0, args.pool, args.batch)
+    x0 = to_tensor(images[idx])
+    t = torch.rand(args.batch).mul(0.98).add(0.02)
+    t[torch.rand(args.batch) < args.pure_noise] = 1.0
+    x_t = (1 - t)[:, None, None, None] * x0 + t[:, None, None, None] * torch.randn_like(x0)
+    keep = (torch.rand(args.batch) > 0.15).float()
+    w = torch.from_numpy(words[idx]) * (torch.rand(args.batch, 1) > 0.5).float()
+    return Batch(x0, x_t, t, torch.from_numpy(years[idx]), w, keep)
+
+
+def learning_rate(args: argparse.Namespace, step: int) -> float:
+    """Warm up over 200 steps, then a cosine down to a tenth of ``--lr`` at ``--steps``."""
+    warmup = min(1.0, step / 200)
+    return args.lr * warmup * (0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * step / args.steps)))
+
+
+def _step(
+    model: EraDenoiser,
+    opt: torch.optim.Optimizer,
+    teacher: EraDenoiser | None,
+    batch: Batch,
+    args: argparse.Namespace,
+    lr: float,
+) -> tuple[float, float, float]:
+    """One optimiser step at ``lr``; returns the three loss terms."""
+    for group in opt.param_groups:
+        group["lr"] = lr
+    x0, pure = batch.x0, batch.t == 1.0
+    if teacher is not None and bool(pure.any()):  # distillation: learn the teacher's draw
+        x0 = x0.clone()
+        x0[pure] = teacher_sample(
+            teacher,
+            batch.x_t[pure],
+            batch.year[pure],
+            batch.words[pure],
+            batch.keep[pure],
+            args.distill_steps,
+            args.distill_guidance,
         )
-        for group in opt.param_groups:
-            group["lr"] = lr
-        year = torch.from_numpy(years[idx])
-        pure = t == 1.0
-        if teacher is not None and bool(pure.any()):  # distillation: learn the teacher's draw
-            x0 = x0.clone()
-            x0[pure] = teacher_sample(
-                teacher,
-                x_t[pure],
-                year[pure],
-                w[pure],
-                keep[pure],
-                args.distill_steps,
-                args.distill_guidance,
-            )
-        pred = model(x_t, t, year, w, keep)
-        mse, texture, stats = loss_fn(pred, x0, args.scanline_stat)
-        opt.zero_grad(set_to_none=True)
-        (mse + 0.5 * texture + args.stats_weight * stats).backward()
-        if args.clip > 0:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
-        opt.step()
-        decay = min(0.999, (1 + step) / (10 + step))
-        with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), model.parameters(), strict=True):
-                pe.lerp_(pm, 1 - decay)
-        elapsed = time.monotonic() - start
-        writer.writerow(
-            [
-                step,
-                f"{elapsed:.1f}",
-                f"{mse.item():.5f}",
-                f"{texture.item():.5f}",
-                f"{stats.item():.5f}",
-                f"{lr:.6f}",
-            ]
-        )
-        # 4. Checkpoint every few minutes, and stop on the time limit
-        done = (args.max_minutes > 0 and elapsed > 60 * args.max_minutes) or step == args.stop_after
-        if time.monotonic() - last_save > 60 * args.checkpoint_minutes or done:
-            _checkpoint(ema, out, args, step, elapsed)
-            log.flush()
-            last_save = time.monotonic()
-        if done:
-            break
-    _checkpoint(ema, out, args, step, time.monotonic() - start)
-    log.close()
-    return 0
+    pred = model(batch.x_t, batch.t, batch.year, batch.words, batch.keep)
+    mse, texture, stats = loss_fn(pred, x0, args.scanline_stat)
+    opt.zero_grad(set_to_none=True)
+    (mse + 0.5 * texture + args.stats_weight * stats).backward()
+    if args.clip > 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
+    opt.step()
+    return mse.item(), texture.item(), stats.item()
+
+
+@torch.no_grad()
+def _follow(ema: EraDenoiser, model: EraDenoiser, step: int) -> None:
+    """Move the EMA weights towards the model's (decay rising to 0.999)."""
+    decay = min(0.999, (1 + step) / (10 + step))
+    for pe, pm in zip(ema.parameters(), model.parameters(), strict=True):
+        pe.lerp_(pm, 1 - decay)
 
 
 def _checkpoint(

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from performer.embedded import train
+from performer.embedded import loss, train
 from performer.embedded.weights import load
 
 
@@ -51,14 +51,14 @@ def test_a_fine_tuning_stage_starts_from_a_model_and_can_distill(tmp_path: Path)
 def test_image_statistics_see_what_averaging_loses() -> None:
     """Saturation, contrast, line energy and scanline amplitude of known pictures."""
     grey = torch.zeros(1, 3, 64, 64)
-    assert train.image_stats(grey).abs().max() < 2e-3  # flat grey: nothing at all
+    assert loss.image_stats(grey).abs().max() < 2e-3  # flat grey: nothing at all
     red = torch.full((1, 3, 64, 64), -1.0)
     red[:, 0] = 1.0
-    assert train.image_stats(red)[0, 0] > 0.9  # saturated
+    assert loss.image_stats(red)[0, 0] > 0.9  # saturated
     lines = grey.clone()
     lines[:, :, 1::2] = 0.5  # every other row brighter: scanlines
-    s = train.image_stats(lines)[0]
+    s = loss.image_stats(lines)[0]
     assert s[4] > 0.5 and s[5] < 2e-3  # row lines, no column lines
     assert s[6] == pytest.approx(20 * 0.125, rel=1e-3)  # alternate rows differ by 0.25
     beyond = torch.full((1, 3, 64, 64), -3.0)  # below black: clamped as it would be shown
-    assert torch.isfinite(train.image_stats(beyond)).all()
+    assert torch.isfinite(loss.image_stats(beyond)).all()

@@ -7,12 +7,19 @@ model's per-era means must rank the eras as the records do (Spearman >= 0.9).
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from performer.control.params import Snapshot, defaults
 
 from performer.embedded.weights import PACKAGE_DIR, WEIGHTS
 from performer.probe.cli import cpu_threads
-from performer.probe.reference import SIGNATURE_KEYS, agreement, dataset_means, spearman
+from performer.probe.reference import (
+    SIGNATURE_KEYS,
+    agreement,
+    dataset_means,
+    ranks,
+    spearman,
+)
 from performer.probe.sweep import ProbeResult, parse_sweep, run_sweep
 
 YEARS = parse_sweep("era=1850:2030:10")
@@ -45,7 +52,17 @@ def records() -> dict[str, list[float]]:
     return dataset_means(YEARS.values, SIGNATURE_KEYS, scenes=RECORDS_PER_ERA)
 
 
-def test_spearman_with_ties() -> None:
+def test_spearman_with_ties_worked_by_hand() -> None:
+    """a = 1, 2, 2, 3 ranks 0, 1.5, 1.5, 3 (the tied pair shares ranks 1 and 2);
+    b = 1, 3, 2, 4 ranks 0, 2, 1, 3. Centred: (-1.5, 0, 0, 1.5) and (-1.5, .5, -.5, 1.5);
+    products sum to 4.5, squares to 4.5 and 5, so rho = 4.5 / sqrt(4.5 * 5) = 3 / sqrt(10)."""
+    assert ranks([1, 2, 2, 3]).tolist() == [0.0, 1.5, 1.5, 3.0]
+    assert ranks([3, 1, 3, 3]).tolist() == [2.0, 0.0, 2.0, 2.0]
+    assert spearman([1, 2, 2, 3], [1, 3, 2, 4]) == pytest.approx(3 / np.sqrt(10), abs=1e-12)
+    assert spearman([1, 3, 2, 4], [1, 2, 2, 3]) == pytest.approx(3 / np.sqrt(10), abs=1e-12)
+
+
+def test_spearman_edge_cases() -> None:
     assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
     assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
     assert spearman([1, 1, 2, 3], [5, 5, 6, 9]) == pytest.approx(1.0)
