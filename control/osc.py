@@ -24,7 +24,8 @@ than ``MAX_AHEAD`` (60 s) ahead is refused, and bundles nest at most 8 deep
 Feedback (:mod:`control.osc_feedback`): a hello lasts 60 s after the sender's last
 datagram, so a controller that only listens re-sends its hello at least once a minute;
 a sender's new hello replaces its old one; each target gets a bounded rate; a sender
-off this machine gets back at most 4x the bytes it sent.
+off this machine gets back at most 4x the bytes it sent. The changes a controller hears
+back are sent from their own thread (:mod:`control.osc_sender`).
 
 Bad input is counted by kind and logged at most once a second per kind, with how many
 lines were left out, whoever sent it. python-osc parses nothing here
@@ -41,7 +42,7 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from performer.control.allow import is_loopback
@@ -69,7 +70,6 @@ COMMANDS = {
 MAX_AHEAD = 60.0  # seconds a bundle may be scheduled ahead: a cue list, not a calendar
 MAX_ADDRESS = 256  # characters in an address (a mapping's source name)
 MAX_ARGS = 64  # arguments of one message outside /performer/
-MAX_WITHHELD_TARGETS = 64  # controllers with values held back (32 can be registered)
 Sender = tuple[str, int]
 
 
@@ -124,10 +124,6 @@ class OscRouter:
         self.complaints = Complaints()
         # registrations and send budgets; ``trusts`` says whose replies are unbounded
         self.registry = Feedback(trusts)
-        # per target, the latest value of each parameter its budget held back: sent with
-        # its next feedback or by flush(), so a controller never keeps a stale value
-        self._withheld: dict[Sender, dict[str, Any]] = {}
-        self._withheld_lock = threading.Lock()  # the frame loop and the server thread
 
     def trust(self, allowed: Callable[[str], bool]) -> None:
         """Also trust the hosts ``allowed`` accepts (an explicit allow-list): their
@@ -281,74 +277,6 @@ class OscRouter:
     def state_messages(self) -> list[bytes]:
         snap = self.store.snapshot()
         return [encode(p.address, snap[p.name]) for p in REGISTRY.values()]
-
-    def feedback(
-        self, changes: Iterable[tuple[str, Any]], origin: str
-    ) -> list[tuple[bytes, Sender]]:
-        """Messages telling every registered controller but ``origin`` about ``changes``."""
-        now = self.clock.now()
-        targets = self.registry.targets(origin, now)
-        if not targets:
-            return []
-        changes = list(changes)
-        messages = [encode(PREFIX + name, value) for name, value in changes]
-        out: list[tuple[bytes, Sender]] = []
-        for target in targets:
-            out += self._send_latest(target, changes, messages, now)
-        return out
-
-    def flush(self) -> list[tuple[bytes, Sender]]:
-        """The values held back from controllers, as far as their budgets allow now
-        (the server calls this when the network is quiet)."""
-        with self._withheld_lock:
-            if not self._withheld:
-                return []
-        now = self.clock.now()
-        live = set(self.registry.targets("", now))
-        out: list[tuple[bytes, Sender]] = []
-        with self._withheld_lock:
-            held = [t for t in self._withheld if t not in live]
-            for target in held:  # registrations that went: nothing to keep for them
-                del self._withheld[target]
-        for target in list(live):
-            out += self._send_latest(target, [], [], now)
-        return out
-
-    def _send_latest(
-        self,
-        target: Sender,
-        changes: list[tuple[str, Any]],
-        messages: list[bytes],
-        now: float,
-    ) -> list[tuple[bytes, Sender]]:
-        """``changes`` to ``target``, after what its budget held back before (unless a
-        change supersedes it); what the budget holds back now waits for next time. The
-        choice is made under one lock; the sending is not (a flush whose send races a
-        newer feedback's by microseconds could still land second, until the next change)."""
-        with self._withheld_lock:
-            earlier = self._withheld.pop(target, {})
-            names = {name for name, _ in changes}
-            pending = [(n, v) for n, v in earlier.items() if n not in names]
-            items = pending + changes
-            encoded = [encode(PREFIX + n, v) for n, v in pending] + messages
-            allowed: list[bytes] = []
-            later: dict[str, Any] = {}
-            for (name, value), message in zip(items, encoded, strict=True):
-                if self.registry.allow([message], target, now):
-                    allowed.append(message)
-                    later.pop(name, None)  # a newer value went: the held one is stale
-                else:
-                    later[name] = value
-            if later and len(self._withheld) < MAX_WITHHELD_TARGETS:
-                self._withheld[target] = later
-        if later and messages:  # a flush that still cannot send is not a new complaint
-            self.complaints(
-                "feedback withheld",
-                f"{target[0]}:{target[1]}",
-                f"{len(later)} of {len(encoded)} values over its budget; "
-                "their latest go with the next",
-            )
-        return [(m, target) for m in allowed]
 
 
 def _refuse(address: str, values: list[Any]) -> str:

@@ -5,6 +5,10 @@ It binds to 127.0.0.1 unless a host is given; an :class:`~control.allow.AllowLis
 hands bytes to the router (which only enqueues) and sends replies: it never sleeps on a
 bundle or waits on the frame loop, and no packet can end it: whatever handling one
 raises is logged (once a second, with a count) and the next packet is read.
+
+Feedback (the changes registered controllers hear back) goes out from a thread of its
+own (:class:`~control.osc_sender.FeedbackSender`), so the thread that applied the
+changes, the display's, never waits on a socket.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 
 from performer.control.allow import AllowList
 from performer.control.osc import OscRouter, Sender
+from performer.control.osc_sender import FeedbackSender
 from performer.control.throttle import RateLog
 
 log = logging.getLogger(__name__)
@@ -37,6 +42,7 @@ class OscServer:
         self.received = 0
         self.failures = 0  # packets whose handling raised (the server went on)
         self._ratelog = RateLog(log)
+        self.feedback_sender = FeedbackSender(router, self.send)
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -74,10 +80,12 @@ class OscServer:
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="osc-server", daemon=True)
         self._thread.start()
+        self.feedback_sender.start()
         log.info("OSC listening on %s:%d", *self.address)
 
     def stop(self) -> None:
         self._stop.set()
+        self.feedback_sender.stop()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -97,16 +105,9 @@ class OscServer:
                 log.debug("OSC reply to %s:%d failed: %s", target[0], target[1], exc)
 
     def feedback(self, changes: Iterable[tuple[str, Any]], origin: str) -> None:
-        """Tell registered controllers (but the one that made them) about ``changes``."""
-        self.send(self.router.feedback(changes, origin))
-
-    def _flush(self) -> None:
-        try:
-            self.send(self.router.flush())
-        except Exception as exc:  # feedback is a courtesy: it never ends the server
-            self.failures += 1
-            name = type(exc).__name__
-            self._ratelog("flush failed", "OSC feedback flush raised %s: %.200s", name, exc)
+        """Tell registered controllers (but the one that made them) about ``changes``,
+        from the feedback thread: returns at once, whatever the network does."""
+        self.feedback_sender.queue(changes, origin)
 
     def _run(self) -> None:
         assert self._sock is not None
@@ -114,8 +115,7 @@ class OscServer:
         while not self._stop.is_set():
             try:
                 data, sender = sock.recvfrom(65535)
-            except TimeoutError:  # quiet: send what the controllers' budgets held back
-                self._flush()
+            except TimeoutError:  # quiet: look at the stop flag again
                 continue
             except OSError as exc:  # e.g. ICMP port unreachable from an earlier reply
                 if self._stop.is_set():

@@ -14,6 +14,7 @@ from performer.control.allow import AllowList
 from performer.control.clock import FakeClock, MonotonicClock
 from performer.control.events import Inbox
 from performer.control.osc import OscRouter, encode
+from performer.control.osc_sender import FeedbackSender
 from performer.control.osc_server import OscServer
 from performer.control.params import ParamStore
 from pythonosc.osc_bundle_builder import OscBundleBuilder
@@ -113,9 +114,10 @@ def test_get_replies_and_hello_pushes_full_state(router: OscRouter) -> None:
 
 
 def test_feedback_skips_the_controller_that_made_the_change(router: OscRouter) -> None:
+    sender = FeedbackSender(router)
     router.handle(encode("/performer/hello", 9001), ("127.0.0.1", 50001))
     router.handle(encode("/performer/hello", 9002), ("127.0.0.1", 50002))
-    out = router.feedback([("era", 1900.0)], origin="udp:127.0.0.1:50001")
+    out = sender.feedback([("era", 1900.0)], origin="udp:127.0.0.1:50001")
     assert [to for _, to in out] == [("127.0.0.1", 9002)]
 
 

@@ -14,6 +14,7 @@ from performer.control.clock import FakeClock
 from performer.control.events import Event, Inbox
 from performer.control.osc import OscRouter, encode
 from performer.control.osc_packet import MAX_DEPTH
+from performer.control.osc_sender import FeedbackSender
 from performer.control.params import ParamStore
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message import OscMessage
@@ -226,22 +227,24 @@ def test_every_plain_event_is_json(router: OscRouter) -> None:
 def test_a_registration_expires_a_minute_after_its_sender_was_last_heard(
     router: OscRouter,
 ) -> None:
+    sender = FeedbackSender(router)
     router.handle(encode("/performer/hello", 9001), ME)
     clock_of(router).advance(50)
     router.handle(encode("/performer/era", 1900.0), ME)  # any message renews it
     clock_of(router).advance(50)
-    assert [to for _, to in router.feedback([("era", 1.0)], "x")] == [("127.0.0.1", 9001)]
+    assert [to for _, to in sender.feedback([("era", 1.0)], "x")] == [("127.0.0.1", 9001)]
     clock_of(router).advance(61)
-    assert router.feedback([("era", 1.0)], "x") == []
+    assert sender.feedback([("era", 1.0)], "x") == []
 
 
 def test_a_new_hello_replaces_the_old_one(router: OscRouter) -> None:
+    sender = FeedbackSender(router)
     router.handle(encode("/performer/hello", 9001), ME)
     router.handle(encode("/performer/hello", 9002), ME)
-    assert [to for _, to in router.feedback([("era", 1.0)], "x")] == [("127.0.0.1", 9002)]
+    assert [to for _, to in sender.feedback([("era", 1.0)], "x")] == [("127.0.0.1", 9002)]
     # a controller restarted on a new source port, same reply port: one registration
     router.handle(encode("/performer/hello", 9002), ("127.0.0.1", 50001))
-    assert len(router.feedback([("era", 1.0)], "x")) == 1
+    assert len(sender.feedback([("era", 1.0)], "x")) == 1
 
 
 def test_one_host_cannot_take_every_slot(router: OscRouter) -> None:
@@ -303,15 +306,16 @@ def test_trusted_registrations_are_never_taken_by_untrusted_hellos(router: OscRo
 
 
 def test_feedback_is_rate_limited_per_target(router: OscRouter) -> None:
+    sender = FeedbackSender(router)
     router.handle(encode("/performer/hello", 9001), ME)
     clock_of(router).advance(5)  # the hello's state is long paid for
     flood = [("era", 1840.0 + i) for i in range(2000)]
-    first = router.feedback(flood, "x")
+    first = sender.feedback(flood, "x")
     assert 0 < len(first) <= 480
     assert router.complaints.counts["feedback withheld"] == 1
-    assert router.feedback(flood[:10], "x") == [], "the budget is spent"
+    assert sender.feedback(flood[:10], "x") == [], "the budget is spent"
     clock_of(router).advance(1)
-    assert len(router.feedback(flood[:10], "x")) == 10
+    assert len(sender.feedback(flood[:10], "x")) == 10
 
 
 def test_a_controller_always_ends_with_the_latest_value(router: OscRouter) -> None:
@@ -319,6 +323,8 @@ def test_a_controller_always_ends_with_the_latest_value(router: OscRouter) -> No
     each parameter goes with the next feedback, or with a flush once the budget
     refills, so a fader never stays on a stale value."""
     from pythonosc.osc_message import OscMessage
+
+    sender = FeedbackSender(router)
 
     def values(replies: list[tuple[bytes, object]]) -> dict[str, object]:
         seen: dict[str, object] = {}
@@ -330,24 +336,25 @@ def test_a_controller_always_ends_with_the_latest_value(router: OscRouter) -> No
     router.handle(encode("/performer/hello", 9001), ME)
     clock_of(router).advance(5)
     burst = [("era", 1840.0 + i) for i in range(1000)] + [("guidance", 3.0)]
-    sent = values(router.feedback(burst, "x"))
+    sent = values(sender.feedback(burst, "x"))
     assert sent.get("/performer/era") != 2839.0, "the budget held back the last values"
-    assert router.flush() == [], "nothing can go before the budget refills"
+    assert sender.flush() == [], "nothing can go before the budget refills"
     clock_of(router).advance(1)
-    latest = values(router.flush())
+    latest = values(sender.flush())
     assert latest == {"/performer/era": 2839.0, "/performer/guidance": 3.0}
-    assert router.flush() == [], "sent once"
+    assert sender.flush() == [], "sent once"
     # a newer value supersedes one still held back
-    router.feedback([("era", 1850.0 + i) for i in range(1000)], "x")
-    router.feedback([("era", 1900.0)], "x")
+    sender.feedback([("era", 1850.0 + i) for i in range(1000)], "x")
+    sender.feedback([("era", 1900.0)], "x")
     clock_of(router).advance(1)
-    assert values(router.feedback([("era", 1901.0)], "x")) == {"/performer/era": 1901.0}
-    assert router.flush() == []
+    assert values(sender.feedback([("era", 1901.0)], "x")) == {"/performer/era": 1901.0}
+    assert sender.flush() == []
 
 
 def test_a_sender_off_this_machine_gets_back_at_most_four_times_what_it_sent(
     router: OscRouter,
 ) -> None:
+    sender = FeedbackSender(router)
     router.store.set("prompt", "a harbour at night, " * 90)
     request = encode("/performer/get", "prompt")
     assert router.handle(request, FAR) == []  # 28 bytes in, 1.8 KB would go out
@@ -356,7 +363,7 @@ def test_a_sender_off_this_machine_gets_back_at_most_four_times_what_it_sent(
     state = router.handle(hello, FAR)
     assert sum(len(m) for m, _ in state) <= 4 * (len(request) + len(hello))
     clock_of(router).advance(1)
-    out = router.feedback([("era", 1900.0 + i) for i in range(100)], "x")
+    out = sender.feedback([("era", 1900.0 + i) for i in range(100)], "x")
     sent = sum(len(m) for m, _ in state) + sum(len(m) for m, _ in out)
     assert sent <= 4 * (len(request) + len(hello))
     # this machine, and a host the allow-list trusts, get the whole prompt

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from performer.control.clock import FakeClock
 from performer.control.events import Inbox
 from performer.control.osc import COMMANDS, OscRouter, encode
+from performer.control.osc_sender import FeedbackSender
 from performer.control.params import REGISTRY, ParamStore
 
 INBOX_BOUND = 4096 + 1024 + 256 + 64  # continuous sources + due-now + scheduled + commands
@@ -144,11 +145,12 @@ def packets(draw: st.DrawFn) -> bytes:
 def test_no_packet_breaks_the_router(sent: list[tuple[bytes, tuple[str, int]]]) -> None:
     clock = FakeClock(100.0)
     router = OscRouter(Inbox(), clock, ParamStore())
+    feedback = FeedbackSender(router)
     router.store.set("prompt", "p" * 1900)
     for data, sender in sent:
         for reply, to in router.handle(data, sender):
             assert isinstance(reply, bytes) and to[0] == sender[0]
-        router.feedback([("era", 1900.0), ("prompt", "q")], "udp:x")
+        feedback.feedback([("era", 1900.0), ("prompt", "q")], "udp:x")
         clock.advance(0.5)
     assert router.complaints.counts["internal error"] == 0
     assert router.inbox.pending() <= INBOX_BOUND
