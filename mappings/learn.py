@@ -20,7 +20,9 @@ from performer.mappings.toml_writer import array_of_tables
 
 log = logging.getLogger(__name__)
 
-LEARNABLE = ("midi:cc:", "midi:nrpn:", "midi:bend:", "osc:")
+#: the event sources MIDI learn listens to: controls that move. A note or a program
+#: change is a button and audio is the room, so none of those is learned.
+LEARN_SOURCES = ("midi:cc:", "midi:nrpn:", "midi:bend:", "osc:")
 
 
 class Learner:
@@ -34,12 +36,9 @@ class Learner:
             raise ValueError(f"{name} is text; it cannot be learned onto a control")
         self.armed = name
 
-    def cancel(self) -> None:
-        self.armed = None
-
     def offer(self, event: Event) -> dict[str, Any] | None:
         """The mapping table ``event`` makes when learn is armed and it is a control."""
-        if self.armed is None or not event.source.startswith(LEARNABLE):
+        if self.armed is None or not event.source.startswith(LEARN_SOURCES):
             return None
         value = event.value[0] if isinstance(event.value, tuple) and event.value else event.value
         if number_or_none(value) is None:  # a text message is not a control

@@ -28,15 +28,14 @@ validated once, at load, against the parameter registry; every error is one
 
 from __future__ import annotations
 
-import re
 import string
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from performer import toml_reader
 from performer.control.params import REGISTRY, ParamError, param
 from performer.mappings.score import Score, parse
 from performer.mappings.tables import MAX_TEXT, PatchError, Table, one_line, shown
@@ -66,13 +65,6 @@ def _shipped_patches() -> Path:
 
 
 PATCHES_DIR = _shipped_patches()
-#: a patch is written by hand: the largest shipped one is 5 KB. A bound on the file
-#: keeps a hostile one from costing the parser (pure Python) minutes and gigabytes.
-MAX_BYTES = 1 << 20
-#: how deep arrays and tables may nest. The deepest a patch needs is 4
-#: (``timelines.<track>.keys[i][j]``); past a few hundred, the parser and ``repr``
-#: run out of Python's recursion limit.
-MAX_DEPTH = 16
 #: era anchors. Each anchor is encoded for both prompts on every prompt change, and its
 #: embeddings kept (SD-Turbo: 77 x 1024 floats, 315 KB each): 64 anchors are one every
 #: three years of the era range and cost 40 MB, where 20,000 took 8.3 GB.
@@ -115,101 +107,23 @@ def load(name_or_path: str | Path) -> Patch:
     """The patch at a path, or by name (see :func:`find`)."""
     path = find(name_or_path)
     try:
-        text = _read(path, named=path != Path(name_or_path))
+        text = toml_reader.read(path)
+    except FileNotFoundError:
+        named = path != Path(name_or_path)  # a name, looked up in the two folders
+        where = f" (looked in ./patches and {PATCHES_DIR})" if named else ""
+        raise PatchError("file", f"no such patch file{where}", str(path)) from None
     except PatchError as exc:
         raise exc.in_file(str(path)) from None
     return loads(text, source=str(path), path=path)
-
-
-def _read(path: Path, named: bool) -> str:
-    """The text of a patch file; ``named``: it was looked up by name in the two folders."""
-    try:
-        with path.open("rb") as f:
-            # at most one byte past the bound: a 10 GB file (or /dev/zero) is refused
-            # after 1 MB read, not after all of it is in memory
-            data = f.read(MAX_BYTES + 1)
-        if len(data) > MAX_BYTES:
-            raise PatchError("file", f"larger than {MAX_BYTES} bytes; not a patch")
-        return data.decode("utf-8")
-    except FileNotFoundError:
-        where = f" (looked in ./patches and {PATCHES_DIR})" if named else ""
-        raise PatchError("file", f"no such patch file{where}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PatchError("file", f"cannot read it ({exc})") from None
 
 
 def loads(text: str, source: str = "<patch>", path: Path | None = None) -> Patch:
     """The patch ``text`` holds; a :class:`PatchError` names ``source``, the key and what
     was expected. ``path``: where it lies (model folders are relative to it)."""
     try:
-        data = _toml(text)
-        _check_depth(data)
-        return _patch(data, path, text)
+        return _patch(toml_reader.parse(text), path, text)
     except PatchError as exc:
         raise exc.in_file(source) from None
-
-
-def _toml(text: str) -> dict[str, Any]:
-    if len(text) > MAX_BYTES:
-        raise PatchError("file", f"{len(text)} characters; a patch is at most {MAX_BYTES}")
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PatchError("toml", f"not valid TOML ({exc})") from None
-    except RecursionError:  # the parser recurses once per level of nesting
-        raise PatchError(_deep_key(text), f"nested too deep; at most {MAX_DEPTH}") from None
-    except ValueError as exc:  # an integer of more digits than Python converts
-        raise PatchError("toml", f"not usable TOML ({exc})") from None
-
-
-def _check_depth(data: Mapping[str, Any]) -> None:
-    """Reject nesting past ``MAX_DEPTH``, naming the key where it goes too deep."""
-    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
-    while stack:  # by hand, not recursion: the point is to stay off the recursion limit
-        value, key, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise PatchError(key, f"nested too deep; at most {MAX_DEPTH}")
-        table = isinstance(value, Mapping)
-        for k, v in value.items() if table else enumerate(value):
-            if isinstance(v, Mapping | list):  # only containers: a flat array costs nothing
-                stack.append(
-                    (v, (f"{key}.{k}" if key else str(k)) if table else f"{key}[{k}]", depth + 1)
-                )
-
-
-_TOKEN = re.compile(
-    "|".join(
-        (
-            r'"""(?:\\.|[^\\])*?"""',  # multi-line basic string
-            r"'''.*?'''",  # multi-line literal string
-            r'"(?:\\.|[^"\\\n])*"',  # basic string
-            r"'[^'\n]*'",  # literal string
-            r"#[^\n]*",  # comment
-            r"[\[\]{}=\n]",
-            r"[^\s\[\]{}=\"'#,]+",  # a bare key or a value
-        )
-    ),
-    re.S,
-)
-
-
-def _deep_key(text: str) -> str:
-    """Where ``text`` nests too deep, as ``line N: key``, read from the text itself
-    (the parser gave up, so there are no parsed keys to name)."""
-    depth, line, key, previous = 0, 1, "", ""
-    for match in _TOKEN.finditer(text):
-        token = match.group()
-        line += token.count("\n")
-        if token in ("[", "{"):
-            depth += 1
-            if depth > MAX_DEPTH:
-                return f"line {line}: {key}" if key else f"line {line}"
-        elif token in ("]", "}"):
-            depth = max(depth - 1, 0)
-        elif token == "=" and depth == 0:
-            key = previous
-        previous = token
-    return "toml"
 
 
 def _patch(data: Mapping[str, Any], path: Path | None, text: str) -> Patch:

@@ -14,6 +14,7 @@ from performer.mappings.curves import Shape
 
 from performer import patch
 from performer.patch import MAX_ANCHORS, PatchError
+from performer.toml_reader import MAX_BYTES
 from tests.mappings.mapping_rig import Rig
 
 LONGEST_ERROR = 800  # file name, key and message, each cut short
@@ -235,15 +236,15 @@ def test_a_huge_patch_file_is_refused_without_reading_it(tmp_path: Path) -> None
     before = _bytes_read()
     with pytest.raises(PatchError) as caught:
         patch.load(huge)
-    assert _bytes_read() - before <= patch.MAX_BYTES + 64 * 1024, "read past the bound"
+    assert _bytes_read() - before <= MAX_BYTES + 64 * 1024, "read past the bound"
     error = str(caught.value)
-    assert error == f"{huge}: file: larger than {patch.MAX_BYTES} bytes; not a patch", error
+    assert error == f"{huge}: file: larger than {MAX_BYTES} bytes; not a patch", error
 
 
 def test_a_patch_of_exactly_the_bound_still_loads(tmp_path: Path) -> None:
     path = tmp_path / "big.toml"
     head = b"[params]\nzoom = 1.0\n"
-    path.write_bytes(head + b"#" * (patch.MAX_BYTES - len(head) - 1) + b"\n")
+    path.write_bytes(head + b"#" * (MAX_BYTES - len(head) - 1) + b"\n")
     assert patch.load(path).text.startswith("[params]")
 
 
