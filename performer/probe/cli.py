@@ -17,9 +17,15 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from performer.control.params import ParamError, Snapshot, defaults, param
 from performer.options import add_model_options
+
+if TYPE_CHECKING:
+    from performer.patch import Patch
+    from performer.probe.report import Extras
+    from performer.probe.sweep import ProbeResult, Sweep
 
 log = logging.getLogger("performer.probe")
 
@@ -123,10 +129,8 @@ def take_report(args: argparse.Namespace) -> Path:
 def probe(args: argparse.Namespace) -> Path:
     """Do the probe ``args`` describe; returns the HTML report's path."""
     from performer import patch as patches
-    from performer.generators import EMBEDDED, Setup, load_generator
-    from performer.probe import distance, reference
-    from performer.probe.report import Extras, write_probe
-    from performer.probe.sweep import parse_sweep, run_sweep
+    from performer.probe.report import write_probe
+    from performer.probe.sweep import parse_sweep
 
     sweep = parse_sweep(args.sweep) if args.sweep else parse_sweep(args.eras, "era")
     if args.reference == "on" and sweep.name != "era":
@@ -135,14 +139,33 @@ def probe(args: argparse.Namespace) -> Path:
         raise ValueError(f"--seeds: expected at least 1, got {args.seeds}")
     seeds = [param("seed").check(args.first_seed + i) for i in range(args.seeds)]
     patch = patches.load(args.patch)
+    base = _fixed(args, patch)
+    args.out.mkdir(parents=True, exist_ok=True)
+    result = _generate(args, patch, base, sweep, seeds)
+    title = f"{base['prompt']!r} across {sweep.name}"
+    page = write_probe(result, args.out, title, _extras(args, sweep, result), args.cell)
+    log.info("probe: %d frames in %.1f s; wrote %s", len(result.frames), result.seconds, args.out)
+    return page
+
+
+def _fixed(args: argparse.Namespace, patch: Patch) -> Snapshot:
+    """The parameters held still: defaults, the patch's, ``--set`` and the size options."""
     values = {**defaults(), **patch.params, **dict(args.sets)}
     if args.prompt is not None:
         values["prompt"] = args.prompt
     for name in ("width", "height", "steps"):
         if getattr(args, name) is not None:
             values[name] = param(name).check(getattr(args, name))
-    base = Snapshot(defaults()).replace(**values)
-    args.out.mkdir(parents=True, exist_ok=True)
+    return Snapshot(defaults()).replace(**values)
+
+
+def _generate(
+    args: argparse.Namespace, patch: Patch, base: Snapshot, sweep: Sweep, seeds: list[int]
+) -> ProbeResult:
+    """Load the model, run the sweep and measure the distances between its values."""
+    from performer.generators import EMBEDDED, Setup, load_generator
+    from performer.probe import distance
+    from performer.probe.sweep import run_sweep
 
     model = args.model or patch.model
     threads = args.threads
@@ -166,6 +189,13 @@ def probe(args: argparse.Namespace) -> Path:
                 result.distances["text"] = text
         finally:
             generator.close()
+    return result
+
+
+def _extras(args: argparse.Namespace, sweep: Sweep, result: ProbeResult) -> Extras:
+    """The training records' means and Spearman's rho, where they apply."""
+    from performer.probe import distance, reference
+    from performer.probe.report import Extras
 
     extras = Extras()
     wanted = args.reference == "on" or (
@@ -177,7 +207,4 @@ def probe(args: argparse.Namespace) -> Path:
         extras.agreement = reference.agreement(result, extras.reference)
         for key, rho in extras.agreement.items():
             log.info("spearman %s vs training records: %.3f", key, rho)
-    title = f"{base['prompt']!r} across {sweep.name}"
-    page = write_probe(result, args.out, title, extras, args.cell)
-    log.info("probe: %d frames in %.1f s; wrote %s", len(result.frames), result.seconds, args.out)
-    return page
+    return extras
