@@ -52,8 +52,7 @@ class FileDecoder:
         if self._last is not None and index == self._next - 1:
             return self._last
         if index < self._next:  # back to an earlier frame, the loop's wrap included
-            self._close()
-            self._open()
+            self._reopen()
         if index > self._next + SEEK_AHEAD:
             self._seek(index)
         while True:
@@ -84,6 +83,13 @@ class FileDecoder:
         self._frames = self._container.decode(stream)
         self._next = 0
         self._last: np.ndarray | None = None
+
+    def _reopen(self) -> None:
+        self._close()
+        try:
+            self._open()
+        except VideoSourceError as gone:  # it was there at start: it went away
+            raise SourceLost(str(gone)) from None
 
     def _close(self) -> None:
         container, self._container = self._container, None
