@@ -172,6 +172,7 @@ def test_a_missing_camera_fails_at_start_in_one_line() -> None:
 
 
 @pytest.mark.display
+@pytest.mark.slow
 def test_a_screen_under_xvfb(display: str) -> None:
     for spec in (f"screen:{display}.0+0,0?video_size=320x240", "screen:200x100+10+20"):
         with open_source(spec, MonotonicClock()) as source:
