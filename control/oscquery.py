@@ -22,7 +22,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from performer.control.allow import AllowList
-from performer.control.http_listener import Answer, HttpListener, Limits
+from performer.control.http_listener import HttpListener
+from performer.control.http_request import Answer, Limits
 from performer.control.params import REGISTRY, ParamStore
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from performer.control.allow import AllowList
-from performer.control.http_listener import Limits
+from performer.control.http_request import Limits
 from performer.control.oscquery import OscQueryServer
 from performer.control.params import REGISTRY, ParamStore
 
