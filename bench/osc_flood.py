@@ -19,6 +19,7 @@ import os
 import resource
 import struct
 import time
+from collections.abc import Callable
 
 from performer.control.clock import MonotonicClock
 from performer.control.events import Inbox
@@ -52,6 +53,37 @@ class _Count(logging.Handler):
         self.lines += 1
 
 
+def hostile_kinds() -> list[Callable[[int], bytes]]:
+    """The round-robin of the flood: one datagram maker per kind."""
+    blob = b"/x\x00\x00,b\x00\x00" + struct.pack(">i", 1000) + b"\x00" * 1000
+    deep, in_2035 = nested(1000), at(2_051_222_400.0, encode("/performer/era", 1850.0))
+    ahead = at(time.time() + 50, encode("/performer/era", 1850.0))
+    hello, get = encode("/performer/hello", 9001), encode("/performer/get", "prompt")
+    stop = encode("/performer/record/stop")
+    return [
+        lambda i: os.urandom(64),
+        lambda i: deep,
+        lambda i: in_2035,
+        lambda i: ahead,
+        lambda i: blob,
+        lambda i: encode(f"/flood/{i}", "x" * 2000),
+        lambda i: hello,
+        lambda i: get,  # kind 7: sent from off this machine
+        lambda i: stop,
+    ]
+
+
+def plain_rate(router: OscRouter, count: int) -> float:
+    """Datagrams a second of plain ``/performer/era`` messages."""
+    plain = [encode("/performer/era", 1840.0 + i % 190) for i in range(1000)]
+    started = time.perf_counter()
+    for i in range(count):
+        router.handle(plain[i % 1000], ("127.0.0.1", 50000))
+    rate = count / (time.perf_counter() - started)
+    router.inbox.drain()
+    return rate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=100_000)
@@ -64,30 +96,9 @@ def main() -> None:
     store = ParamStore()
     store.set("prompt", "a harbour at night, " * 100)
     router = OscRouter(Inbox(), MonotonicClock(), store)
-    plain = [encode("/performer/era", 1840.0 + i % 190) for i in range(1000)]
-    started = time.perf_counter()
-    for i in range(args.count):
-        router.handle(plain[i % 1000], ("127.0.0.1", 50000))
-    plain_rate = args.count / (time.perf_counter() - started)
-    router.inbox.drain()
+    plain = plain_rate(router, args.count)
 
-    now = time.time()
-    blob = b"/x\x00\x00,b\x00\x00" + struct.pack(">i", 1000) + b"\x00" * 1000
-    deep, in_2035 = nested(1000), at(2_051_222_400.0, encode("/performer/era", 1850.0))
-    ahead = at(now + 50, encode("/performer/era", 1850.0))
-    hello, get = encode("/performer/hello", 9001), encode("/performer/get", "prompt")
-    stop = encode("/performer/record/stop")
-    kinds = [
-        lambda i: os.urandom(64),
-        lambda i: deep,
-        lambda i: in_2035,
-        lambda i: ahead,
-        lambda i: blob,
-        lambda i: encode(f"/flood/{i}", "x" * 2000),
-        lambda i: hello,
-        lambda i: get,
-        lambda i: stop,
-    ]
+    kinds = hostile_kinds()
     far = ("10.9.9.9", 40000)
     rss_before = rss_mb()
     bytes_in = bytes_out = far_in = far_out = 0
@@ -105,7 +116,7 @@ def main() -> None:
             far_in, far_out = far_in + len(data), far_out + size
     rss_after = rss_mb()
 
-    print(f"plain /performer/era: {plain_rate:,.0f} datagrams/s")
+    print(f"plain /performer/era: {plain:,.0f} datagrams/s")
     print(
         f"hostile mix: {args.count:,} datagrams in {elapsed:.2f} s = {args.count / elapsed:,.0f}/s"
     )
