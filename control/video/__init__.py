@@ -92,5 +92,5 @@ def open_source(spec: str, clock: Clock) -> VideoSource:
     elif parsed.kind == "screen":
         url, format, defaults = screen_input(parsed.target)
     else:
-        url, format, defaults = parsed.target, options.pop("format", None), {}
-    return FFmpegSource(spec, clock, url, format, {**defaults, **options})
+        url, format, defaults = parsed.target, options.pop("format", ""), {}
+    return FFmpegSource(spec, clock, url, format or None, {**defaults, **options})

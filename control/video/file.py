@@ -33,8 +33,13 @@ class FileDecoder:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._container: Any = None
+        self._stream: Any = None
+        self._frames: Any = None
+        self._start_pts = 0
+        self._next = 0
+        self._last: np.ndarray | None = None
         self._open()
-        stream = self._container.streams.video[0]
+        stream: Any = self._stream
         self.fps = Fraction(stream.average_rate or stream.guessed_rate or 30)
         self.size = (stream.codec_context.width, stream.codec_context.height)
         self.frames = stream.frames or self._count_frames()
@@ -82,7 +87,7 @@ class FileDecoder:
         self._start_pts = stream.start_time or 0
         self._frames = self._container.decode(stream)
         self._next = 0
-        self._last: np.ndarray | None = None
+        self._last = None
 
     def _reopen(self) -> None:
         self._close()

@@ -26,7 +26,9 @@ def fit(
     if width <= 0 or height <= 0:
         raise ValueError(f"fit into {width}×{height}: the size must be positive")
     rows, cols = image.shape[:2]
-    if mode == "cover":
+    if (cols, rows) == (width, height):
+        fitted = image
+    elif mode == "cover":
         scale = max(width / cols, height / rows)
         keep_cols = min(cols, round(width / scale))
         keep_rows = min(rows, round(height / scale))
@@ -48,4 +50,7 @@ def _resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
     if image.shape[1] == width and image.shape[0] == height:
         return image
     picture = Image.fromarray(np.ascontiguousarray(image))
-    return np.asarray(picture.resize((width, height), Image.Resampling.BILINEAR))
+    # reducing_gap: shrink by a whole factor with a box filter first, then resample the
+    # rest; Pillow documents the result as indistinguishable, and it is several times faster
+    resized = picture.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return np.asarray(resized)

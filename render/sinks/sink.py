@@ -92,6 +92,7 @@ class VideoSink:
                 if self._stopping:
                     return
                 frame, self._frame = self._frame, None
+            assert frame is not None
             try:
                 self._write(frame)
             except VideoSinkError as error:
