@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import pytest
 from performer.control.events import Event
-from performer.mappings import Change
+from performer.mappings import Change, parse
 
 from tests.mappings.mapping_rig import FPS, Rig
 
@@ -256,3 +256,32 @@ def test_a_whole_log_fed_up_front_plays_in_time_order() -> None:
     rig.clock.set(0.35)
     rig.tick()
     assert rig["era"] == 1930.0
+
+
+def test_every_conductor_of_one_score_starts_from_the_patch_as_written() -> None:
+    """A score is read once and played many times (the show, a replay, a second run):
+    what one conductor's mappings, tracks, tempo and learn did is not the next one's."""
+    score = parse({
+        "transport": {"bpm": 120, "tap": "midi:note:1:1"},
+        "mappings": [{"source": "midi:cc:1:1", "param": "era", "smooth": "onepole"}],
+        "timelines": {"zoom": {"keys": [[0, 1.0], [8, 2.0]]}},
+        "scenes": {"a": {"guidance": 3.0}},
+        "cues": {"a": {"at": [4], "restart": ["zoom"]}},
+    })  # fmt: skip
+
+    def play() -> list[Change]:
+        rig = Rig(score)
+        rig.conductor.learn("rotate")
+        for beat in range(12):  # six seconds at 120 bpm: taps at 100 bpm, a knob, a cue
+            rig.send("midi:note:1:1", 1.0)
+            rig.send("midi:cc:1:1", beat / 12)
+            rig.run(0.6)
+        rig.send("osc:/r", 0.5)  # learn maps it to rotate
+        rig.run(0.2)
+        assert rig.conductor.transport.bpm == pytest.approx(100.0)
+        return rig.log
+
+    first = play()
+    assert play() == first
+    assert score.transport.bpm == 120.0 and score.tracks["zoom"].origin == 0.0
+    assert [m.target for m in score.mappings] == [None] and len(score.mappings) == 1
