@@ -160,7 +160,13 @@ def add_performance_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_input_options(parser: argparse.ArgumentParser) -> None:
-    osc = parser.add_argument_group("OSC, MIDI and Link")
+    """What the show listens to: OSC and OSCQuery, MIDI, audio and Link (one group)."""
+    group = parser.add_argument_group("OSC, MIDI and Link")
+    _osc_options(group)
+    _midi_audio_link_options(group)
+
+
+def _osc_options(osc: argparse._ArgumentGroup) -> None:
     osc.add_argument(
         "--osc-host",
         metavar="ADDRESS",
@@ -198,6 +204,9 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="advertise OSCQuery over mDNS (multicast; needs zeroconf)",
     )
+
+
+def _midi_audio_link_options(osc: argparse._ArgumentGroup) -> None:
     osc.add_argument(
         "--midi",
         metavar="NAME",

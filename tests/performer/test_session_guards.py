@@ -140,7 +140,7 @@ def test_timestep_zero_holds_without_spinning_and_wakes_on_a_change(
     makes one frame every HELD_TICKS ticks so the take's log carries them."""
     session = session_with(embedded, timestep=0.0)
     logged: list[tuple[Frame, list[Tick]]] = []
-    session.frame_listeners.append(lambda frame, ticks: logged.append((frame, ticks)))
+    session.subscribe(lambda frame, ticks: logged.append((frame, ticks)))
     session.start(ticked=True)
     try:
         now = session.clock.now
