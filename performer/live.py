@@ -124,7 +124,7 @@ class Stage:
         if frame is not None and frame.number != self._shown:
             self.compositor.push(frame.image, now)
             self._shown = frame.number
-        self.compositor.set_hud(self.hud_lines() if hud else None)
+        self.compositor.set_hud(self.hud_lines() if hud else None, now)
         self.surface.use()
         flash = float(self.session.store.get("flash"))
         self.compositor.draw(now, self.surface.viewport, self.crossfade_seconds(), flash)
