@@ -106,27 +106,8 @@ def replay(
     from performer.render.video import VideoWriter
 
     take = read_take(folder)
-    if take.bad.count:
-        log.warning("%s", take.bad.summary(folder / LOG))
-    if take.lost:
-        log.warning(
-            "%s: %d frames were not logged while recording, from frame %d (a slow disk): "
-            "the replay differs from the show after it",
-            folder / LOG,
-            sum(n for _, n in take.lost),
-            take.lost[0][0],
-        )
-    patch = patches.load(folder / PATCH)
-    clock = FakeClock()
-    first = take.frames[0]["params"] if take.frames else {}
-    # The take began from the patch as played (--set included): its header says how.
-    start = _usable(take.opening)
-    start.update({k: first[k] for k in ("width", "height", "steps") if k in first})
-    session = Session(patch, generator, clock=clock, overrides={**start, **overrides})
-    del session.commands["learn/save"]  # a replay plays; it writes nothing but its video
-    session.prepare()
-    session.ticked = True  # the logged ticks, not each step, apply the input
-    same = all(first.get(k) == session.store.get(k) for k in ("width", "height", "steps"))
+    _report(take, folder / LOG)
+    session, clock = _session(take, patches.load(folder / PATCH), generator, overrides)
     fps = int(take.info.get("fps", 30))
     size = size or (session.store.get("width"), session.store.get("height"))
     audio = _take_audio(folder / VIDEO)
@@ -145,24 +126,8 @@ def replay(
         ) as video,
     ):
         display = _Display(Compositor(surface.ctx), surface, video, take.started, fps)
-        recent: dict[int, Frame] = {}  # the last frames made, by their number in the take
-        made: Frame | None = None
         try:
-            for record in progress(take.frames, desc=f"replaying {folder.name}", unit="frame"):
-                # 1. The display's ticks before this frame: input, mappings, pictures.
-                for tick in take.ticks.get(record["frame"], []):
-                    clock.set(tick.time)
-                    session.tick(tick.time, tick.events)
-                    shown = _on_screen(take, tick, recent)
-                    display.draw(shown, tick.time, float(session.store.get("flash")))
-                # 2. The frame itself, checked against the take's fingerprint.
-                clock.set(float(record["t"]))
-                made = recent[record["frame"]] = session.step()
-                if len(recent) > _RECENT:
-                    del recent[min(recent)]
-                if same and made.snapshot["steps"] == record["params"].get("steps"):
-                    result.compared += 1
-                    result.identical += digest(made.image) == record["sha1"]
+            made = _play(take, session, clock, display, result, f"replaying {folder.name}")
             display.hold(made, take.ended, float(session.store.get("flash")))
             if audio:
                 for block, start_sample in audio[1]:
@@ -172,6 +137,69 @@ def replay(
             display.release()
             session.close()
     return result
+
+
+def _report(take: TakeLog, log_path: Path) -> None:
+    """One line each for what of the take's log cannot replay as the show went."""
+    if take.bad.count:
+        log.warning("%s", take.bad.summary(log_path))
+    if take.lost:
+        log.warning(
+            "%s: %d frames were not logged while recording, from frame %d (a slow disk): "
+            "the replay differs from the show after it",
+            log_path,
+            sum(n for _, n in take.lost),
+            take.lost[0][0],
+        )
+
+
+def _session(
+    take: TakeLog, patch: patches.Patch, generator: Generator, overrides: dict[str, Any]
+) -> tuple[Session, FakeClock]:
+    """The session the take played, on a fake clock, ready to be ticked by the log."""
+    clock = FakeClock()
+    first = take.frames[0]["params"] if take.frames else {}
+    # The take began from the patch as played (--set included): its header says how.
+    start = _usable(take.opening)
+    start.update({k: first[k] for k in ("width", "height", "steps") if k in first})
+    session = Session(patch, generator, clock=clock, overrides={**start, **overrides})
+    del session.commands["learn/save"]  # a replay plays; it writes nothing but its video
+    session.prepare()
+    session.ticked = True  # the logged ticks, not each step, apply the input
+    return session, clock
+
+
+def _play(
+    take: TakeLog,
+    session: Session,
+    clock: FakeClock,
+    display: _Display,
+    result: ReplayResult,
+    desc: str,
+) -> Frame | None:
+    """Every frame of the take again, after the display's ticks that led to it; each
+    checked against its fingerprint where size and steps are the take's. Returns the
+    last frame made."""
+    first = take.frames[0]["params"] if take.frames else {}
+    same = all(first.get(k) == session.store.get(k) for k in ("width", "height", "steps"))
+    recent: dict[int, Frame] = {}  # the last frames made, by their number in the take
+    made: Frame | None = None
+    for record in progress(take.frames, desc=desc, unit="frame"):
+        # 1. The display's ticks before this frame: input, mappings, pictures.
+        for tick in take.ticks.get(record["frame"], []):
+            clock.set(tick.time)
+            session.tick(tick.time, tick.events)
+            shown = _on_screen(take, tick, recent)
+            display.draw(shown, tick.time, float(session.store.get("flash")))
+        # 2. The frame itself, checked against the take's fingerprint.
+        clock.set(float(record["t"]))
+        made = recent[record["frame"]] = session.step()
+        if len(recent) > _RECENT:
+            del recent[min(recent)]
+        if same and made.snapshot["steps"] == record["params"].get("steps"):
+            result.compared += 1
+            result.identical += digest(made.image) == record["sha1"]
+    return made
 
 
 def _take_audio(video: Path) -> tuple[int, list[tuple[Any, int]]] | None:

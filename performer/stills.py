@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from performer.take.format import LOG, VIDEO
+
 STILL_LEVEL = 0.003 * 255
 """Mean absolute difference (0-255 levels) under which two video frames are one still:
 ffmpeg's ``freezedetect`` default noise, -50 dB, 0.003 of full scale."""
@@ -94,6 +96,6 @@ def _rate(times: list[float]) -> float:
 
 def measure(take: Path) -> Motion:
     """The motion of the take in folder ``take``."""
-    video_s, count = video_still_s(take / "video.mp4")
-    log_s, generated, display = log_motion(take / "control.jsonl")
+    video_s, count = video_still_s(take / VIDEO)
+    log_s, generated, display = log_motion(take / LOG)
     return Motion(video_s, log_s, generated, display, count)

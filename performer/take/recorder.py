@@ -32,7 +32,9 @@ from performer.take.writer import ControlLog, new_take
 
 log = logging.getLogger(__name__)
 
-QUEUE_FRAMES = 64  # seconds of frames at any live rate; 50 MB of pictures at 512x512
+# 2 s of frames at 30 a second: a disk's stall is seconds long, a hash 1 ms; the
+# pictures waiting cost at most 50 MB at 512x512, 200 MB at 1024x1024
+QUEUE_FRAMES = 64
 _STOP = None  # what stop() puts in the queue after the last frame
 _Handed = tuple[Frame, list[Tick], tuple[int, int] | None]
 

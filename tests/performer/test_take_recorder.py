@@ -8,6 +8,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,17 @@ period = 1
 lo = 1900
 hi = 2000
 """
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Iterator[None]:
+    """torch on one thread: two on 2 busy cores made each 32x32 frame seconds long."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def _session() -> tuple[Session, FakeClock]:
@@ -109,15 +121,19 @@ def test_a_stalled_writer_never_holds_the_generator_and_each_gap_is_logged(
     monkeypatch.setattr(recorder_module, "digest", stalled_digest)
     caplog.set_level(logging.WARNING, logger=recorder_module.__name__)
     session, clock = _session()
+    handed: list[float] = []  # the recorder's time at each frame, between two listeners
+    session.subscribe(lambda frame, ticks: handed.append(-time.perf_counter()))
     take = TakeRecorder(session, tmp_path, (32, 32), 20)
+    session.subscribe(lambda frame, ticks: handed.append(handed.pop() + time.perf_counter()))
     _steps(session, clock, 0, 1)
     assert stuck.wait(5), "the writer took frame 0 and is stuck in it"
     began = time.perf_counter()
     _steps(session, clock, 1, 11)  # 4 fill the queue; 7 do not fit
     burst = time.perf_counter() - began
-    assert burst < 3, f"{burst:.1f} s for 11 frames: the generator waited for the writer"
+    assert max(handed) < 0.5, f"the generator waited {max(handed):.1f} s for the writer"
     assert take.lost == 7
-    assert len([r for r in caplog.records if "not logged" in r.getMessage()]) == 1
+    warned = [r for r in caplog.records if "not logged" in r.getMessage()]
+    assert 1 <= len(warned) <= burst + 1, "once a second"
     release.set()
     deadline = time.monotonic() + 5
     while not take._frames.empty() and time.monotonic() < deadline:
