@@ -7,11 +7,11 @@
 Builds the SD-Turbo UNet (SD 2.1 architecture, 866 M parameters), the SDXL-Turbo UNet
 and the TAESD decoder from their configs with random weights (no download, no text
 encoders: random embeddings of the right shapes) and runs the generator's per-frame
-path (``performer.generators.fastpath``: noise, UNet step(s), TAESD decode, copy to
-host) at each size, 1 and 2 steps, as txt2img (from noise) and img2img feedback (on the
-previous frame). Prints fps, per-frame latency p50/p99 and the share of the GPU's
-dense bf16 peak the model's FLOPs (counted on the meta device) reach. With
-``--streamdiffusion`` it runs StreamDiffusion (``pip install --no-deps
+path (``performer.generators.fastpath``, whose step is ``denoise.py``'s: noise, UNet
+step(s), TAESD decode, copy to host) at each size, 1 and 2 steps, as txt2img (from
+noise) and img2img feedback (on the previous frame). Prints fps, per-frame latency
+p50/p99 and the share of the GPU's dense bf16 peak the model's FLOPs (counted on the
+meta device) reach. With ``--streamdiffusion`` it runs StreamDiffusion (``pip install --no-deps
 streamdiffusion``) on the same UNet and TAESD in the same process and prints the ratio.
 """
 
@@ -30,7 +30,9 @@ from typing import Any
 
 import torch
 
-from performer.generators.fastpath import FastOptions, FastPath, Model
+from performer.generators.denoise import Denoiser, Model
+from performer.generators.fastpath import FastOptions, FastPath
+from performer.generators.prompts import Conditioning
 
 # stabilityai/sd-turbo unet/config.json (the SD 2.1 UNet)
 SD21_UNET: dict[str, Any] = {
@@ -181,11 +183,11 @@ def _flops(name: str, tiny: bool, size: int) -> tuple[float, float]:
     meta = torch.device("meta")
     unet, vae = build(name, tiny, meta, torch.float32)
     m = model_for(name, tiny, unet, vae, size, torch.float32)
-    fast = FastPath(m, meta, torch.float32, FastOptions())
+    step = Denoiser(m, torch.float32, self_cfg=False).step
     x = torch.zeros(m.latent_shape, device=meta)
     params = torch.zeros(4, 1, device=meta)
     with FlopCounterMode(display=False) as counter:
-        fast._step_eager(x, x, params, m.uncond, m.uncond_pooled, guided=False)
+        step(x, x, params, m.uncond, m.uncond_pooled, None, guided=False)
     unet_flops = counter.get_total_flops()
     with FlopCounterMode(display=False) as counter:
         vae.decode(x, return_dict=False)
@@ -214,14 +216,14 @@ def ours(fast: FastPath, m: Model, steps: int, mode: str, stream: bool) -> Calla
     if mode == "img2img":
         levels = [0.6 * (steps - i) / steps for i in range(steps)]
     state = {"latents": torch.zeros(m.latent_shape, device=m.uncond.device, dtype=m.uncond.dtype)}
-    noises = [fast.noise(0, 0.0, k) for k in range(steps)]
     # a prompt's embeddings, as the generator hands them over (not the uncond tensor itself)
-    embeds = torch.randn_like(m.uncond)
     pooled = None if m.uncond_pooled is None else torch.randn_like(m.uncond_pooled)
+    cond = Conditioning(torch.randn_like(m.uncond), pooled)
 
     def frame() -> Any:
         src = state["latents"] if mode == "img2img" else torch.zeros_like(state["latents"])
-        state["latents"] = fast.denoise(src, levels, noises, embeds, pooled, 0.0)
+        noise = fast.noise(0, 0.0, steps)
+        state["latents"] = fast.denoise(src, levels, noise, fast.inputs(cond, 0.0))
         return fast.decode(state["latents"])  # uint8 on the host
 
     return frame

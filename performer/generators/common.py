@@ -21,11 +21,13 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: float, eps: float = 1e-6) -> torc
     a32, b32 = a.float().flatten(), b.float().flatten()
     cos = torch.dot(a32, b32) / (a32.norm() * b32.norm() + eps)
     omega = torch.arccos(cos.clamp(-1.0, 1.0))
-    if omega.abs() < 1e-4:  # nearly parallel: lerp is exact enough and stable
-        out = (1.0 - t) * a32 + t * b32
-    else:
-        so = torch.sin(omega)
-        out = (torch.sin((1.0 - t) * omega) / so) * a32 + (torch.sin(t * omega) / so) * b32
+    # nearly parallel: lerp is exact enough and stable. Chosen by torch.where, not by an
+    # `if` on a tensor, which would wait for the device at every call
+    near = omega.abs() < 1e-4
+    so = torch.where(near, 1.0, torch.sin(omega))  # never a division by ~0
+    wa = torch.where(near, 1.0 - t, torch.sin((1.0 - t) * omega) / so)
+    wb = torch.where(near, t, torch.sin(t * omega) / so)
+    out = wa * a32 + wb * b32
     return out.reshape(a.shape).to(a.dtype)
 
 

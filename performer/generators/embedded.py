@@ -55,6 +55,7 @@ class EmbeddedGenerator(Generator):
         self._words = torch.zeros(2, model.config.words)
         self._keep = torch.tensor([1.0, 0.0])
         self._level = torch.zeros(2)
+        self._prompt: str | None = None  # the prompt whose scene words self._words holds
         self.reset()
 
     @property
@@ -101,7 +102,10 @@ class EmbeddedGenerator(Generator):
             guidance = float(snap["guidance"])
             rows = 2 if guidance > 0 else 1
             self._year.fill_(float(snap["era"]))
-            self._words[0] = _words(str(snap.get("prompt", "")))
+            prompt = str(snap.get("prompt", ""))
+            if prompt != self._prompt:  # the scene words change only with the prompt
+                self._words[0] = _words(prompt)
+                self._prompt = prompt
             # 3. Re-noise to each level of the schedule and denoise
             for i, level in enumerate(levels):
                 seed = (int(snap["seed"]) + _SEED_STRIDE * (4 * self._frame + i)) % 2**31

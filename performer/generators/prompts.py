@@ -133,7 +133,12 @@ class PromptEncoder:
                 if self._stopped:
                     return
                 wanted = self._wanted
+                # encode_now() may have made it already
+                have = self._bank is not None and self._bank.prompts == wanted
             assert wanted is not None
+            if have:
+                done = wanted
+                continue
             try:
                 bank = encode_bank(self._encode, wanted, self._anchors, self._template)
             except (RuntimeError, ValueError) as exc:  # keep playing the old prompt
@@ -141,6 +146,8 @@ class PromptEncoder:
                 done = wanted
                 continue
             with self._cond:
-                self._bank = bank
+                # a bank for the same prompts stays: the frame path caches by its identity
+                if self._bank is None or self._bank.prompts != wanted:
+                    self._bank = bank
                 self._cond.notify_all()
             done = wanted

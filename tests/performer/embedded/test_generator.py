@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from performer.control.params import Snapshot, defaults
 
 from performer.embedded import dataset, stats
+from performer.generators import embedded
 from performer.generators.base import GeneratorError, Setup
 from performer.generators.embedded import EmbeddedGenerator
 
@@ -107,3 +109,26 @@ def test_replay_from_reset_gives_the_same_frames(gen: EmbeddedGenerator, snap: S
 
     for a, b in zip(play(), play(), strict=True):
         assert np.array_equal(a, b)
+
+
+def test_the_prompt_is_read_once_per_change(
+    gen: EmbeddedGenerator, snap: Snapshot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read: list[str] = []
+    words = embedded._words
+
+    def counted(prompt: str) -> torch.Tensor:
+        read.append(prompt)
+        return words(prompt)
+
+    monkeypatch.setattr(embedded, "_words", counted)
+    gen.reset()
+    gen(snap.replace(prompt="dusk"))  # whatever the fixture played before
+    read.clear()
+    gen.reset()
+    night = [gen(snap.replace(prompt="night crowd")) for _ in range(3)]
+    gen(snap.replace(prompt="day traffic"))
+    assert read == ["night crowd", "day traffic"]
+    gen.reset()
+    assert np.array_equal(gen(snap.replace(prompt="night crowd")), night[0])
+    assert read == ["night crowd", "day traffic", "night crowd"]

@@ -1,4 +1,5 @@
-"""The fast per-frame path (``fastpath.py``) against the plain one, on tiny random models.
+"""Each fast-path option (``fastpath.py``) against the eager reference (every option off),
+on tiny random models.
 
 Compilation here uses dynamo with the ``eager`` backend: it traces and guards exactly
 as inductor would (so recompiles show), without inductor's minute-long CPU codegen.
@@ -54,52 +55,53 @@ def worst(a: np.ndarray, b: np.ndarray) -> int:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["sd", "lcm", "xl"])
-def test_fast_path_gives_the_plain_frames(
+def test_channels_last_gives_the_reference_frames(
     tiny_models: dict[str, Path], snap: Snapshot, kind: str
 ) -> None:
-    plain = make(tiny_models[kind])
-    # a similarity threshold no real input reaches: the fast path on, nothing skipped
+    reference = make(tiny_models[kind])
+    # a similarity threshold no real input reaches: an option on (so channels_last),
+    # nothing skipped
     fast = make(tiny_models[kind], similarity_skip=2.0)
     try:
         for s in knob_turns(snap):
-            assert worst(plain(s), fast(s)) <= TOLERANCE, f"after {dict(s)}"
+            assert worst(reference(s), fast(s)) <= TOLERANCE, f"after {dict(s)}"
     finally:
-        plain.close()
+        reference.close()
         fast.close()
 
 
 @pytest.mark.slow
-def test_compiled_path_matches_and_never_recompiles(
+def test_compiled_step_matches_the_reference_and_never_recompiles(
     tiny_models: dict[str, Path], snap: Snapshot
 ) -> None:
     from torch._dynamo.utils import counters
 
-    plain = make(tiny_models["sd"])
+    reference = make(tiny_models["sd"])
     fast = make(tiny_models["sd"], compile="eager")
     try:
         compiled = counters["stats"]["unique_graphs"]
         assert compiled >= 3, "prepare() compiles the step (unguided, guided) and the decode"
         for s in knob_turns(snap):
-            assert worst(plain(s), fast(s)) <= TOLERANCE, f"after {dict(s)}"
+            assert worst(reference(s), fast(s)) <= TOLERANCE, f"after {dict(s)}"
         assert counters["stats"]["unique_graphs"] == compiled, "a knob turn recompiled"
     finally:
-        plain.close()
+        reference.close()
         fast.close()
 
 
 @pytest.mark.slow
 def test_stream_batching_makes_frames(tiny_models: dict[str, Path], snap: Snapshot) -> None:
-    plain = make(tiny_models["sd"])
+    reference = make(tiny_models["sd"])
     stream = make(tiny_models["sd"], stream_batch=True)
     try:
-        # one step: a batch of one, the plain frame
-        assert worst(plain(snap), stream(snap)) <= TOLERANCE
+        # one step: a batch of one, the reference frame
+        assert worst(reference(snap), stream(snap)) <= TOLERANCE
         frames = [stream(snap.replace(steps=2)) for _ in range(4)]
         for a, b in itertools.pairwise(frames):
             assert a.shape == (32, 32, 3) and a.std() > 5
             assert not np.array_equal(a, b), "each call finishes a new frame"
     finally:
-        plain.close()
+        reference.close()
         stream.close()
 
 
@@ -109,26 +111,25 @@ def test_similarity_skip_skips_an_identical_input(
     gen = make(tiny_models["sd"], similarity_skip=0.999)
     picture = np.random.default_rng(1).integers(0, 255, (32, 32, 3), dtype=np.uint8)
     try:
-        assert gen._fast is not None
         gen.reset(picture)
         first = gen(snap)
         gen.reset(picture)  # the same input again
         assert np.array_equal(gen(snap), first)
-        assert gen._fast.skipped == 1
+        assert gen.skip.skipped == 1
         gen.reset(picture)
         gen(snap.replace(seed=3))  # a knob turned: generated, however alike the input
-        assert gen._fast.skipped == 1
+        assert gen.skip.skipped == 1
     finally:
         gen.close()
 
 
 def test_self_cfg_guides_in_one_unet_pass(tiny_models: dict[str, Path], snap: Snapshot) -> None:
-    plain = make(tiny_models["sd"])
+    reference = make(tiny_models["sd"])
     gen = make(tiny_models["sd"], cfg="self")
     batches: list[int] = []
     gen.unet.register_forward_pre_hook(lambda _m, args: batches.append(args[0].shape[0]))
     try:
-        assert worst(plain(snap), gen(snap)) <= TOLERANCE, "at guidance 0 it is the plain frame"
+        assert worst(reference(snap), gen(snap)) <= TOLERANCE, "at guidance 0: the reference frame"
         gen.reset()
         off = gen(snap.replace(timestep=1.0))
         gen.reset()
@@ -136,7 +137,7 @@ def test_self_cfg_guides_in_one_unet_pass(tiny_models: dict[str, Path], snap: Sn
         assert np.abs(off.astype(int) - on).mean() > 0.5, "guidance changes the picture"
         assert set(batches) == {1}, "no unconditional pass"
     finally:
-        plain.close()
+        reference.close()
         gen.close()
 
 
@@ -152,24 +153,24 @@ def test_bad_options_are_clear_errors(tiny_models: dict[str, Path]) -> None:
 @pytest.mark.skipif(
     not os.environ.get("PERFORMER_INDUCTOR_TESTS"), reason="inductor on CPU takes minutes"
 )
-def test_inductor_matches_plain(tiny_models: dict[str, Path], snap: Snapshot) -> None:
-    plain, fast = make(tiny_models["lcm"]), make(tiny_models["lcm"], compile=True)
+def test_inductor_matches_the_reference(tiny_models: dict[str, Path], snap: Snapshot) -> None:
+    reference, fast = make(tiny_models["lcm"]), make(tiny_models["lcm"], compile=True)
     try:
         for s in knob_turns(snap)[:3]:
-            assert worst(plain(s), fast(s)) <= TOLERANCE
+            assert worst(reference(s), fast(s)) <= TOLERANCE
     finally:
-        plain.close()
+        reference.close()
         fast.close()
 
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_cuda_graphs_match_plain_and_never_recompile(
+def test_cuda_graphs_match_the_reference_and_never_recompile(
     tiny_models: dict[str, Path], snap: Snapshot
 ) -> None:
     from torch._dynamo.utils import counters
 
-    plain = make(tiny_models["sd"], size=64, device="cuda")
+    reference = make(tiny_models["sd"], size=64, device="cuda")
     fast = make(tiny_models["sd"], size=64, device="cuda", compile=True, cuda_graphs=True)
     try:
         compiled = counters["stats"]["unique_graphs"]
@@ -177,11 +178,11 @@ def test_cuda_graphs_match_plain_and_never_recompile(
         for s in knob_turns(snap):
             # bf16 with different kernels drifts apart under feedback: start each frame
             # from the same picture, and bound the mean, not the worst pixel
-            plain.reset(picture)
+            reference.reset(picture)
             fast.reset(picture)
-            diff = np.abs(plain(s).astype(int) - fast(s).astype(int))
+            diff = np.abs(reference(s).astype(int) - fast(s).astype(int))
             assert diff.mean() < 4, f"after {dict(s)}"
         assert counters["stats"]["unique_graphs"] == compiled
     finally:
-        plain.close()
+        reference.close()
         fast.close()
