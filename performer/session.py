@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from performer.control.clock import Clock, MonotonicClock
 from performer.control.events import Event, Inbox
 from performer.control.params import ParamStore, Snapshot
 from performer.control.throttle import Throttle
+from performer.control.video import InputFrame
 from performer.generators import Generator, Setup
 from performer.mappings import Conductor
 from performer.patch import Patch
@@ -54,6 +55,14 @@ class Frame:
     time: float  # on the performance clock: the moment its parameters were taken
     seconds: float  # how long the generator took
     snapshot: Snapshot
+    input: InputFrame | None = None  # the live input it started from (None: no source)
+
+
+class Source(Protocol):
+    """Where each frame's input comes from: a live video source, a file on the
+    performance clock, or a take's recorded input in replay. ``latest()`` never blocks."""
+
+    def latest(self) -> InputFrame | None: ...
 
 
 FrameListener = Callable[[Frame, list[Tick]], None]
@@ -70,10 +79,12 @@ class Session:
         model: str | None = None,
         inbox: Inbox | None = None,
         worker: Worker | None = None,
+        source: Source | None = None,
     ):
         self.patch = patch
         self.model = model  # what the patch or --model named (None: embedded), for takes
         self.generator = generator
+        self.source = source  # the live input each frame may start from (input_mix)
         self.clock = clock or MonotonicClock()
         self.store = ParamStore({**patch.params, **(overrides or {})})
         self.inbox = inbox if inbox is not None else Inbox()  # the inputs may hold it first
@@ -231,9 +242,10 @@ class Session:
             snap = self.store.snapshot()
             ticks, self._ticks = self._ticks, []
             self._wanted = False
+        seen = self.source.latest() if self.source is not None else None
         started = time.perf_counter()
         image = self.generator(snap)
-        frame = Frame(image, self._count, now, time.perf_counter() - started, snap)
+        frame = Frame(image, self._count, now, time.perf_counter() - started, snap, seen)
         with self._lock:
             self._latest = frame
             self._count += 1
@@ -293,6 +305,8 @@ class Session:
                 return False
             if len(self._ticks) >= HELD_TICKS:
                 return False
+            if self.source is not None and latest.snapshot["input_mix"] > 0:
+                return False  # the live input moves the picture on its own
             return self.generator.holds(latest.snapshot) and self.store.holds(latest.snapshot)
 
     def _run(self) -> None:
