@@ -35,7 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     _render(commands)
     takes = commands.add_parser("takes", help="list recorded takes")
     _takes_folder(takes, "folder (default: takes/)")
-    commands.add_parser("devices", help="list monitors, MIDI ports and audio devices")
+    devices = commands.add_parser(
+        "devices", help="list monitors, MIDI ports, audio devices and video sources"
+    )
+    devices.add_argument(
+        "--ndi", action="store_true", help="also look for NDI senders (multicast on the network)"
+    )
     _probe(commands)
     _train(commands)
     return parser
@@ -79,6 +84,7 @@ def _play(commands: argparse._SubParsersAction) -> None:
     )
     _takes_folder(play, "where takes go (default: takes/)")
     options.add_input_options(play)
+    options.add_video_options(play, outputs=True)
 
 
 def _render(commands: argparse._SubParsersAction) -> None:
@@ -105,6 +111,7 @@ def _render(commands: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="video file (default: %(default)s)",
     )
+    options.add_video_options(render, outputs=False)
 
 
 def _probe(commands: argparse._SubParsersAction) -> None:
@@ -140,13 +147,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="performer: %(message)s",
     )
     from performer import run
+    from performer.control.video import VideoSourceError
     from performer.generators import GeneratorError
     from performer.patch import PatchError
+    from performer.render.sinks import VideoSinkError
     from performer.take.format import TakeError
 
+    refused = (PatchError, GeneratorError, ParamError, TakeError, VideoSourceError, VideoSinkError)
     try:
         return run.COMMANDS[args.command](args)
-    except (PatchError, GeneratorError, ParamError, TakeError, OSError) as exc:
+    except (*refused, OSError) as exc:
         print(f"performer: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -24,16 +24,29 @@ def _audio() -> list[str]:
     return describe_devices(load_sounddevice())
 
 
-SECTIONS: dict[str, tuple[Callable[[], list[str]], str]] = {
-    "monitors": (_monitors, "no display (set DISPLAY, or use `performer render`)"),
-    "MIDI ports": (_midi, "no MIDI backend (python-rtmidi) or no MIDI system (ALSA seq / JACK)"),
-    "audio devices": (_audio, "no audio backend (PortAudio: apt install libportaudio2)"),
-}
+def _video(ndi: bool) -> list[str]:
+    from performer.control.video import list_devices
+
+    lines = []
+    for found in list_devices(1.0 if ndi else None):
+        names = ", ".join(found.names) or found.note or "none found"
+        lines.append(f"{found.kind:<7} {names}   (--input {found.spec})")
+    return lines
 
 
-def report() -> str:
+def report(ndi: bool = False) -> str:
+    """Every section; NDI senders only with ``ndi`` (finding them multicasts)."""
+    sections: dict[str, tuple[Callable[[], list[str]], str]] = {
+        "monitors": (_monitors, "no display (set DISPLAY, or use `performer render`)"),
+        "MIDI ports": (
+            _midi,
+            "no MIDI backend (python-rtmidi) or no MIDI system (ALSA seq / JACK)",
+        ),
+        "audio devices": (_audio, "no audio backend (PortAudio: apt install libportaudio2)"),
+        "video sources": (lambda: _video(ndi), "no video backend (PyAV)"),
+    }
     out = []
-    for title, (probe, missing) in SECTIONS.items():
+    for title, (probe, missing) in sections.items():
         out.append(f"{title}:")
         try:
             lines = probe()

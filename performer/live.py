@@ -27,6 +27,7 @@ from performer.control.params import REGISTRY, Snapshot
 from performer.pacing import Pacer, StallWatch
 from performer.render.surface import Surface
 from performer.session import Frame, Session
+from performer.video import VideoOutputs
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class Stage:
         takes: Path = Path("takes"),
         audio: Any = None,
         av_delay: float | None = None,
+        outputs: VideoOutputs | None = None,
     ):
         from performer.render.compositor import Compositor
 
@@ -57,6 +59,7 @@ class Stage:
         self.recorded: deque[Path] = deque(maxlen=64)
         self.audio = audio  # an AudioInput, when audio runs (its blocks go to the take)
         self.av_delay = av_delay  # the take's audio delay in s; None: automatic
+        self.outputs = outputs  # video out (NDI, virtual camera, ...), when there is any
         self.learning: int | None = None  # HUD line picked for MIDI learn (L key)
         self._want_recording: bool | None = None
         self._shown = -1
@@ -124,12 +127,23 @@ class Stage:
         if frame is not None and frame.number != self._shown:
             self.compositor.push(frame.image, now)
             self._shown = frame.number
+            if self.outputs is not None:
+                self.outputs.generated(frame.image, now)
         self.compositor.set_hud(self.hud_lines() if hud else None, now)
         self.surface.use()
         flash = float(self.session.store.get("flash"))
         self.compositor.draw(now, self.surface.viewport, self.crossfade_seconds(), flash)
+        self._send_picture(now)
+
+    def _send_picture(self, now: float) -> None:
+        """The picture just drawn, to the take when its video is due and to the outputs
+        that carry the display (one read of the pixels for both)."""
+        picture = None
         if self.take is not None and self.take.due(now):
-            self.take.video(self.surface.read(), now)
+            picture = self.surface.read()
+            self.take.video(picture, now)
+        if self.outputs is not None and self.outputs.wants_display:
+            self.outputs.display(self.surface.read() if picture is None else picture, now)
 
     def tick(self, now: float) -> Frame | None:
         """Apply input and mappings for the picture about to be drawn; the frame to show.

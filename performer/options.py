@@ -250,3 +250,25 @@ def _midi_audio_link_options(osc: argparse._ArgumentGroup) -> None:
         action="store_true",
         help="do not create the virtual MIDI input named performer",
     )
+
+
+def add_video_options(parser: argparse.ArgumentParser, outputs: bool) -> None:
+    """Video in (play and render) and out (play)."""
+    video = parser.add_argument_group("video in and out")
+    video.add_argument(
+        "--input",
+        metavar="SOURCE",
+        help="live input each frame may start from (input_mix; starts at 1 unless the patch "
+        "or --set says): a video file, camera[:DEVICE], screen[:AREA], ndi:NAME, "
+        "ffmpeg:URL?format=F, spout:NAME, syphon:NAME (see devices)",
+    )
+    if outputs:
+        video.add_argument(
+            "--output",
+            metavar="SINK",
+            action="append",
+            default=[],
+            help="send the picture to ndi:NAME, vcam[:DEVICE], spout:NAME or syphon:NAME "
+            "(repeatable; add ?frames=generated for the generated frames instead of the "
+            "display's picture)",
+        )

@@ -29,13 +29,15 @@ def play(args: argparse.Namespace) -> int:
         patch,
         _generator(args, model, patch),
         inputs=_inputs(args),
+        video_in=args.input,
+        video_out=args.output,
         surface=SurfaceChoice(args.headless, args.fullscreen, args.monitor, not args.no_vsync),
         fps=args.fps,
         display_fps=args.display_fps,
         takes=args.takes,
         record=args.record,
         av_delay=None if args.av_delay is None else args.av_delay / 1000.0,
-        overrides=_overrides(args),
+        overrides=_overrides(args, patch),
         model=model,
     )
     drawn = show.play(args.seconds)
@@ -72,7 +74,10 @@ def render(args: argparse.Namespace) -> int:
     patch = patches.load(args.patch)
     model = args.model or patch.model
     generator = _generator(args, model, patch)
-    session = Session(patch, generator, FakeClock(), overrides=_overrides(args), model=model)
+    clock = FakeClock()
+    source = _offline_input(args.input, clock)
+    overrides = _overrides(args, patch)
+    session = Session(patch, generator, clock, overrides=overrides, model=model, source=source)
     log.info("loading %s for patch %r", model or "the embedded model", patch.name)
     session.prepare()
     try:
@@ -83,6 +88,23 @@ def render(args: argparse.Namespace) -> int:
         return 0
     finally:
         session.close()
+        if source is not None:
+            source.stop()
+
+
+def _offline_input(spec: str | None, clock: Any) -> Any:
+    """Offline, a file input is read frame-exact on the fake clock (frame N of the
+    render from frame N of the file, at the same fps); a live source plays as it comes."""
+    if spec is None:
+        return None
+    from performer.control.video.file import FileSource
+    from performer.video import FileFrames, open_input
+
+    source = open_input(spec, clock)
+    if isinstance(source, FileSource):
+        return FileFrames(source, clock)
+    source.start()
+    return source
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -133,8 +155,10 @@ def _set_threads(threads: int | None, model: str | None) -> None:
         torch.set_num_threads(max(1, threads))
 
 
-def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+def _overrides(args: argparse.Namespace, patch: Any = None) -> dict[str, Any]:
     overrides = dict(args.sets)
+    if getattr(args, "input", None) and patch is not None and "input_mix" not in patch.params:
+        overrides.setdefault("input_mix", 1.0)  # asked for an input: start from it
     for name in ("width", "height", "steps"):
         if getattr(args, name) is not None:
             overrides[name] = param(name).check(getattr(args, name))
@@ -156,7 +180,7 @@ def takes(args: argparse.Namespace) -> int:
 def devices(args: argparse.Namespace) -> int:
     from performer.devices import report
 
-    print(report())
+    print(report(ndi=args.ndi))
     return 0
 
 

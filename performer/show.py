@@ -27,6 +27,7 @@ from performer.live import Stage, play
 from performer.patch import Patch
 from performer.render.surface import Surface, SurfaceChoice
 from performer.session import Session
+from performer.video import VideoOutputs, open_input
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +52,23 @@ class Show:
         av_delay: float | None = None,
         overrides: Mapping[str, Any] | None = None,
         model: str | None = None,
+        video_in: str | None = None,
+        video_out: list[str] | None = None,
     ):
         inbox = Inbox()
         self.inputs = Inputs(inputs or InputOptions(), inbox)
         self.clock = clock or self.inputs.clock or MonotonicClock()
+        # named now, opened at play(): a spec or an output that cannot be, in one line
+        self.source = open_input(video_in, self.clock) if video_in else None
+        self.outputs = VideoOutputs(video_out, fps) if video_out else None
         self.session = Session(
-            patch, generator, clock=self.clock, overrides=overrides, model=model, inbox=inbox
+            patch,
+            generator,
+            clock=self.clock,
+            overrides=overrides,
+            model=model,
+            inbox=inbox,
+            source=self.source,
         )
         self.surface = surface or SurfaceChoice()
         self.fps, self.display_fps = fps, display_fps
@@ -73,18 +85,35 @@ class Show:
         session.prepare()
         self.inputs.start(session)
         try:
+            if self.source is not None:
+                self.source.start()  # a file that cannot be decoded: one line, no show
+                log.info("video in: %s", self.source.name)
             size = (session.store.get("width"), session.store.get("height"))
             surface = self.surface.open(*size)
             try:
+                if self.outputs is not None:
+                    self.outputs.start(*surface.viewport[2:])
                 return self._perform(surface, seconds)
             finally:
+                if self.outputs is not None:
+                    self.outputs.stop()
                 surface.close()
         finally:
+            if self.source is not None:
+                self.source.stop()
             self.inputs.stop()
             session.close()
 
     def _perform(self, surface: Surface, seconds: float | None) -> int:
-        stage = Stage(self.session, surface, self.fps, self.takes, self.inputs.audio, self.av_delay)
+        stage = Stage(
+            self.session,
+            surface,
+            self.fps,
+            self.takes,
+            self.inputs.audio,
+            self.av_delay,
+            self.outputs,
+        )
         if not surface.seen:
             seconds = HEADLESS_S if seconds is None else seconds
         # headless, the take is how the performance is seen: it always records

@@ -37,15 +37,24 @@ def list_cameras() -> list[str]:
     return found
 
 
-def list_devices(ndi_timeout: float = 1.0) -> list[DeviceList]:
-    """Every backend's list; a backend that is missing or elsewhere says so in ``note``."""
+def _not_searched() -> list[str]:
+    raise VideoSourceError("not searched: NDI discovery multicasts (performer devices --ndi)")
+
+
+def list_devices(ndi_timeout: float | None = 1.0) -> list[DeviceList]:
+    """Every backend's list; a backend that is missing or elsewhere says so in ``note``.
+    ``ndi_timeout`` None leaves NDI out: finding senders multicasts on the network."""
     from performer.control.video.ndi import list_ndi_sources
     from performer.control.video.spout import list_spout_senders
     from performer.control.video.syphon import list_syphon_servers
 
     listers: list[tuple[str, str, Callable[[], list[str]]]] = [
         ("camera", "camera:DEVICE", list_cameras),
-        ("ndi", "ndi:NAME", lambda: list_ndi_sources(ndi_timeout)),
+        (
+            "ndi",
+            "ndi:NAME",
+            _not_searched if ndi_timeout is None else lambda: list_ndi_sources(ndi_timeout),
+        ),
         ("spout", "spout:NAME", list_spout_senders),
         ("syphon", "syphon:NAME", list_syphon_servers),
     ]
