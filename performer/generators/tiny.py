@@ -46,53 +46,14 @@ def _text_encoder(dim: int, projection: bool = False) -> Any:
 
 def save_tiny_pipeline(folder: str | Path, kind: Kind = "sd", seed: int = 0) -> Path:
     """Build a tiny pipeline of ``kind`` and ``save_pretrained`` it into ``folder``."""
-    from diffusers import (
-        AutoencoderKL,
-        EulerDiscreteScheduler,
-        LCMScheduler,
-        StableDiffusionPipeline,
-        StableDiffusionXLPipeline,
-        UNet2DConditionModel,
-    )
+    from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
 
     folder = Path(folder)
     torch.manual_seed(seed)
-    xl = kind == "xl"
-    unet = UNet2DConditionModel(
-        block_out_channels=(32, 64),
-        layers_per_block=1,
-        sample_size=8,
-        in_channels=4,
-        out_channels=4,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=64 if xl else 32,
-        attention_head_dim=(2, 4),
-        norm_num_groups=16,
-        time_cond_proj_dim=32 if kind == "lcm" else None,
-        addition_embed_type="text_time" if xl else None,
-        addition_time_embed_dim=8 if xl else None,
-        projection_class_embeddings_input_dim=32 + 6 * 8 if xl else None,
-    )
-    vae = AutoencoderKL(
-        block_out_channels=(16, 32),
-        in_channels=3,
-        out_channels=3,
-        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
-        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
-        latent_channels=4,
-        norm_num_groups=16,
-        sample_size=32,
-    )
-    schedule = {"beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012}
-    scheduler = (
-        LCMScheduler(**schedule, steps_offset=1)
-        if kind == "lcm"
-        else EulerDiscreteScheduler(**schedule, steps_offset=1)
-    )
-    tokenizer = _tokenizer()
+    # the weights are drawn in this order, so a seed always gives the same pipeline
+    unet, vae, scheduler, tokenizer = _unet(kind), _vae(), _scheduler(kind), _tokenizer()
     pipe: Any
-    if xl:
+    if kind == "xl":
         pipe = StableDiffusionXLPipeline(
             vae=vae,
             unet=unet,
@@ -115,6 +76,52 @@ def save_tiny_pipeline(folder: str | Path, kind: Kind = "sd", seed: int = 0) -> 
         )
     pipe.save_pretrained(folder)
     return folder
+
+
+def _unet(kind: Kind) -> Any:
+    from diffusers import UNet2DConditionModel
+
+    xl = kind == "xl"
+    return UNet2DConditionModel(
+        block_out_channels=(32, 64),
+        layers_per_block=1,
+        sample_size=8,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=64 if xl else 32,
+        attention_head_dim=(2, 4),
+        norm_num_groups=16,
+        time_cond_proj_dim=32 if kind == "lcm" else None,
+        addition_embed_type="text_time" if xl else None,
+        addition_time_embed_dim=8 if xl else None,
+        projection_class_embeddings_input_dim=32 + 6 * 8 if xl else None,
+    )
+
+
+def _vae() -> Any:
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(
+        block_out_channels=(16, 32),
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
+        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
+        latent_channels=4,
+        norm_num_groups=16,
+        sample_size=32,
+    )
+
+
+def _scheduler(kind: Kind) -> Any:
+    from diffusers import EulerDiscreteScheduler, LCMScheduler
+
+    schedule = {"beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012}
+    if kind == "lcm":
+        return LCMScheduler(**schedule, steps_offset=1)
+    return EulerDiscreteScheduler(**schedule, steps_offset=1)
 
 
 def save_tiny_vae(folder: str | Path, seed: int = 0) -> Path:
