@@ -12,7 +12,6 @@ the same log lines: they are rate-limited on the performance clock).
 
 from __future__ import annotations
 
-import copy
 import heapq
 import itertools
 import logging
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from performer.control.events import Event
-from performer.control.params import REGISTRY, ParamError, Snapshot, param
+from performer.control.params import ParamError, Snapshot, param
 from performer.control.throttle import Throttle
 from performer.mappings.learn import Learner, learned_path, learned_toml
 from performer.mappings.learn import write as write_learned
@@ -39,18 +38,18 @@ __all__ = ["Change", "Conductor"]
 
 class Conductor:
     def __init__(self, score: Score):
-        # the patch keeps its score as written, so every conductor made from it (live,
-        # replay, a second run) starts alike; the registry's entries stay shared
-        score = copy.deepcopy(score, {id(p): p for p in REGISTRY.values()})
-        self.transport = score.transport
-        self.tracks: dict[str, Track] = score.tracks
+        # fresh mappings, tracks and transport: the patch keeps its score as written, so
+        # every conductor made from it (live, replay, a second run) starts alike. Scenes
+        # and cues are never changed by playing them.
+        self.transport = score.transport.fresh()
+        self.tracks: dict[str, Track] = {name: t.fresh() for name, t in score.tracks.items()}
         self.scenes = score.scenes
         self.cues = score.cues
         self.mappings: list[Mapping] = []
         self._by_source: dict[str, list[Mapping]] = defaultdict(list)
         self._mixer = Mixer(self.tracks, self.transport, self._failed)
         for m in score.mappings:
-            self._add_mapping(m)
+            self._add_mapping(m.fresh())
         self._cues = Cues(self.cues, self.scenes)
         self._tap = score.tap
         self._fed: deque[Event] = deque()  # fed since the last tick
@@ -239,6 +238,6 @@ class Conductor:
             self.mappings.remove(old)
             self._by_source[old.source].remove(old)
             self._mixer.drops(old)
-        m = Mapping(Table(table, "learned"))
+        m = Mapping.from_table(Table(table, "learned"))
         m.learned = True  # a second learn onto the same parameter replaces it
         self._add_mapping(m)

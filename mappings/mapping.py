@@ -25,10 +25,12 @@ from __future__ import annotations
 from typing import Any
 
 from performer.control.events import Event
-from performer.mappings import relative, smoothing, takeover
+from performer.control.params import Param
+from performer.mappings import relative, smoothing
 from performer.mappings.curves import Shape
 from performer.mappings.oscillators import Oscillator
 from performer.mappings.tables import PatchError, Table, number_or_none, parameter, shown
+from performer.mappings.takeover import TAKEOVERS, Jump, Pickup
 
 KEYS = (
     "source", "param", "in", "curve", "amount", "deadzone", "out", "smooth", "combine",
@@ -41,64 +43,71 @@ SNAP = 1e-6  # share of the output range under which a glide counts as arrived
 
 
 class Mapping:
-    """A mapping's settings and its running state (target before smoothing, value after)."""
+    """A mapping's settings and its running state (target before smoothing, value after).
 
-    def __init__(self, table: Table, tracks: frozenset[str] = frozenset()):
-        """``tracks``: the timelines of numbers a ``timeline:`` source may name."""
-        table.only(KEYS)
-        self.source = table.text("source")
-        self.param = parameter(table.data.get("param"), table.at("param"))
-        if self.param.kind == "str":
-            raise PatchError(
-                table.at("param"), f"{self.param.name} is text; send it as param:{self.param.name}"
-            )
-        kind, _, detail = self.source.partition(":")
-        self.kind = kind
-        self.oscillator: Oscillator | None = None
-        if kind == "lfo":
-            self.oscillator = Oscillator.from_table(table, "source", detail)
-        elif kind == "transport" and detail not in TRANSPORT:
-            raise PatchError(
-                table.at("source"), f"unknown transport:{detail}; known: {', '.join(TRANSPORT)}"
-            )
-        elif kind == "timeline" and detail not in tracks:
-            raise PatchError(
-                table.at("source"),
-                f"no timeline of numbers named {shown(detail)}; known: {', '.join(sorted(tracks))}",
-            )
-        elif kind not in (*EVENT_KINDS, "lfo", "transport", "timeline") or not detail:
-            raise PatchError(
-                table.at("source"),
-                f"unknown source {shown(self.source)}; expected midi:…, osc:…, audio:…, "
-                "lfo:<shape>, timeline:<track> or transport:<beat|bar|phase|bar_phase>",
-            )
-        self.detail = detail
-        assert self.param.lo is not None and self.param.hi is not None
-        self.shape = Shape.from_table(table, (self.param.lo, self.param.hi))
-        self.combine = table.text("combine", "replace", ("replace", "add"))
-        self.encoding = table.text("encoding", "absolute", relative.ENCODINGS)
-        if self.encoding != "absolute" and not self.source.startswith("midi:cc:"):
-            raise PatchError(table.at("encoding"), "relative encodings are for midi:cc: sources")
-        if self.encoding == "absolute" and table.has("step"):
-            raise PatchError(table.at("step"), "step is for relative encoders (set encoding)")
-        self.step = table.number("step", 1.0 / 128.0, 1e-6, 1.0)
-        for key in ("period", "offset", "width"):
-            if kind != "lfo" and table.has(key):
-                raise PatchError(table.at(key), f"{key} is for lfo: sources")
-        absolute_knob = self.source.startswith(KNOBS) and self.encoding == "absolute"
-        default_takeover = "pickup" if absolute_knob and self.combine == "replace" else "jump"
-        mode = table.text("takeover", default_takeover, takeover.TAKEOVERS)
-        self.takeover: takeover.Pickup | takeover.Jump = (
-            takeover.Pickup() if mode == "pickup" else takeover.Jump()
-        )
-        self.smoother = smoothing.from_table(
-            table.data.get("smooth", "none"), table.at("smooth"), self.shape.span()
-        )
+    A patch's mappings are made once, by :meth:`from_table`; each conductor plays
+    :meth:`fresh` ones, so what one show's knobs did is not the next one's start.
+    """
+
+    def __init__(
+        self, source: str, param: Param, shape: Shape, combine: str = "replace",
+        encoding: str = "absolute", step: float = 1.0 / 128.0,
+        oscillator: Oscillator | None = None,
+        takeover: Pickup | Jump | None = None,
+        smoother: smoothing.Smoother | None = None,
+    ):  # fmt: skip
+        self.source, self.param, self.shape = source, param, shape
+        self.kind, _, self.detail = source.partition(":")
+        self.combine, self.encoding, self.step = combine, encoding, step
+        self.oscillator = oscillator
+        self.takeover = takeover if takeover is not None else Jump()
+        self.smoother = smoother if smoother is not None else smoothing.Direct()
         self.learned = False  # made by MIDI learn rather than declared
-        self.live = kind in EVENT_KINDS  # moved by a person (or the room): counts for touch/latch
+        self.live = self.kind in EVENT_KINDS  # moved by a person (or the room): touch/latch
         self.target: float | None = None
         self.value: float | None = None
         self.moved_at = float("-inf")  # last accepted live input, performance clock
+
+    def fresh(self) -> Mapping:
+        """The same settings, with the running state of a mapping nothing has moved yet."""
+        m = Mapping(
+            self.source, self.param, self.shape, self.combine, self.encoding, self.step,
+            self.oscillator, self.takeover.fresh(), self.smoother.fresh(),
+        )  # fmt: skip
+        m.learned = self.learned
+        return m
+
+    @classmethod
+    def from_table(cls, table: Table, tracks: frozenset[str] = frozenset()) -> Mapping:
+        """``tracks``: the timelines of numbers a ``timeline:`` source may name."""
+        table.only(KEYS)
+        source = table.text("source")
+        p = parameter(table.data.get("param"), table.at("param"))
+        if p.kind == "str":
+            raise PatchError(table.at("param"), f"{p.name} is text; send it as param:{p.name}")
+        oscillator = _check_source(table, source, tracks)
+        assert p.lo is not None and p.hi is not None
+        shape = Shape.from_table(table, (p.lo, p.hi))
+        combine = table.text("combine", "replace", ("replace", "add"))
+        encoding = table.text("encoding", "absolute", relative.ENCODINGS)
+        if encoding != "absolute" and not source.startswith("midi:cc:"):
+            raise PatchError(table.at("encoding"), "relative encodings are for midi:cc: sources")
+        if encoding == "absolute" and table.has("step"):
+            raise PatchError(table.at("step"), "step is for relative encoders (set encoding)")
+        step = table.number("step", 1.0 / 128.0, 1e-6, 1.0)
+        for key in ("period", "offset", "width"):
+            if oscillator is None and table.has(key):
+                raise PatchError(table.at(key), f"{key} is for lfo: sources")
+        absolute_knob = source.startswith(KNOBS) and encoding == "absolute"
+        default_takeover = "pickup" if absolute_knob and combine == "replace" else "jump"
+        mode = table.text("takeover", default_takeover, TAKEOVERS)
+        smoother = smoothing.from_table(
+            table.data.get("smooth", "none"), table.at("smooth"), shape.span()
+        )
+        return cls(
+            source, p, shape, combine, encoding, step, oscillator,
+            Pickup() if mode == "pickup" else Jump(), smoother,
+        )  # fmt: skip
 
     def feed(self, event: Event, current: float) -> bool:
         """Take one event. True if it moved the target.
@@ -144,6 +153,29 @@ class Mapping:
 
     def __repr__(self) -> str:
         return f"Mapping({self.source!r} -> {self.param.name!r}, {self.combine})"
+
+
+def _check_source(table: Table, source: str, tracks: frozenset[str]) -> Oscillator | None:
+    """Refuse a source no mapping can follow; an ``lfo:`` source's oscillator."""
+    kind, _, detail = source.partition(":")
+    if kind == "lfo":
+        return Oscillator.from_table(table, "source", detail)
+    if kind == "transport" and detail not in TRANSPORT:
+        raise PatchError(
+            table.at("source"), f"unknown transport:{detail}; known: {', '.join(TRANSPORT)}"
+        )
+    if kind == "timeline" and detail not in tracks:
+        raise PatchError(
+            table.at("source"),
+            f"no timeline of numbers named {shown(detail)}; known: {', '.join(sorted(tracks))}",
+        )
+    if kind not in (*EVENT_KINDS, "lfo", "transport", "timeline") or not detail:
+        raise PatchError(
+            table.at("source"),
+            f"unknown source {shown(source)}; expected midi:…, osc:…, audio:…, "
+            "lfo:<shape>, timeline:<track> or transport:<beat|bar|phase|bar_phase>",
+        )
+    return None
 
 
 def signal(

@@ -37,8 +37,8 @@ __all__ = ["Score", "parse"]
 
 @dataclass
 class Score:
-    """What a patch gives the conductor, in the state it starts a show in (a conductor
-    plays its own copy: the mappings, tracks and transport keep running state)."""
+    """What a patch gives the conductor, as the patch starts a show. The mappings, tracks
+    and transport keep running state, so a conductor plays ``fresh()`` ones of its own."""
 
     transport: Transport = field(default_factory=Transport)
     quantize: str = "bar"
@@ -77,7 +77,9 @@ def parse(data: MappingType[str, Any]) -> Score:
     if not isinstance(mappings, list):
         raise PatchError("mappings", "expected an array of tables ([[mappings]])")
     names = frozenset(n for n, t in score.tracks.items() if not t.text)
-    score.mappings = [Mapping(Table(m, f"mappings[{i}]"), names) for i, m in enumerate(mappings)]
+    score.mappings = [
+        Mapping.from_table(Table(m, f"mappings[{i}]"), names) for i, m in enumerate(mappings)
+    ]
 
     scenes = Table(data.get("scenes", {}), "scenes")
     score.scenes = {name: scene_from_table(scenes.sub(name)) for name in scenes.data}

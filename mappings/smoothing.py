@@ -26,6 +26,10 @@ class Smoother(Protocol):
 
     def reset(self, value: float, now: float) -> None: ...
 
+    def fresh(self) -> Smoother:
+        """The same settings, before its first step (each conductor plays its own)."""
+        ...
+
 
 class Direct:
     """No smoothing."""
@@ -39,6 +43,9 @@ class Direct:
 
     def reset(self, value: float, now: float) -> None:
         self.value = value
+
+    def fresh(self) -> Direct:
+        return Direct()
 
 
 class _Timed:
@@ -70,6 +77,9 @@ class OnePole(_Timed):
         assert self.value is not None
         return self.value
 
+    def fresh(self) -> OnePole:
+        return OnePole(self.tau)
+
 
 class Slew(_Timed):
     def __init__(self, rate: float) -> None:
@@ -83,6 +93,9 @@ class Slew(_Timed):
             self.value += min(max(target - self.value, -most), most)
         assert self.value is not None
         return self.value
+
+    def fresh(self) -> Slew:
+        return Slew(self.rate)
 
 
 class OneEuro(_Timed):
@@ -110,6 +123,9 @@ class OneEuro(_Timed):
         cutoff = self.min_cutoff + self.beta * abs(self.speed)
         self.value = previous + self._alpha(cutoff, dt) * (target - previous)
         return self.value
+
+    def fresh(self) -> OneEuro:
+        return OneEuro(self.min_cutoff, self.beta, self.d_cutoff)
 
 
 SMOOTHERS = ("none", "onepole", "slew", "euro")

@@ -47,6 +47,10 @@ class Pickup:
         """The parameter moved away on its own (a scene, a timeline): pick it up again."""
         self.accepted_at = None
 
+    def fresh(self) -> Pickup:
+        """The same threshold and window, for a knob not seen yet."""
+        return Pickup(self.threshold, self.window)
+
 
 class Jump:
     """No takeover: every move is taken (for motorised faders or a one-knob patch)."""
@@ -56,6 +60,9 @@ class Jump:
 
     def release(self) -> None:
         pass
+
+    def fresh(self) -> Jump:
+        return Jump()
 
 
 TAKEOVERS = ("pickup", "jump")

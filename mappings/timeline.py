@@ -103,6 +103,7 @@ class Track:
         combine: str = "replace",
         mode: str = "read",
         release: float = 1.0,
+        start: float = 0.0,
     ):
         self.name, self.param = name, param
         self.keys = keys or []
@@ -111,8 +112,16 @@ class Track:
         self.unit, self.loop, self.combine, self.mode = unit, loop, combine, mode
         self.length = length if length is not None else (self.times[-1] if self.times else 0.0)
         self.release = release  # beats a touch lasts after the last live move
-        self.origin = 0.0  # where position 0 lies, in this track's unit (cues restart it)
+        self.start = start  # where position 0 lies at first, in this track's unit
+        self.origin = start  # where it lies now (a cue's restart moves it)
         self.text = bool(self.keys) and isinstance(self.keys[0].value, str)
+
+    def fresh(self) -> Track:
+        """The same track, at its start (each conductor's cues restart its own)."""
+        return Track(
+            self.name, self.param, self.keys, self.oscillator, self.lo, self.hi, self.unit,
+            self.loop, self.length, self.combine, self.mode, self.release, self.start,
+        )  # fmt: skip
 
     def position(self, beat: float, seconds: float) -> float:
         pos = (beat if self.unit == "beats" else seconds) - self.origin
@@ -143,7 +152,7 @@ class Track:
             keys = _keys(table, p, table.text("interp", "linear", INTERPOLATIONS))
         if p is not None and p.kind == "str" and (oscillator or combine == "add"):
             raise PatchError(table.at("param"), f"{p.name} is text: it takes keys, replaced")
-        track = cls(
+        return cls(
             name,
             p.name if p else None,
             keys,
@@ -156,9 +165,8 @@ class Track:
             combine=combine,
             mode=table.text("mode", "read", MODES),
             release=table.number("release", 1.0, 0.0, 1e6),
+            start=table.number("start", 0.0),
         )
-        track.origin = table.number("start", 0.0)
-        return track
 
 
 def _keys(table: Table, p: Any, default_interp: str) -> list[Key]:

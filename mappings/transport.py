@@ -23,6 +23,7 @@ class Transport:
     def __init__(self, bpm: float = 120.0, beats_per_bar: int = 4, start: float = 0.0):
         self.beats_per_bar = beats_per_bar
         self.bpm = param("bpm").clamp(bpm)
+        self._started = (self.bpm, start)  # for fresh()
         self._time, self._beat = start, 0.0
         self._taps: list[float] = []
         self.changed_by = ""  # "tap" or "sync" after the tempo moved other than by set_bpm
@@ -31,6 +32,11 @@ class Transport:
     def from_table(cls, table: Table, bpm: float) -> Transport:
         lo, hi = param("bpm").lo, param("bpm").hi
         return cls(table.number("bpm", bpm, lo, hi), int(table.number("beats_per_bar", 4, 1, 64)))
+
+    def fresh(self) -> Transport:
+        """This transport as it started: its first tempo, beat 0 at its start, no taps."""
+        bpm, start = self._started
+        return Transport(bpm, self.beats_per_bar, start)
 
     # -- where we are -------------------------------------------------------------
     def beat(self, now: float) -> float:
