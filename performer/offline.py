@@ -7,9 +7,33 @@ from typing import Any
 
 import numpy as np
 
-from performer.control.clock import FakeClock
+from performer.control.clock import Clock, FakeClock
+from performer.control.video import InputFrame
+from performer.control.video.file import FileSource
 from performer.progress import progress
 from performer.session import Frame, Session
+
+
+class FrameExact:
+    """A video file as the input of an offline render: each frame starts from the
+    file's frame on show at the clock's time (looped, or held at its end), so at the
+    file's fps frame N of the output starts from frame N of the file. Decoded on the
+    caller's thread, on demand: nothing runs ahead of the fake clock."""
+
+    def __init__(self, file: FileSource, clock: Clock):
+        self.file, self.clock = file, clock
+        self._last: InputFrame | None = None
+
+    def latest(self) -> InputFrame:
+        number = max(self.file.index_at(self.clock.now()), 0)
+        if self._last is not None and self._last.number == number:
+            return self._last  # the same input frame: a take would store it once
+        frames = self.file.frames
+        index = number % frames if self.file.loop else min(number, frames - 1)
+        image = self.file.frame_at(index).view()  # the decoder's own, kept read-only
+        image.flags.writeable = False
+        self._last = InputFrame(image, number, index, float(number / self.file.fps))
+        return self._last
 
 
 def composite(
@@ -25,9 +49,16 @@ def composite(
 
 
 def render_to_file(
-    session: Session, out: Path, frames: int, fps: int, size: tuple[int, int]
+    session: Session,
+    out: Path,
+    frames: int,
+    fps: int,
+    size: tuple[int, int],
+    source: FileSource | None = None,
 ) -> int:
-    """Generate ``frames`` frames at ``1/fps`` steps of fake time; returns frames written."""
+    """Generate ``frames`` frames at ``1/fps`` steps of fake time; returns frames written.
+    With a file ``source``, the session's input is that file, frame-exact
+    (:class:`FrameExact`)."""
     from performer.render.compositor import Compositor
     from performer.render.headless import Headless
     from performer.render.video import VideoWriter
@@ -35,6 +66,8 @@ def render_to_file(
     if not isinstance(session.clock, FakeClock):
         raise TypeError("offline rendering needs a FakeClock: it must not wait on real time")
     clock = session.clock
+    if source is not None:
+        session.source = FrameExact(source, clock)
     with Headless(*size) as surface, VideoWriter(out, *size, fps=fps) as video:
         compositor = Compositor(surface.ctx)
         try:

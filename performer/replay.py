@@ -4,7 +4,9 @@ The control log is fed back through the same session (mappings, timelines, cues 
 generator) on a fake clock: frame by frame, the ticks that led to it live (the display's
 moments of applying input and mappings) run again at the same performance times, with
 the same events. With the same model, resolution and steps, each generated frame is
-checked against the fingerprint logged live.
+checked against the fingerprint logged live. A take played with a video input hands
+each frame the input frame it started from live (:class:`~performer.take.inputs.RecordedInput`,
+the session's source in replay); the session fits it to any resolution as it did live.
 
 The video is drawn at those ticks too, as the live display drew it: at each tick where
 the take's video was due a picture, the frame that was on screen then with the flash of
@@ -29,6 +31,7 @@ from performer.offline import composite
 from performer.progress import progress
 from performer.session import Frame, Session, Tick
 from performer.take.format import LOG, PATCH, VIDEO, digest
+from performer.take.inputs import RecordedInput
 from performer.take.reader import TakeLog, read_take
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,7 @@ class ReplayResult:
     identical: int
     pictures: int = 0  # pictures in the video (the display's, at the take's fps)
     skipped: int = 0  # bad lines of the take's log left out
+    unfed: int = 0  # frames whose recorded input was missing or damaged (made without it)
 
 
 class _Display:
@@ -107,7 +111,9 @@ def replay(
 
     take = read_take(folder)
     _report(take, folder / LOG)
-    session, clock = _session(take, patches.load(folder / PATCH), generator, overrides)
+    recorded = RecordedInput(folder) if any(take.inputs) else None
+    patch = patches.load(folder / PATCH)
+    session, clock = _session(take, patch, generator, overrides, recorded)
     fps = int(take.info.get("fps", 30))
     size = size or (session.store.get("width"), session.store.get("height"))
     audio = _take_audio(folder / VIDEO)
@@ -127,7 +133,8 @@ def replay(
     ):
         display = _Display(Compositor(surface.ctx), surface, video, take.started, fps)
         try:
-            made = _play(take, session, clock, display, result, f"replaying {folder.name}")
+            desc = f"replaying {folder.name}"
+            made = _play(take, session, clock, display, result, recorded, desc)
             display.hold(made, take.ended, float(session.store.get("flash")))
             if audio:
                 for block, start_sample in audio[1]:
@@ -136,6 +143,9 @@ def replay(
         finally:
             display.release()
             session.close()
+            if recorded is not None:
+                recorded.close()
+                result.unfed = recorded.unfed
     return result
 
 
@@ -154,15 +164,22 @@ def _report(take: TakeLog, log_path: Path) -> None:
 
 
 def _session(
-    take: TakeLog, patch: patches.Patch, generator: Generator, overrides: dict[str, Any]
+    take: TakeLog,
+    patch: patches.Patch,
+    generator: Generator,
+    overrides: dict[str, Any],
+    recorded: RecordedInput | None,
 ) -> tuple[Session, FakeClock]:
-    """The session the take played, on a fake clock, ready to be ticked by the log."""
+    """The session the take played, on a fake clock, ready to be ticked by the log, with
+    the take's recorded input as its source."""
     clock = FakeClock()
     first = take.frames[0]["params"] if take.frames else {}
     # The take began from the patch as played (--set included): its header says how.
     start = _usable(take.opening)
     start.update({k: first[k] for k in ("width", "height", "steps") if k in first})
-    session = Session(patch, generator, clock=clock, overrides={**start, **overrides})
+    session = Session(
+        patch, generator, clock=clock, overrides={**start, **overrides}, source=recorded
+    )
     del session.commands["learn/save"]  # a replay plays; it writes nothing but its video
     session.prepare()
     session.ticked = True  # the logged ticks, not each step, apply the input
@@ -175,24 +192,27 @@ def _play(
     clock: FakeClock,
     display: _Display,
     result: ReplayResult,
+    recorded: RecordedInput | None,
     desc: str,
 ) -> Frame | None:
-    """Every frame of the take again, after the display's ticks that led to it; each
-    checked against its fingerprint where size and steps are the take's. Returns the
-    last frame made."""
+    """Every frame of the take again, after the display's ticks that led to it, from
+    the input frame it started from; each checked against its fingerprint where size
+    and steps are the take's. Returns the last frame made."""
     first = take.frames[0]["params"] if take.frames else {}
     same = all(first.get(k) == session.store.get(k) for k in ("width", "height", "steps"))
     recent: dict[int, Frame] = {}  # the last frames made, by their number in the take
     made: Frame | None = None
-    for record in progress(take.frames, desc=desc, unit="frame"):
+    for at, record in enumerate(progress(take.frames, desc=desc, unit="frame")):
         # 1. The display's ticks before this frame: input, mappings, pictures.
         for tick in take.ticks.get(record["frame"], []):
             clock.set(tick.time)
             session.tick(tick.time, tick.events)
             shown = _on_screen(take, tick, recent)
             display.draw(shown, tick.time, float(session.store.get("flash")))
-        # 2. The frame itself, checked against the take's fingerprint.
+        # 2. The frame itself, from its input, checked against the take's fingerprint.
         clock.set(float(record["t"]))
+        if recorded is not None:
+            recorded.cue(take.inputs[at])
         made = recent[record["frame"]] = session.step()
         if len(recent) > _RECENT:
             del recent[min(recent)]

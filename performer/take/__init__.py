@@ -10,10 +10,13 @@ A take is a folder::
                         that changed since the frame before (``set``; takes from before
                         this wrote the whole snapshot, ``params``, every frame); an
                         end line with the last picture's time
+        input.mkv       with a video input: each input frame a generated frame started
+                        from, once, lossless (input-2.mkv after a change of size); the
+                        log says where each is (``input`` lines) and each frame its own
         patch.toml      the patch as it was
         take.json       model identity, size, fps, start time
 
-Four modules, one concept each, around the format they share:
+Five modules, one concept each, around the format they share:
 
 - :mod:`~performer.take.format`: what a take holds: its files, the values and lines
   of the log, their bounds and checks, the frame's fingerprint, :class:`TakeError`
@@ -22,8 +25,10 @@ Four modules, one concept each, around the format they share:
 - :mod:`~performer.take.reader`: a take read back: ``take.json`` (``read_info``), the
   log's good lines (:func:`read_log`), the whole take for replay (:func:`read_take`,
   :class:`TakeLog`), the list of takes (:func:`list_takes`)
+- :mod:`~performer.take.inputs`: the take's input video: stored while the show plays
+  (``InputWriter``), handed back as the replayed session's source (``RecordedInput``)
 - :mod:`~performer.take.recorder`: :class:`TakeRecorder`, which records a take while
-  the show plays: video, audio, and the log on its own thread
+  the show plays: video, audio, and the log and input on its own thread
 
 Why this shape: the writer and the reader change together only where the format
 does, and the format is one module both import, so a new kind of line is added in
@@ -34,18 +39,31 @@ meets. Replay (:mod:`performer.replay`) reads through the reader and sits outsid
 with the session and the renderer it drives.
 """
 
-from performer.take.format import INFO, LOG, MAX_FPS, PATCH, VIDEO, BadLines, TakeError, digest
+from performer.take.format import (
+    INFO,
+    INPUT,
+    LOG,
+    MAX_FPS,
+    PATCH,
+    VIDEO,
+    BadLines,
+    TakeError,
+    digest,
+)
+from performer.take.inputs import RecordedInput
 from performer.take.reader import TakeLog, list_takes, read_log, read_take
 from performer.take.recorder import TakeRecorder
 from performer.take.writer import new_take
 
 __all__ = [
     "INFO",
+    "INPUT",
     "LOG",
     "MAX_FPS",
     "PATCH",
     "VIDEO",
     "BadLines",
+    "RecordedInput",
     "TakeError",
     "TakeLog",
     "TakeRecorder",

@@ -4,6 +4,17 @@ bounds. The writer (:mod:`~performer.take.writer`) and the reader
 
 A frame line's ``sha1`` is :func:`digest` of the generated picture: replay compares it.
 
+A take played with a video input also stores the input frames its frames started from,
+each once, losslessly, in ``input.mkv`` (see :mod:`~performer.take.inputs`). Before the
+first frame line that used one comes its ``input`` line::
+
+    {"type":"input","number":41,"index":11,"t":12.37,"file":"input.mkv","at":17,"sha1":"…"}
+
+``number`` and ``index`` are the source's (its count, the place in its file), ``t`` when
+it was due on the performance clock, ``at`` its place in ``file``, ``sha1`` the
+:func:`digest` of its picture; the frame line names it by ``"input": 41``. Readers from
+before input was stored skip the kind and the key, and replay the take without it.
+
 Writing: a blob or an OSC time tag is not JSON, and must neither stop the log nor be
 lost. Bytes are written as ``{"bytes": "<hex>"}`` and datetimes as ``{"datetime":
 "<iso>"}``; replay turns them back into the same values. Anything else JSON cannot hold
@@ -21,6 +32,7 @@ import hashlib
 import json
 import math
 import numbers
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +42,7 @@ from typing import Any
 import numpy as np
 
 VIDEO, LOG, PATCH, INFO = "video.mp4", "control.jsonl", "patch.toml", "take.json"
+INPUT = "input.mkv"  # the input frames used; a change of the input's size starts input-2.mkv
 FORMAT = 2  # 2: frames carry only the parameters that changed
 MAX_INFO = 1 << 20  # bytes of take.json: it holds a few short fields
 MAX_FPS = 1000  # far past any display; a typo like 30000 would only spin the loop
@@ -154,6 +167,20 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def input_file(part: int) -> str:
+    """The name of the take's ``part``-th input video (from 1): one per input size."""
+    return INPUT if part == 1 else INPUT.replace(".", f"-{part}.")
+
+
+# the only names an input line may give: a log never points outside its take
+_INPUT_FILE = re.compile(r"input(-[2-9]|-[1-9][0-9]{1,3})?\.mkv")
+_SHA1 = re.compile(r"[0-9a-f]{40}")
+
+
+def _matches(pattern: re.Pattern[str], value: Any) -> bool:
+    return isinstance(value, str) and pattern.fullmatch(value) is not None
+
+
 def _is_time(value: Any) -> bool:
     return (
         isinstance(value, int | float)
@@ -191,6 +218,16 @@ _FIELDS: dict[str, dict[str, Any]] = {
         "params": ("a table", dict, False),
         "set": ("a table", dict, False),
         "unset": ("a list of names", lambda v: isinstance(v, list), False),
+        "input": ("an input frame number", _is_int, False),
+    },
+    # an input frame stored in the take: before the first frame line that names it
+    "input": {
+        "number": ("an input frame number", _is_int, True),
+        "index": ("a frame index", _is_int, True),
+        "t": ("a time", _is_time, True),
+        "file": ("input.mkv or input-N.mkv", lambda v: _matches(_INPUT_FILE, v), True),
+        "at": ("a frame of that file (from 0)", lambda v: _is_int(v) and v >= 0, True),
+        "sha1": ("40 hex digits", lambda v: _matches(_SHA1, v), True),
     },
 }
 

@@ -99,6 +99,8 @@ class TakeLog:
     opening: dict[str, Any] = field(default_factory=dict)  # the parameters as the take began
     lost: list[tuple[int, int]] = field(default_factory=list)  # (first frame, how many):
     # frames the recorder could not log while it played (its queue was full)
+    inputs: list[dict[str, Any] | None] = field(default_factory=list)  # for each frame,
+    # the input line of the stored input frame it started from (None: none)
 
 
 class _Reading:
@@ -116,6 +118,8 @@ class _Reading:
         self.params: dict[str, Any] = {}  # the snapshot so far: frames log what changed
         self.opening: dict[str, Any] = {}
         self.lost: list[tuple[int, int]] = []
+        self.stored: dict[int, dict[str, Any]] = {}  # input lines by number, the last kept
+        self.inputs: list[dict[str, Any] | None] = []
 
     def why_not(self, record: dict[str, Any]) -> str | None:
         """Why ``record`` cannot be replayed: its kind's checks, then its time, which
@@ -144,6 +148,8 @@ class _Reading:
             self.event(record)
         elif kind == "lost":
             self.lost.append((record["frame"], record["frames"]))
+        elif kind == "input":  # a source restarted counts from 0 again: the latest line
+            self.stored[record["number"]] = record
         # other kinds (probe captures, kinds from newer versions) are not replayed
 
     def frame(self, record: dict[str, Any]) -> None:
@@ -155,6 +161,8 @@ class _Reading:
                 if isinstance(name, str):
                     self.params.pop(name, None)
         self.frames.append({**record, "params": self.params})
+        number = record.get("input")
+        self.inputs.append(None if number is None else self.stored.get(number))
 
     def event(self, record: dict[str, Any]) -> None:
         event = Event(
@@ -191,6 +199,7 @@ class _Reading:
             self.bad,
             self.opening,
             self.lost,
+            self.inputs,
         )
 
 

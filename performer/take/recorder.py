@@ -1,5 +1,6 @@
-"""Recording a take while playing: the video the display shows, the input audio, and
-the control log that lets ``performer render TAKE`` play it again.
+"""Recording a take while playing: the video the display shows, the input audio, the
+input video frames the generated frames started from, and the control log that lets
+``performer render TAKE`` play it again.
 
 Started by ``performer play --record`` or OSC ``/performer/record/start``. Every part
 stops on its own when it cannot write (a full disk) and says why; the performance
@@ -7,7 +8,9 @@ never stops for it.
 
 The generator thread only hands each frame over (:meth:`TakeRecorder._on_frame`): the
 frame's fingerprint (a SHA-1 of the picture, ~1 ms at 512x512) and its log lines are
-made on the recorder's own thread, in the order the frames came. Between the two
+made on the recorder's own thread, in the order the frames came, and so is the
+lossless encoding of each input frame used, once however many frames started from it
+(~3 ms at 640x480, ~12 ms at 1280x720: bench/input_encode.py). Between the two
 threads is a queue of at most :data:`QUEUE_FRAMES` frames. The writer is normally a
 frame behind; a full queue means the disk has stalled for seconds. Then a frame is
 not logged rather than the show held up: each gap is counted, warned of once a
@@ -26,8 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from performer.control.throttle import Throttle
+from performer.control.video.frames import InputFrame
 from performer.session import Frame, Session, Tick
 from performer.take.format import LOG, VIDEO, digest
+from performer.take.inputs import InputWriter
 from performer.take.writer import ControlLog, new_take
 
 log = logging.getLogger(__name__)
@@ -72,6 +77,9 @@ class TakeRecorder:
         )
         self._next_video = 0
         self._last_picture: float | None = None
+        self.inputs: InputWriter | None = None  # made when the first input frame comes
+        self._input: InputFrame | None = None  # the input frame stored last
+        self._input_number: int | None = None  # its number, None if it was not stored
         # frames from the generator's thread to the writer's, each with the gap before
         # it (first frame lost, how many) if frames were lost; _STOP after the last
         self._frames: queue.Queue[_Handed | None] = queue.Queue(QUEUE_FRAMES)
@@ -121,7 +129,9 @@ class TakeRecorder:
                     self.log.tick(frame.number, tick.time, tick.shown)
                     for event in tick.events:
                         self.log.event(frame.number, event)
-                self.log.frame(frame.number, frame.time, frame.snapshot, digest(frame.image))
+                number = self._store_input(frame.input)
+                picture = digest(frame.image)
+                self.log.frame(frame.number, frame.time, frame.snapshot, picture, number)
             except Exception:  # the log goes on with the next frame, as the show does
                 self._warnings.log(
                     log,
@@ -131,6 +141,22 @@ class TakeRecorder:
                     frame.number,
                     exc_info=True,
                 )
+
+    def _store_input(self, seen: InputFrame | None) -> int | None:
+        """The number of the stored input frame ``seen``: stored, and its line logged,
+        when a frame first started from it (a generator faster than the source starts
+        several from one). None: no input, or it could not be stored."""
+        if seen is None:
+            return None
+        if seen is not self._input:  # a source hands over the same object until a new one
+            self._input, self._input_number = seen, None
+            if self.inputs is None:
+                self.inputs = InputWriter(self.folder, self.started)
+            stored = self.inputs.write(seen)
+            if stored is not None:
+                self.log.input(seen, stored)
+                self._input_number = seen.number
+        return self._input_number
 
     def due(self, now: float) -> bool:
         """Whether the display should hand over a picture now (it records at ``fps``)."""
@@ -161,11 +187,16 @@ class TakeRecorder:
             self.log.write({"type": "end", "t": self._last_picture})
         self.recorder.close()
         self.log.close()
+        inputs = self.inputs
+        if inputs is not None:
+            inputs.close()
         problems = [p for p in (self.recorder.error, self.log.error) if p]
+        problems += [inputs.error] if inputs is not None and inputs.error else []
         log.info(
-            "take saved: %s (%d frames%s%s)%s",
+            "take saved: %s (%d frames%s%s%s)%s",
             self.folder,
             self.recorder.frames_written,
+            f", {inputs.frames_written} input frames" if inputs is not None else "",
             f", {self.recorder.dropped} dropped" if self.recorder.dropped else "",
             f", {self.lost} generated frames not logged" if self.lost else "",
             f"; stopped early: {'; '.join(problems)}" if problems else "",

@@ -17,7 +17,9 @@ from typing import IO, Any
 from performer.control.events import Event
 from performer.control.names import safe_name
 from performer.control.throttle import Throttle
+from performer.control.video.frames import InputFrame
 from performer.take.format import FORMAT, INFO, PATCH, plain, same
+from performer.take.inputs import Stored
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +95,32 @@ class ControlLog:
             record["origin"] = event.origin
         self.write(record)
 
-    def frame(self, number: int, time: float, params: Mapping[str, Any], digest: str) -> None:
+    def input(self, frame: InputFrame, stored: Stored) -> None:
+        """An input frame, stored in the take as ``stored`` says: before the first
+        frame that started from it."""
+        self.write(
+            {
+                "type": "input",
+                "number": frame.number,
+                "index": frame.index,
+                "t": frame.time,
+                "file": stored.file,
+                "at": stored.at,
+                "sha1": stored.sha1,
+            }
+        )
+
+    def frame(
+        self,
+        number: int,
+        time: float,
+        params: Mapping[str, Any],
+        digest: str,
+        input_number: int | None = None,
+    ) -> None:
         """A generated frame: the parameters that changed since the last one written (a
-        held prompt is written once, not 30 times a second)."""
+        held prompt is written once, not 30 times a second), and the number of the
+        stored input frame it started from, if any."""
         record: dict[str, Any] = {"type": "frame", "frame": number, "t": time}
         last = self._params
         if last is None:
@@ -107,6 +132,8 @@ class ControlLog:
                 record["set"] = changed
             if gone:
                 record["unset"] = gone
+        if input_number is not None:
+            record["input"] = input_number
         record["sha1"] = digest
         if self.write(record):
             self._params = dict(params)
