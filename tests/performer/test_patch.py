@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,3 +57,29 @@ def test_missing_patch_file(tmp_path: Path) -> None:
 def test_model_folders_resolve_relative_to_the_patch(tmp_path: Path) -> None:
     (tmp_path / "p.toml").write_text('model = "./models/tiny"\n')
     assert patch.load(tmp_path / "p.toml").model == str(tmp_path / "models" / "tiny")
+
+
+def test_the_score_is_read_once_when_the_patch_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The session's conductor plays the patch's score; it does not read the tables again."""
+    from performer.mappings.mapping import Mapping
+
+    from performer.generators.embedded import EmbeddedGenerator
+    from performer.session import Session
+
+    read: list[str] = []
+    from_table = Mapping.from_table.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[Mapping], table: Any, tracks: frozenset[str] = frozenset()) -> Mapping:
+        read.append(table.key)
+        return from_table(cls, table, tracks)
+
+    monkeypatch.setattr(Mapping, "from_table", classmethod(counted))
+    text = (
+        '[[mappings]]\nsource = "midi:cc:1:1"\nparam = "era"\n'
+        '[[mappings]]\nsource = "lfo:sine"\nparam = "zoom"\ncombine = "add"\nout = [-0.1, 0.1]\n'
+    )
+    loaded = patch.loads(text)
+    session = Session(loaded, EmbeddedGenerator())
+    assert read == ["mappings[0]", "mappings[1]"]
+    assert [m.source for m in session.conductor.mappings] == ["midi:cc:1:1", "lfo:sine"]
+    assert session.conductor.mappings[0] is not loaded.score.mappings[0], "its own, fresh"
