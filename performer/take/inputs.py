@@ -29,7 +29,7 @@ from performer.take.format import digest, input_file
 
 log = logging.getLogger(__name__)
 
-CODEC = "libx264rgb"
+CODEC, PIX_FMT = "libx264rgb", "rgb24"
 # lossless; no lookahead, so each frame is in the file as soon as it is encoded; one
 # thread, so the cores stay with the generator
 OPTIONS = {"qp": "0", "preset": "ultrafast", "tune": "zerolatency", "threads": "1"}
@@ -94,7 +94,7 @@ class InputWriter:
         self._container = av.open(str(path), mode="w", container_options=CRASH_SAFE_OPTIONS[".mkv"])
         self._stream = self._container.add_stream(CODEC, options=OPTIONS)
         self._stream.width, self._stream.height = width, height
-        self._stream.pix_fmt = "rgb24"
+        self._stream.pix_fmt = PIX_FMT
         self._stream.time_base = self._stream.codec_context.time_base = TIME_BASE
         self._size, self._at = (width, height), 0
 

@@ -215,9 +215,12 @@ def test_a_damaged_input_file_gives_one_line_and_feeds_what_is_good(
     data = bytearray(path.read_bytes())
     if damage == "cut":  # a take killed while it wrote
         del data[len(data) * 2 // 3 :]
-    else:  # bytes changed in the middle: the decoder hides it, the fingerprint does not
-        middle = len(data) // 2
-        data[middle : middle + 64] = bytes(64)
+    else:  # a picture's bytes changed: the decoder hides it, the fingerprint does not
+        with av.open(str(path)) as container:
+            packets = [p for p in container.demux(video=0) if p.size]
+        middle = packets[len(packets) // 2]
+        assert middle.pos is not None and middle.size > 16
+        data[middle.pos + middle.size // 2 : middle.pos + middle.size // 2 + 8] = bytes(8)
     path.write_bytes(bytes(data))
     with caplog.at_level(logging.WARNING, logger=take_inputs.__name__):
         result = replay(take, EmbeddedGenerator(), tmp_path / "again.mp4", {})
