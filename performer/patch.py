@@ -24,6 +24,11 @@ validated once, at load, against the parameter registry; every error is one
     [[mappings]]                  # the score: read by performer.mappings
     [scenes.dawn]                 # a named set of parameter values
     era = 1900
+
+    [input]                       # live video in (performer.patch_video)
+    source = "camera"
+    [[outputs]]                   # video out
+    sink = "ndi:performer"
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from performer import toml_reader
+from performer import patch_video, toml_reader
 from performer.control.params import REGISTRY, ParamError, param
 from performer.mappings.score import Score, parse
 from performer.mappings.tables import MAX_TEXT, PatchError, Table, one_line, shown
@@ -52,6 +57,8 @@ PATCH_KEYS = (
     "timelines",
     "cues",
     "transport",
+    "input",
+    "outputs",
 )
 
 
@@ -87,6 +94,8 @@ class Patch:
     anchors: Mapping[float, str] = field(default_factory=dict)
     template: str = "{prompt}, {era}"
     score: Score = field(default_factory=Score)  # what the conductor plays, validated
+    input: str | None = None  # [input] source: the video each frame may start from
+    outputs: tuple[str, ...] = ()  # [[outputs]]: where the picture goes (sink specs)
     path: Path | None = None
     text: str = ""  # the TOML as written, copied into takes
 
@@ -147,6 +156,8 @@ def _patch(data: Mapping[str, Any], path: Path | None, text: str) -> Patch:
         anchors=_anchors(era.sub("anchors")),
         template=template,
         score=score,
+        input=patch_video.source(top.sub("input"), path),
+        outputs=patch_video.outputs(data.get("outputs", [])),
         path=path,
         text=text,
     )

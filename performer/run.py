@@ -29,8 +29,8 @@ def play(args: argparse.Namespace) -> int:
         patch,
         _generator(args, model, patch),
         inputs=_inputs(args),
-        video_in=args.input,
-        video_out=args.output,
+        video_in=args.input or patch.input,
+        video_out=args.output or list(patch.outputs),
         surface=SurfaceChoice(args.headless, args.fullscreen, args.monitor, not args.no_vsync),
         fps=args.fps,
         display_fps=args.display_fps,
@@ -75,7 +75,7 @@ def render(args: argparse.Namespace) -> int:
     model = args.model or patch.model
     generator = _generator(args, model, patch)
     clock = FakeClock()
-    source = _offline_input(args.input, clock)
+    source = _offline_input(args.input or patch.input, clock)
     overrides = _overrides(args, patch)
     session = Session(patch, generator, clock, overrides=overrides, model=model, source=source)
     log.info("loading %s for patch %r", model or "the embedded model", patch.name)
@@ -157,7 +157,8 @@ def _set_threads(threads: int | None, model: str | None) -> None:
 
 def _overrides(args: argparse.Namespace, patch: Any = None) -> dict[str, Any]:
     overrides = dict(args.sets)
-    if getattr(args, "input", None) and patch is not None and "input_mix" not in patch.params:
+    asked = getattr(args, "input", None) or (patch is not None and patch.input)
+    if asked and patch is not None and "input_mix" not in patch.params:
         overrides.setdefault("input_mix", 1.0)  # asked for an input: start from it
     for name in ("width", "height", "steps"):
         if getattr(args, name) is not None:
