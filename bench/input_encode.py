@@ -7,6 +7,7 @@ at 640x480 and 1280x720; and, for comparison, FFV1 (bgr0) in the same file throu
 same calls, the other lossless codec in Matroska that PyAV offers here.
 
     .venv/bin/python bench/input_encode.py --seconds 4 --runs 3
+    .venv/bin/python bench/input_encode.py --noise 10    # with a camera's grain
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ SIZES = ((640, 480), (1280, 720))
 FPS = 30
 
 
-def testsrc2(width: int, height: int, seconds: float) -> list[np.ndarray]:
+def testsrc2(width: int, height: int, seconds: float, noise: int) -> list[np.ndarray]:
     spec = f"testsrc2=size={width}x{height}:rate={FPS}:duration={seconds}"
+    if noise:  # a camera's sensor noise: what a lossless file pays for most
+        spec += f",noise=alls={noise}:allf=t"
     with av.open(spec, format="lavfi") as container:
         return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
 
@@ -55,7 +58,7 @@ def one_run(pictures: list[np.ndarray], folder: Path) -> tuple[float, float]:
 def measure(codec: str, pix_fmt: str, options: dict[str, str], args: argparse.Namespace) -> None:
     inputs.CODEC, inputs.PIX_FMT, inputs.OPTIONS = codec, pix_fmt, options
     for width, height in SIZES:
-        pictures = testsrc2(width, height, args.seconds)
+        pictures = testsrc2(width, height, args.seconds, args.noise)
         runs = []
         for _ in range(args.runs):
             with tempfile.TemporaryDirectory() as folder:
@@ -72,6 +75,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--noise", type=int, default=0, help="noise strength, 0-100")
     args = parser.parse_args()
     measure(inputs.CODEC, inputs.PIX_FMT, dict(inputs.OPTIONS), args)
     measure("ffv1", "bgr0", {"threads": "1"}, args)

@@ -3,8 +3,8 @@ the show plays (:class:`InputWriter`) and handed back to the session in replay
 (:class:`RecordedInput`).
 
 Stored losslessly, because a replay must give the generator the very pixels the show
-had: H.264 in its lossless RGB mode (libx264rgb at qp 0), which costs a quarter of
-FFV1's time per frame here for files half again as large (bench/input_encode.py), in
+had: H.264 in its lossless RGB mode (libx264rgb at qp 0), which takes less than half
+FFV1's time per frame here, for files 1.2 to 1.8 times as large (bench/input_encode.py), in
 Matroska flushed in short clusters, so a killed take keeps all but its last moments.
 Each picture's SHA-1 is in its log line: an H.264 decoder hides damage rather than
 failing, and the reader must tell a damaged file from a good one.

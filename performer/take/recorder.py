@@ -10,7 +10,8 @@ The generator thread only hands each frame over (:meth:`TakeRecorder._on_frame`)
 frame's fingerprint (a SHA-1 of the picture, ~1 ms at 512x512) and its log lines are
 made on the recorder's own thread, in the order the frames came, and so is the
 lossless encoding of each input frame used, once however many frames started from it
-(~3 ms at 640x480, ~12 ms at 1280x720: bench/input_encode.py). Between the two
+(at 640x480 and 1280x720: ~3 and ~10 ms for FFmpeg's testsrc2, ~10 and ~28 ms
+with a camera's grain added; bench/input_encode.py). Between the two
 threads is a queue of at most :data:`QUEUE_FRAMES` frames. The writer is normally a
 frame behind; a full queue means the disk has stalled for seconds. Then a frame is
 not logged rather than the show held up: each gap is counted, warned of once a
