@@ -197,7 +197,8 @@ class RecordedInput:
             while True:
                 frame = next(self._pictures, None)
                 if frame is None:
-                    raise _Damage(f"ends after {self._next} frames; the log names frame {at}")
+                    held = f"{self._next} frame{'s' * (self._next != 1)}"
+                    raise _Damage(f"holds only {held}; the log names frame {at}")
                 self._next += 1
                 if self._next > at:
                     return frame.to_ndarray(format="rgb24")

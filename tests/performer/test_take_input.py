@@ -418,3 +418,34 @@ def test_a_killed_take_keeps_its_input_but_the_last_moments(tmp_path: Path) -> N
     # Matroska clusters of 200 ms: at 30 frames a second, about 6 frames in the making
     # (3 were lost in each of 3 runs here)
     assert recorded.unfed <= 10, f"{recorded.unfed} of {len(lines)} input frames lost"
+
+
+def test_a_hand_edited_log_cannot_point_the_replay_astray(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Frames naming inputs never logged, a bad input line, one far past its file's end."""
+    writer = InputWriter(tmp_path, 0.0)
+    stored = writer.write(_input(0, numbered(0), 0.0))
+    writer.close()
+    assert stored is not None
+    good = {**GOOD, "number": 0, "sha1": stored.sha1}
+    lines = [
+        {"type": "take", "t": 0.0, "params": {}},
+        good,
+        {**GOOD, "number": 1, "file": "../take.json"},  # skipped: the frame has no input
+        {**GOOD, "number": 2, "at": 10**9, "sha1": stored.sha1},
+        *({"type": "frame", "frame": n, "t": n / 10, "sha1": "a", "input": n} for n in range(4)),
+    ]
+    (tmp_path / "take.json").write_text("{}")
+    (tmp_path / "control.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    take = read_take(tmp_path)
+    assert take.bad.count == 1 and "'file' must be" in take.bad.reasons[0]
+    assert [line and line["number"] for line in take.inputs] == [0, None, 2, None]
+    recorded = RecordedInput(tmp_path)
+    with caplog.at_level(logging.WARNING, logger=take_inputs.__name__):
+        for line in take.inputs:
+            recorded.cue(line)
+    recorded.close()
+    assert recorded.unfed == 1
+    (said,) = [r.getMessage() for r in caplog.records]
+    assert "holds only 1 frame; the log names frame 1000000000" in said
