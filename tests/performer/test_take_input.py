@@ -201,6 +201,7 @@ def test_a_missing_input_file_gives_one_line_and_the_replay_goes_on(
         result = replay(take, EmbeddedGenerator(), tmp_path / "again.mp4", {})
     fed = sum(line is not None for line in read_take(take).inputs)
     assert result.frames == len(read_take(take).frames) and result.unfed == fed > 0
+    assert result.identical < result.frames, "at input_mix 0.5 the input moves the picture"
     (line,) = [r.getMessage() for r in caplog.records if r.name == take_inputs.__name__]
     assert "input.mkv: missing" in line and "without their input" in line
 
