@@ -26,7 +26,7 @@ from performer.control.clock import Clock, MonotonicClock
 from performer.control.events import Event, Inbox
 from performer.control.params import ParamStore, Snapshot
 from performer.control.throttle import Throttle
-from performer.control.video import InputFrame
+from performer.control.video import FITS, InputFrame, fit
 from performer.generators import Generator, Setup
 from performer.mappings import Conductor
 from performer.patch import Patch
@@ -85,6 +85,8 @@ class Session:
         self.model = model  # what the patch or --model named (None: embedded), for takes
         self.generator = generator
         self.source = source  # the live input each frame may start from (input_mix)
+        self._fit: np.ndarray | None = None  # the last input frame, fitted
+        self._fit_key: tuple[Any, ...] | None = None
         self.clock = clock or MonotonicClock()
         self.store = ParamStore({**patch.params, **(overrides or {})})
         self.inbox = inbox if inbox is not None else Inbox()  # the inputs may hold it first
@@ -244,7 +246,7 @@ class Session:
             self._wanted = False
         seen = self.source.latest() if self.source is not None else None
         started = time.perf_counter()
-        image = self.generator(snap)
+        image = self.generator(snap, None if seen is None else self._fitted(seen, snap))
         frame = Frame(image, self._count, now, time.perf_counter() - started, snap, seen)
         with self._lock:
             self._latest = frame
@@ -252,6 +254,19 @@ class Session:
         for listener in self._frame_listeners:
             listener(frame, ticks)
         return frame
+
+    def _fitted(self, seen: InputFrame, snap: Snapshot) -> np.ndarray:
+        """The input frame fitted to the generator's size as input_fit and input_mirror
+        ask; kept while they and the frame stay, as a fast generator reuses it."""
+        width, height = self.generator.size
+        key = (seen.number, seen.time, width, height, snap["input_fit"], snap["input_mirror"])
+        if self._fit is None or self._fit_key != key:
+            mode = FITS[int(snap["input_fit"])]
+            fitted = fit(seen.image, width, height, mode, mirror=bool(snap["input_mirror"]))
+            # an input of the generator's own size comes back as it is: read-only
+            self._fit = fitted if fitted.flags.writeable else fitted.copy()
+            self._fit_key = key
+        return self._fit
 
     def latest(self) -> Frame | None:
         with self._lock:

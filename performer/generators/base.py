@@ -1,10 +1,10 @@
 """The one interface every image generator shares.
 
 ``prepare()`` once (heavy: load, allocate, encode what can be encoded), then call the
-generator once per frame with a parameter :class:`~performer.control.params.Snapshot`; it
-returns an ``(height, width, 3)`` ``uint8`` RGB frame. Feedback (img2img on the previous
-frame) is state the generator keeps between calls; ``reset()`` clears it or seeds it
-with a given picture.
+generator once per frame with a parameter :class:`~performer.control.params.Snapshot`
+(and the live input, when there is one); it returns an ``(height, width, 3)`` ``uint8``
+RGB frame. Feedback (img2img on the previous frame) is state the generator keeps between
+calls; ``reset()`` clears it or seeds it with a given picture.
 """
 
 from __future__ import annotations
@@ -41,8 +41,10 @@ class Generator(ABC):
         """Load and allocate everything the per-frame path needs."""
 
     @abstractmethod
-    def __call__(self, snap: Snapshot) -> np.ndarray:
-        """Generate the next frame: ``(height, width, 3)`` uint8 RGB."""
+    def __call__(self, snap: Snapshot, live: np.ndarray | None = None) -> np.ndarray:
+        """Generate the next frame: ``(height, width, 3)`` uint8 RGB. ``live`` is the
+        live input, fitted to :attr:`size`: the frame starts from it by ``input_mix``
+        (0: the previous frame only, 1: the input only), then is re-noised by timestep."""
 
     @abstractmethod
     def reset(self, image: np.ndarray | None = None) -> None:

@@ -121,22 +121,28 @@ class DiffusersGenerator(Generator):
 
     # -- per frame -----------------------------------------------------------------------
     @torch.inference_mode()
-    def __call__(self, snap: Snapshot) -> np.ndarray:
+    def __call__(self, snap: Snapshot, live: np.ndarray | None = None) -> np.ndarray:
         path = self._path
         assert path is not None, "prepare() first"
         started = time.perf_counter()
         # 1. conditioning: text embeddings for this era and prompt mix
         cond = self.conditioning(snap)
-        # 2. latents: the previous frame moved by the feedback motion, or none to start from
+        # 2. latents: the previous frame moved by the feedback motion, or none to start
+        #    from; mixed with the live input's latents by input_mix
         levels = schedule(snap["timestep"], snap["steps"])
         motion = (snap["zoom"], snap["rotate"], snap["translate_x"], snap["translate_y"])
+        mix = float(snap["input_mix"])
+        start = self._encode_image(live) if live is not None and mix > 0.0 else None
         if self._latents is None:
-            levels = schedule(1.0, snap["steps"])  # nothing to feed back: start from noise
-            latents = torch.zeros(self.latent_shape, device=self.device, dtype=self.dtype)
-        elif not levels and is_still(*motion):
+            if start is None:
+                levels = schedule(1.0, snap["steps"])  # nothing to feed back: from noise
+            zeros = torch.zeros(self.latent_shape, device=self.device, dtype=self.dtype)
+            latents = zeros if start is None else start
+        elif not levels and start is None and is_still(*motion):
             return self._frame if self._frame is not None else path.decode(self._latents)
         else:
             latents = warp(self._latents, *motion)
+            latents = latents if start is None else torch.lerp(latents, start, mix)
         seen = self.skip.recall(latents, snap)
         if seen is not None:  # made from this input before: the same frame again
             self._latents, self._frame = seen
@@ -179,10 +185,18 @@ class DiffusersGenerator(Generator):
         pixels = torch.from_numpy(np.ascontiguousarray(image[..., :3])).permute(2, 0, 1)[None]
         pixels = F.interpolate(pixels.float(), size=(h, w), mode="bilinear", antialias=True)
         self._frame = pixels[0].round().clamp(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
+        self._latents = self._encode_pixels(pixels)
+
+    def _encode_image(self, image: np.ndarray) -> torch.Tensor:
+        """A picture of this generator's size (the live input, fitted) as latents."""
+        pixels = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None]
+        return self._encode_pixels(pixels.float())
+
+    def _encode_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
         x = (pixels / 127.5 - 1).to(self.device, self.dtype)
         encoded = self.vae.encode(x)
         latents = encoded.latent_dist.mode() if hasattr(encoded, "latent_dist") else encoded.latents
-        self._latents = latents * self.latent_scale
+        return latents * self.latent_scale
 
     def close(self) -> None:
         if self._encoder is not None:

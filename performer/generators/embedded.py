@@ -78,26 +78,25 @@ class EmbeddedGenerator(Generator):
         # at timestep 0 this model returns its previous frame as it is, moved or not
         return snap["timestep"] <= 0.0 and self._previous is not None
 
-    def __call__(self, snap: Snapshot) -> np.ndarray:
+    def __call__(self, snap: Snapshot, live: np.ndarray | None = None) -> np.ndarray:
         model = self._model
         if model is None:
             raise GeneratorError("embedded model: call prepare() before generating frames")
         with torch.inference_mode():
-            # 1. Where this frame starts: the held frame, the moved previous frame, or noise
+            # 1. Where this frame starts: the held frame, the moved previous frame, or
+            #    noise; mixed with the live input by input_mix
             levels = schedule(snap["timestep"], snap["steps"])
+            mix = float(snap["input_mix"])
+            start = _to_tensor(live) if live is not None and mix > 0.0 else None
             if self._previous is None:
-                levels = schedule(1.0, snap["steps"])
-                x = torch.zeros(self._shape)
-            elif not levels:
+                if start is None:
+                    levels = schedule(1.0, snap["steps"])  # nothing to start from: noise
+                x = torch.zeros(self._shape) if start is None else start
+            elif not levels and start is None:
                 return self._previous.copy()
             else:
-                x = warp(
-                    _to_tensor(self._previous),
-                    snap["zoom"],
-                    snap["rotate"],
-                    snap["translate_x"],
-                    snap["translate_y"],
-                )
+                x = self._moved(self._previous, snap)
+                x = x if start is None else torch.lerp(x, start, mix)
             # 2. The condition: era and scene words; a null row for guidance
             guidance = float(snap["guidance"])
             rows = 2 if guidance > 0 else 1
@@ -124,6 +123,12 @@ class EmbeddedGenerator(Generator):
             self._previous = _to_frame(x)
             self._frame += 1
             return self._previous.copy()
+
+    @staticmethod
+    def _moved(previous: np.ndarray, snap: Snapshot) -> torch.Tensor:
+        """The previous frame moved by the feedback motion."""
+        motion = (snap["zoom"], snap["rotate"], snap["translate_x"], snap["translate_y"])
+        return warp(_to_tensor(previous), *motion)
 
 
 def _words(prompt: str) -> torch.Tensor:

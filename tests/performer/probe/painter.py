@@ -33,7 +33,7 @@ class EraPainter(Generator):
         self.resets += 1
         self._fed = False
 
-    def __call__(self, snap: Snapshot) -> np.ndarray:
+    def __call__(self, snap: Snapshot, live: np.ndarray | None = None) -> np.ndarray:
         self.snapshots.append(snap)
         t = (snap["era"] - 1840.0) / 190.0
         grey = 100.0 + 10.0 * snap["guidance"] - (50.0 if self._fed else 0.0)
