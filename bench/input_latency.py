@@ -13,12 +13,18 @@
   127.0.0.1; latency is seen minus the moment ``send()`` was called.
 - fit: the cost per frame of fitting 1280×720 into 512×512, median of 200.
 
-The generator-to-display part joins when ``--input`` is wired into the show.
+- show: the whole path. The embedded model plays a numbered 30 fps file as its input
+  (input_mix 1) on its own thread while a headless display draws at ``--display-fps``;
+  for each input frame that a generated frame started from, latency is the first draw
+  showing a frame made from it (or a newer one) minus the input frame's due time.
+  Reported in ms and in generated frames (over the median interval between frames),
+  against the goal: p99 within 2 generated frames plus one display period.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -161,15 +167,78 @@ def in_private_network() -> int:
     return subprocess.run(["unshare", "-n", "sh", "-c", command], env=env).returncode
 
 
+def show_latency(folder: Path, display_fps: int, seconds: float) -> dict[str, float]:
+    import av
+    import torch
+    from performer.control.clock import MonotonicClock
+    from performer.render.headless import Headless
+
+    from performer import patch
+    from performer.generators.embedded import EmbeddedGenerator
+    from performer.live import Stage
+    from performer.session import Session
+    from performer.video import open_input
+
+    torch.set_num_threads(1)  # as performer play runs the embedded model
+    path = folder / "numbered-show.mkv"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 192, 96, "yuv420p"
+        for n in range(int(30 * (seconds + 2))):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(numbered(n))))
+        container.mux(stream.encode())
+    clock = MonotonicClock()
+    source = open_input(str(path) + "?loop=0", clock)
+    overrides = {"input_mix": 1.0, "crossfade": 0.0, "width": 256, "height": 256}
+    session = Session(patch.load("demo"), EmbeddedGenerator(), clock, overrides, source=source)
+    session.prepare()
+    source.start()
+    shown: dict[int, float] = {}  # input number -> latency of its first display
+    made: list[float] = []
+    with Headless(256, 256) as surface:
+        stage = Stage(session, surface, fps=display_fps)
+        session.start(ticked=True)
+        period, end = 1.0 / display_fps, time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            stage.draw(clock.now())
+            surface.ctx.finish()
+            frame = session.latest()
+            if frame is not None and frame.input is not None:
+                if not made or made[-1] != frame.time:
+                    made.append(frame.time)
+                shown.setdefault(frame.input.number, clock.now() - frame.input.time)
+            time.sleep(max(0.0, period - (time.perf_counter() % period)))
+        session.stop()
+        stage.close()
+    session.close()
+    source.stop()
+    interval = statistics.median(b - a for a, b in itertools.pairwise(made))
+    latencies = list(shown.values())[5:]  # the first frames pay for the start
+    result = percentiles(latencies)
+    result["p50_frames"] = round(result["p50_ms"] / 1000 / interval, 2)
+    result["p99_frames"] = round(result["p99_ms"] / 1000 / interval, 2)
+    goal = 2 * interval + 1 / display_fps
+    result["goal_p99_ms"] = round(1000 * goal, 1)
+    result["generated_fps"] = round(1 / interval, 1)
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ndi", action="store_true", help="also NDI on loopback (root)")
     parser.add_argument("--ndi-here", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--display-fps", type=int, default=60, help="the show's display rate")
+    parser.add_argument("--seconds", type=float, default=8.0, help="how long the show plays")
+    parser.add_argument("--only-show", action="store_true", help="only the whole path")
     args = parser.parse_args()
     if args.ndi_here:
         print(json.dumps({"ndi": ndi_latency()}))
         return 0
     with tempfile.TemporaryDirectory() as folder:
+        show = show_latency(Path(folder), args.display_fps, args.seconds)
+        print(json.dumps({f"show (display {args.display_fps} Hz)": show}))
+        if args.only_show:
+            return 0
         print(json.dumps({"file": file_latency(Path(folder))}))
     print(json.dumps({"lavfi": lavfi_latency()}))
     print(json.dumps({"fit 1280x720 -> 512x512": fit_cost()}))
