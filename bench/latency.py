@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import random
 import socket
 import statistics
@@ -157,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stream-batch", action="store_true")
     parser.add_argument("--device", default=None)
     parser.add_argument("--threads", type=int, help="CPU threads (default: torch's; --tiny: 1)")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     from diffusers.utils import logging as diffusers_logging
 
@@ -217,6 +219,20 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         f"frames finished from the send to the one shown (that one included): "
         f"p50 {statistics.median(counted):g}, p99 {percentile(counted, 0.99):g}"
     )
+    if args.json:
+        figures = {
+            "model": args.model or args.random or "tiny",
+            "size": size,
+            "steps": args.steps,
+            "display_hz": args.fps,
+            "p50_ms": 1e3 * statistics.median(seconds),
+            "p99_ms": 1e3 * percentile(seconds, 0.99),
+            "p50_frames": statistics.median(in_frames),
+            "p99_frames": percentile(in_frames, 0.99),
+            "frame_ms": 1e3 * frame_s,
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"latency": figures}, indent=1))
     return 0
 
 
