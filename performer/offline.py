@@ -54,11 +54,9 @@ def render_to_file(
     frames: int,
     fps: int,
     size: tuple[int, int],
-    source: FileSource | None = None,
 ) -> int:
     """Generate ``frames`` frames at ``1/fps`` steps of fake time; returns frames written.
-    With a file ``source``, the session's input is that file, frame-exact
-    (:class:`FrameExact`)."""
+    A file input is the session's source, as :class:`FrameExact` on the same clock."""
     from performer.render.compositor import Compositor
     from performer.render.headless import Headless
     from performer.render.video import VideoWriter
@@ -66,8 +64,6 @@ def render_to_file(
     if not isinstance(session.clock, FakeClock):
         raise TypeError("offline rendering needs a FakeClock: it must not wait on real time")
     clock = session.clock
-    if source is not None:
-        session.source = FrameExact(source, clock)
     with Headless(*size) as surface, VideoWriter(out, *size, fps=fps) as video:
         compositor = Compositor(surface.ctx)
         try:

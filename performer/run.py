@@ -98,11 +98,13 @@ def _offline_input(spec: str | None, clock: Any) -> Any:
     if spec is None:
         return None
     from performer.control.video.file import FileSource
-    from performer.video import FileFrames, open_input
+    from performer.offline import FrameExact
+    from performer.video import open_input
 
     source = open_input(spec, clock)
     if isinstance(source, FileSource):
-        return FileFrames(source, clock)
+        source.frames  # noqa: B018 (opens the file now: one line if it cannot decode)
+        return FrameExact(source, clock)
     source.start()
     return source
 
@@ -123,6 +125,8 @@ def _replay(args: argparse.Namespace) -> int:
     )
     if result.compared:
         log.info("%d of %d frames bit-identical to the take", result.identical, result.compared)
+    if result.unfed:
+        log.warning("%d frames were made without their recorded input", result.unfed)
     return 0
 
 

@@ -22,8 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from performer.control.clock import Clock
-from performer.control.video import InputFrame, VideoSource, open_source
-from performer.control.video.file import FileSource
+from performer.control.video import VideoSource, open_source
 from performer.render.sinks import SINKS, VideoSink, VideoSinkError, open_sink
 
 log = logging.getLogger(__name__)
@@ -40,26 +39,6 @@ def open_input(spec: str, clock: Clock) -> VideoSource:
     if hasattr(source, "start_time"):
         source.start_time = 0.0
     return source
-
-
-class FileFrames:
-    """A file read frame-exact on the caller's clock (offline, a fake one): frame N of a
-    render at the file's fps starts from frame N of the file, looped."""
-
-    def __init__(self, source: FileSource, clock: Clock):
-        self.source, self.clock = source, clock
-        self.frames = source.frames  # opens the file now: one line if it cannot decode
-        self._cached: InputFrame | None = None
-
-    def latest(self) -> InputFrame:
-        number = self.source.index_at(self.clock.now())
-        index = number % self.frames if self.source.loop else min(number, self.frames - 1)
-        if self._cached is None or self._cached.number != number:
-            self._cached = InputFrame(self.source.frame_at(index), number, index, self.clock.now())
-        return self._cached
-
-    def stop(self) -> None:
-        self.source.stop()
 
 
 @dataclass(frozen=True)
@@ -123,4 +102,4 @@ class VideoOutputs:
             output.sink.stop()
 
 
-__all__ = ["FRAMES", "SINKS", "FileFrames", "VideoOutputs", "open_input", "parse_output"]
+__all__ = ["FRAMES", "SINKS", "VideoOutputs", "open_input", "parse_output"]

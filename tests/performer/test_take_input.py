@@ -18,7 +18,7 @@ from performer.control.video.file import FileSource
 from performer import live, patch
 from performer.generators.embedded import EmbeddedGenerator
 from performer.live import Stage
-from performer.offline import render_to_file
+from performer.offline import FrameExact, render_to_file
 from performer.replay import replay
 from performer.session import Frame, Session
 from performer.take import inputs as take_inputs
@@ -319,12 +319,13 @@ def test_an_offline_render_takes_frame_n_from_frame_n_of_the_file(
     file = open_source(str(numbered_file), clock)
     assert isinstance(file, FileSource)
     overrides = {"width": 32, "height": 32, "input_mix": 0.5}
-    session = Session(patch.loads(""), EmbeddedGenerator(), clock, overrides)
+    source = FrameExact(file, clock)
+    session = Session(patch.loads(""), EmbeddedGenerator(), clock, overrides, source=source)
     session.prepare()
     made: list[Frame] = []
     session.subscribe(lambda frame, _: made.append(frame))
     try:
-        written = render_to_file(session, tmp_path / "out.mp4", 45, SOURCE_FPS, (32, 32), file)
+        written = render_to_file(session, tmp_path / "out.mp4", 45, SOURCE_FPS, (32, 32))
     finally:
         session.close()
         file.stop()

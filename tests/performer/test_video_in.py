@@ -20,8 +20,8 @@ from performer.control.video import open_source
 from performer import patch
 from performer.generators.diffusion import DiffusersGenerator
 from performer.generators.embedded import EmbeddedGenerator
+from performer.offline import FrameExact
 from performer.session import Session
-from performer.video import FileFrames
 from tests.helpers import in_private_network, needs_private_network
 
 PERFORMER = [sys.executable, "-m", "performer.cli"]
@@ -71,7 +71,7 @@ def test_an_offline_render_takes_frame_n_from_frame_n_of_the_file(tmp_path: Path
 def _frames(generator: object, source: object, mix: float, count: int = 5) -> list[np.ndarray]:
     clock = FakeClock()
     if source is not None:
-        source = FileFrames(source, clock)  # type: ignore[arg-type]
+        source = FrameExact(source, clock)  # type: ignore[arg-type]
     overrides = {"width": 32, "height": 32, "input_mix": mix, "timestep": 0.6}
     session = Session(patch.loads(""), generator, clock, overrides, source=source)  # type: ignore[arg-type]
     session.prepare()
