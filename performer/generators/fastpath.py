@@ -113,6 +113,8 @@ class FastPath:
         self._text_for: tuple[Conditioning, bool] | None = None
         self._text: tuple[torch.Tensor, torch.Tensor | None] = (torch.empty(0), None)
         self._w_for: float | None = None
+        self._params_for: tuple[Any, ...] | None = None
+        self._steps: list[torch.Tensor] = []
         self._w: torch.Tensor | None = None
         self._stream: torch.Tensor | None = None  # x0 of earlier frames still in flight
         self._host: torch.Tensor | None = None  # pinned output buffer (CUDA)
@@ -140,9 +142,9 @@ class FastPath:
             w = guidance_embedding(0.0, self.m.w_dim, self.device, self.dtype)
         for b, g in jobs:
             inputs = StepInputs(*text_batch(self.m, cond, g, self.dtype), w, g, float(g))
-            levels = [0.5 + 0.1 * i for i in range(b)]
+            (params,) = self._params([0.5 + 0.1 * i for i in range(b)], float(g), batched=True)
             batch = latents.expand(b, -1, -1, -1)
-            self._run_step(batch, levels, torch.zeros_like(batch), inputs)
+            self._run_step(batch, params, torch.zeros_like(batch), inputs)
             bar.update()
         self._run_decode(latents)
         bar.update()
@@ -191,8 +193,8 @@ class FastPath:
         if self.opts.stream_batch and len(levels) > 1:
             return self._stream_step(latents, levels, noise, inputs)
         self._stream = None
-        for k, level in enumerate(levels):
-            latents = self._run_step(latents, [level], noise[k : k + 1], inputs)
+        for k, params in enumerate(self._params(levels, inputs.guidance, batched=False)):
+            latents = self._run_step(latents, params, noise[k : k + 1], inputs)
         # a graph's output is overwritten by its next replay; the frame keeps its own
         return latents.clone() if self.opts.cuda_graphs else latents
 
@@ -207,30 +209,43 @@ class FastPath:
         if self._stream is None or self._stream.shape[0] != k - 1:
             self._stream = latents.expand(k - 1, -1, -1, -1).clone()
         batch = torch.cat([latents, self._stream])
-        x0 = self._run_step(batch, levels, noise[:k], inputs)
+        (params,) = self._params(levels, inputs.guidance, batched=True)
+        x0 = self._run_step(batch, params, noise[:k], inputs)
         self._stream = x0[:-1].clone()
         return x0[-1:].clone()
 
     def reset(self) -> None:
         self._stream = None
 
+    def _params(
+        self, levels: Sequence[float], guidance: float, batched: bool
+    ) -> list[torch.Tensor]:
+        """The steps' ``params`` on the device, rows t, √ᾱ, √(1-ᾱ), guidance: one ``[4, 1]``
+        per step, or ``batched``, one ``[4, steps]``; made again only when the schedule or
+        guidance moved."""
+        key = (tuple(levels), guidance, batched)
+        if key != self._params_for:
+            ts = [round(level * (len(self.m.alphas) - 1)) for level in levels]
+            alphas = self.m.alphas[ts]
+            rows = [ts, alphas.sqrt().tolist(), (1 - alphas).sqrt().tolist(), [guidance] * len(ts)]
+            columns = [rows] if batched else [[[r[k]] for r in rows] for k in range(len(ts))]
+            self._steps = [torch.tensor(c).to(self.device, non_blocking=True) for c in columns]
+            self._params_for = key
+        return self._steps
+
     def _run_step(
         self,
         latents: torch.Tensor,
-        levels: Sequence[float],
+        params: torch.Tensor,
         noise: torch.Tensor,
         inputs: StepInputs,
     ) -> torch.Tensor:
         b, guided = latents.shape[0], inputs.guided
-        ts = [round(level * (len(self.m.alphas) - 1)) for level in levels]
-        alphas = self.m.alphas[ts]
-        g = [inputs.guidance] * b
-        params = torch.tensor([ts, alphas.sqrt().tolist(), (1 - alphas).sqrt().tolist(), g])
         layout = torch.channels_last if self.opts.enabled else torch.contiguous_format
         args = [
             latents.contiguous(memory_format=layout),
             noise.expand(b, -1, -1, -1).contiguous(memory_format=layout),
-            params.to(self.device, non_blocking=True),
+            params,
             inputs.embeds,
             inputs.pooled,
             inputs.w,
