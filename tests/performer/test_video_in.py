@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -143,6 +143,20 @@ def test_a_bad_source_or_sink_is_one_line_before_the_show(
     assert out.returncode == 2 and len(lines) == 1 and said in lines[0], out.stderr
 
 
+def in_ndi_network(folder: Path, script: str) -> dict[str, Any]:
+    """Run ``script`` in ``folder`` inside a private network whose NDI finds senders by
+    unicast on 127.0.0.1 (as TESTBED.md found works); its last line is JSON."""
+    config = folder / "ndi"
+    config.mkdir()
+    settings = {"ndi": {"networks": {"ips": "127.0.0.1", "discovery": ""}}}
+    (config / "ndi-config.v1.json").write_text(json.dumps(settings))
+    where = f"os.environ['NDI_CONFIG_DIR'] = {str(config)!r}; os.chdir({str(folder)!r})"
+    done = in_private_network(f"import os\n{where}\n" + textwrap.dedent(script), timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 NDI_PEER = """
 import json, os, subprocess, sys, time
 from performer.control.clock import MonotonicClock
@@ -176,16 +190,55 @@ print(json.dumps({"frames": len(seen), "means": sorted(set(round(m) for m in see
 def test_the_instrument_sends_its_picture_over_ndi(tmp_path: Path) -> None:
     """performer play --output ndi:NAME, received by an NDI source in the same private
     network (unicast discovery on 127.0.0.1, as TESTBED.md found works)."""
-    config = tmp_path / "ndi"
-    config.mkdir()
-    settings = {"ndi": {"networks": {"ips": "127.0.0.1", "discovery": ""}}}
-    (config / "ndi-config.v1.json").write_text(json.dumps(settings))
-    script = (
-        f"import os; os.environ['NDI_CONFIG_DIR'] = {str(config)!r}; os.chdir({str(tmp_path)!r})\n"
-    )
-    done = in_private_network(script + textwrap.dedent(NDI_PEER), timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = in_ndi_network(tmp_path, NDI_PEER)
     assert result["rc"] == 0, result["err"]
     assert result["frames"] >= 30 and len(result["means"]) > 3, result
-    assert os.environ.get("NDI_CONFIG_DIR") is None, "the config stayed in the namespace"
+
+
+NDI_TAKE = """
+import json, re, subprocess, sys, threading, time
+import numpy as np
+from performer.render.sinks import open_sink
+
+sink = open_sink("ndi:camera e2e", fps=30)
+sink.start(96, 96)
+stop = threading.Event()
+
+def send():
+    n = 0
+    while not stop.is_set():
+        image = np.full((96, 96, 3), 40 + (n * 7) % 180, np.uint8)
+        image[:, : (n * 5) % 96] = 230
+        sink.send(image, time.monotonic())
+        n += 1
+        time.sleep(1 / 30)
+
+threading.Thread(target=send, daemon=True).start()
+play = subprocess.run(
+    [sys.executable, "-m", "performer.cli", "play", "--headless", "--seconds", "4",
+     "--input", "ndi:CAMERA E2E", "--set", "input_mix=0.6", "--takes", "takes",
+     "--no-osc", "--no-oscquery", "--no-midi-virtual"], capture_output=True, text=True)
+stop.set()
+sink.stop()
+import pathlib
+(take,) = pathlib.Path("takes").iterdir()
+again = subprocess.run(
+    [sys.executable, "-m", "performer.cli", "render", str(take), "--out", "again.mp4"],
+    capture_output=True, text=True)
+same = re.search(r"(\\d+) of (\\d+) frames bit-identical", again.stderr)
+inputs = sum(1 for line in (take / "control.jsonl").open() if '"type":"input"' in line)
+err = (play.stderr + again.stderr)[-800:]
+print(json.dumps({"play": play.returncode, "render": again.returncode, "inputs": inputs,
+                  "same": same.groups() if same else None, "err": err}))
+"""
+
+
+@pytest.mark.slow
+@needs_private_network
+def test_an_ndi_driven_take_replays_bit_identically_from_its_recorded_input(
+    tmp_path: Path,
+) -> None:
+    result = in_ndi_network(tmp_path, NDI_TAKE)
+    assert result["play"] == 0 and result["render"] == 0, result["err"]
+    assert result["inputs"] > 20, result
+    assert result["same"] is not None and result["same"][0] == result["same"][1], result
