@@ -127,22 +127,12 @@ class DiffusersGenerator(Generator):
         started = time.perf_counter()
         # 1. conditioning: text embeddings for this era and prompt mix
         cond = self.conditioning(snap)
-        # 2. latents: the previous frame moved by the feedback motion, or none to start
-        #    from; mixed with the live input's latents by input_mix
-        levels = schedule(snap["timestep"], snap["steps"])
-        motion = (snap["zoom"], snap["rotate"], snap["translate_x"], snap["translate_y"])
-        mix = float(snap["input_mix"])
-        start = self._encode_image(live) if live is not None and mix > 0.0 else None
-        if self._latents is None:
-            if start is None:
-                levels = schedule(1.0, snap["steps"])  # nothing to feed back: from noise
-            zeros = torch.zeros(self.latent_shape, device=self.device, dtype=self.dtype)
-            latents = zeros if start is None else start
-        elif not levels and start is None and is_still(*motion):
+        # 2. latents: where this frame starts, and the levels it is re-noised to
+        start = self._start(snap, live)
+        if start is None:  # timestep 0, nothing moves: the previous frame, held
+            assert self._latents is not None
             return self._frame if self._frame is not None else path.decode(self._latents)
-        else:
-            latents = warp(self._latents, *motion)
-            latents = latents if start is None else torch.lerp(latents, start, mix)
+        latents, levels = start
         seen = self.skip.recall(latents, snap)
         if seen is not None:  # made from this input before: the same frame again
             self._latents, self._frame = seen
@@ -155,6 +145,26 @@ class DiffusersGenerator(Generator):
         self.skip.remember(latents, snap, made, self._frame)
         self._frame_seconds = time.perf_counter() - started
         return self._frame
+
+    def _start(
+        self, snap: Snapshot, live: np.ndarray | None
+    ) -> tuple[torch.Tensor, list[float]] | None:
+        """The previous frame's latents moved by the feedback motion (none on the first
+        frame: it grows from noise), mixed with the live input's by input_mix; None when
+        the previous frame is held as it is."""
+        levels = schedule(snap["timestep"], snap["steps"])
+        motion = (snap["zoom"], snap["rotate"], snap["translate_x"], snap["translate_y"])
+        mix = float(snap["input_mix"])
+        start = self._encode_image(live) if live is not None and mix > 0.0 else None
+        if self._latents is None:
+            if start is None:
+                levels = schedule(1.0, snap["steps"])  # nothing to feed back: from noise
+            zeros = torch.zeros(self.latent_shape, device=self.device, dtype=self.dtype)
+            return (zeros if start is None else start), levels
+        if not levels and start is None and is_still(*motion):
+            return None
+        latents = warp(self._latents, *motion)
+        return (latents if start is None else torch.lerp(latents, start, mix)), levels
 
     def conditioning(self, snap: Snapshot) -> Conditioning:
         """The text conditioning this snapshot asks for, from the newest encoded prompts."""
