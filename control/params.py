@@ -120,6 +120,21 @@ def _table(*params: Param) -> Mapping[str, Param]:
     return MappingProxyType({p.name: p for p in params})
 
 
+#: prompt blocks: more prompts beside prompt and prompt_b, each with a weight
+BLOCKS = 4
+
+
+def _blocks() -> list[Param]:
+    """``block_<n>`` and ``block_<n>_weight`` for each prompt block (empty text: no block)."""
+    params = []
+    for n in range(1, BLOCKS + 1):
+        params.append(Param(f"block_{n}", "str", "", unit="text", doc=f"Prompt block {n}."))
+        params.append(
+            Param(f"block_{n}_weight", "float", 1.0, 0.0, 1.0, "", f"Prompt block {n}'s weight.")
+        )
+    return params
+
+
 REGISTRY: Mapping[str, Param] = _table(
     Param(
         "timestep",
@@ -163,6 +178,25 @@ REGISTRY: Mapping[str, Param] = _table(
         doc="A second prompt to blend towards; empty means the same as prompt.",
     ),
     Param("prompt_mix", "float", 0.0, 0.0, 1.0, "", "Blend from prompt (0) to prompt_b (1)."),
+    Param(
+        "prompt_weight",
+        "float",
+        1.0,
+        0.0,
+        1.0,
+        "",
+        "The prompt's (and prompt_b's) weight against the prompt blocks.",
+    ),
+    *_blocks(),
+    Param(
+        "block_blend",
+        "int",
+        0,
+        0,
+        1,
+        "",
+        "How prompt blocks blend into the prompt: 0 linear, 1 slerp.",
+    ),
     Param("seed", "int", 0, 0, 2**31 - 1, "", "The noise the picture grows from."),
     Param("seed_travel", "float", 0.0, 0.0, 1.0, "", "Glide from seed (0) towards seed + 1 (1)."),
     Param(

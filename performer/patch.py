@@ -21,6 +21,10 @@ validated once, at load, against the parameter registry; every error is one
     1850 = "daguerreotype"
     1985 = "VHS camcorder footage"
 
+    [[prompts]]                   # prompt blocks (performer.patch_prompts)
+    text = "a red boat"
+    weight = 0.5
+
     [[mappings]]                  # the score: read by performer.mappings
     [scenes.dawn]                 # a named set of parameter values
     era = 1900
@@ -40,7 +44,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from performer import patch_video, toml_reader
+from performer import patch_prompts, patch_video, toml_reader
 from performer.control.params import REGISTRY, ParamError, param
 from performer.mappings.score import Score, parse
 from performer.mappings.tables import MAX_TEXT, PatchError, Table, one_line, shown
@@ -51,6 +55,7 @@ PATCH_KEYS = (
     "tiny_vae",
     "lora",
     "params",
+    "prompts",
     "era",
     "mappings",
     "scenes",
@@ -152,7 +157,7 @@ def _patch(data: Mapping[str, Any], path: Path | None, text: str) -> Patch:
         model=_folder(data, "model", path),
         tiny_vae=_folder(data, "tiny_vae", path),
         lora=_folder(data, "lora", path),
-        params=_values(top.sub("params")),
+        params=_params(top.sub("params"), data.get("prompts", [])),
         anchors=_anchors(era.sub("anchors")),
         template=template,
         score=score,
@@ -199,6 +204,16 @@ def _template(template: Any) -> str:
             "era.template", f"expected a string containing {{era}}, got {shown(template)}"
         )
     return template
+
+
+def _params(table: Table, prompts: Any) -> dict[str, Any]:
+    """``[params]`` and the ``[[prompts]]`` blocks, which may not set a value twice."""
+    values = _values(table)
+    blocks = patch_prompts.blocks(prompts)
+    for name in blocks:
+        if name in values:
+            raise PatchError(table.at(name), "set by [[prompts]] too; set it in one place")
+    return {**values, **blocks}
 
 
 def _values(table: Table) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from performer.control.params import Snapshot
+from performer.control.params import BLOCKS, Snapshot
 from performer.generators.base import Generator, Setup
 from performer.generators.common import is_still, schedule, warp
 from performer.generators.denoise import Model
@@ -28,6 +28,7 @@ from performer.generators.prompts import Conditioning, PromptEncoder
 from performer.generators.similarity import SimilaritySkip
 
 log = logging.getLogger(__name__)
+BLOCK_NUMBERS = range(1, BLOCKS + 1)
 
 
 class DiffusersGenerator(Generator):
@@ -167,21 +168,25 @@ class DiffusersGenerator(Generator):
         return (latents if start is None else torch.lerp(latents, start, mix)), levels
 
     def conditioning(self, snap: Snapshot) -> Conditioning:
-        """The text conditioning this snapshot asks for, from the newest encoded prompts."""
+        """The text conditioning this snapshot asks for, from the newest encoded prompts
+        and prompt blocks."""
         assert self._encoder is not None, "prepare() first"
-        prompts = (snap["prompt"], snap["prompt_b"])
-        self._encoder.request(prompts)
+        texts = (snap["prompt"], snap["prompt_b"], *(snap[f"block_{n}"] for n in BLOCK_NUMBERS))
+        self._encoder.request(texts)
         # wait a little for a fresh prompt: within one frame when encoding is quick,
         # never long enough to stall the picture when it is not
-        bank = self._encoder.latest(prompts, wait_s=max(0.002, 0.5 * self._frame_seconds))
+        bank = self._encoder.latest(texts, wait_s=max(0.002, 0.5 * self._frame_seconds))
         if bank is None:  # the very first frame: nothing to show yet, so encode now
-            bank = self._encoder.encode_now(prompts)
+            bank = self._encoder.encode_now(texts)
         self.playing = bank.prompts
-        key = (id(bank), snap["era"], snap["prompt_mix"])
-        if key != self._cond_key:  # slerp only when era, mix or prompt moved
+        weights = tuple(snap[f"block_{n}_weight"] for n in BLOCK_NUMBERS)
+        blend = (snap["prompt_weight"], snap["block_blend"])
+        key = (id(bank), snap["era"], snap["prompt_mix"], weights, blend)
+        if key != self._cond_key:  # blend only when era, mix, a weight or a prompt moved
             # holding the bank keeps its id from being reused while the key lives
             self._cond_key, self._cond_bank = key, bank
-            self._cond = bank.at(snap["era"], snap["prompt_mix"])
+            base, slerped = blend
+            self._cond = bank.at(snap["era"], snap["prompt_mix"], weights, base, slerped == 1)
         return self._cond
 
     @torch.inference_mode()

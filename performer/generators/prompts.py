@@ -3,7 +3,9 @@
 Each prompt is encoded once per anchor phrase ("a street, daguerreotype", "a street,
 VHS camcorder footage", ...). Per frame, ``era`` picks the two neighbouring anchors
 and slerps between their embeddings, and ``prompt_mix`` slerps from prompt to
-prompt_b. Encoding runs on a background thread: the frame path keeps using the
+prompt_b. Prompt blocks (``block_<n>``, each at every anchor too) then blend in by
+their weights against ``prompt_weight``: a weighted mean, linear or by slerp
+(``block_blend``). Encoding runs on a background thread: the frame path keeps using the
 embeddings it has until the new ones are ready, so a prompt change never blanks or
 stalls the picture.
 """
@@ -32,26 +34,65 @@ class Conditioning:
     pooled: torch.Tensor | None  # [1, dim] (SDXL) or None
 
 
+#: what a bank is encoded from: prompt, prompt_b, then each block's text ("" for none)
+Texts = tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class PromptBank:
-    """One prompt pair encoded at every era anchor."""
+    """The prompt pair and the prompt blocks encoded at every era anchor."""
 
-    prompts: tuple[str, str]
+    texts: Texts
     years: tuple[float, ...]
     embeds: torch.Tensor  # [2, anchors, seq, dim]: prompt, prompt_b
     pooled: torch.Tensor | None  # [2, anchors, dim]
+    # the blocks with text: their numbers (0-based) and [blocks, anchors, ...] embeddings
+    blocks: tuple[int, ...] = ()
+    block_embeds: torch.Tensor | None = None
+    block_pooled: torch.Tensor | None = None
 
-    def at(self, era: float, mix: float) -> Conditioning:
+    @property
+    def prompts(self) -> tuple[str, str]:
+        return self.texts[0], self.texts[1]
+
+    def at(
+        self,
+        era: float,
+        mix: float,
+        weights: Sequence[float] = (),
+        base: float = 1.0,
+        slerped: bool = False,
+    ) -> Conditioning:
+        """The conditioning at ``era``, ``mix``, and each block's weight in ``weights``
+        (the prompt's is ``base``), blended linearly or ``slerped``."""
         lo, hi, t = neighbours(self.years, era)
         a = slerp(self.embeds[0, lo], self.embeds[0, hi], t)
         b = slerp(self.embeds[1, lo], self.embeds[1, hi], t)
-        embeds = slerp(a, b, mix)[None]
+        embeds = slerp(a, b, mix)
         pooled = None
         if self.pooled is not None:
             pa = slerp(self.pooled[0, lo], self.pooled[0, hi], t)
             pb = slerp(self.pooled[1, lo], self.pooled[1, hi], t)
-            pooled = slerp(pa, pb, mix)[None]
-        return Conditioning(embeds, pooled)
+            pooled = slerp(pa, pb, mix)
+        blend = slerp if slerped else _lerp
+        total = base
+        for row, block in enumerate(self.blocks):
+            weight = weights[block] if block < len(weights) else 0.0
+            if weight <= 0.0:  # a block at 0 leaves the conditioning as it was, exactly
+                continue
+            total += weight
+            share = weight / total  # a running weighted mean: the prompt's weight is base
+            assert self.block_embeds is not None
+            e = self.block_embeds[row]
+            embeds = blend(embeds, slerp(e[lo], e[hi], t), share)
+            if pooled is not None and self.block_pooled is not None:
+                p = self.block_pooled[row]
+                pooled = blend(pooled, slerp(p[lo], p[hi], t), share)
+        return Conditioning(embeds[None], None if pooled is None else pooled[None])
+
+
+def _lerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
+    return a if t <= 0.0 else torch.lerp(a, b, t)
 
 
 def neighbours(years: Sequence[float], era: float) -> tuple[int, int, float]:
@@ -66,55 +107,77 @@ def neighbours(years: Sequence[float], era: float) -> tuple[int, int, float]:
 
 
 def encode_bank(
-    encode: EncodeFn, prompts: tuple[str, str], anchors: Mapping[float, str], template: str
+    encode: EncodeFn, texts: Texts, anchors: Mapping[float, str], template: str
 ) -> PromptBank:
-    """Encode both prompts at every anchor in one batch (no anchors: the prompts alone)."""
-    prompt_b = prompts[1] or prompts[0]
+    """Encode the prompts, then the blocks with text, at every anchor (no anchors: the
+    texts alone). The pair is one batch as it always was, so its embeddings never
+    depend on the blocks beside it."""
     phrases = list(anchors.values()) or [""]
+    pair = (texts[0], texts[1] or texts[0])
+    embeds, pooled = _at_anchors(encode, pair, phrases, template)
+    blocks = tuple(i for i, text in enumerate(texts[2:]) if text)
+    block_embeds = block_pooled = None
+    if blocks:
+        block_texts = [texts[2 + i] for i in blocks]
+        block_embeds, block_pooled = _at_anchors(encode, block_texts, phrases, template)
+    return PromptBank(
+        texts=texts,
+        years=tuple(anchors) or (0.0,),
+        embeds=embeds,
+        pooled=pooled,
+        blocks=blocks,
+        block_embeds=block_embeds,
+        block_pooled=block_pooled,
+    )
+
+
+def _at_anchors(
+    encode: EncodeFn, prompts: Sequence[str], phrases: list[str], template: str
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Each prompt joined with each anchor phrase, encoded in one batch:
+    ``[prompts, anchors, ...]``."""
     texts = []
-    for prompt in (prompts[0], prompt_b):
+    for prompt in prompts:
         for phrase in phrases:
             texts.append(template.format(prompt=prompt, era=phrase) if phrase else prompt)
     embeds, pooled = encode(texts)
-    n = len(phrases)
-    return PromptBank(
-        prompts=prompts,
-        years=tuple(anchors) or (0.0,),
-        embeds=embeds.reshape(2, n, *embeds.shape[1:]),
-        pooled=None if pooled is None else pooled.reshape(2, n, *pooled.shape[1:]),
+    n, m = len(prompts), len(phrases)
+    return (
+        embeds.reshape(n, m, *embeds.shape[1:]),
+        None if pooled is None else pooled.reshape(n, m, *pooled.shape[1:]),
     )
 
 
 class PromptEncoder:
-    """Encodes prompt pairs on a background thread; the newest request wins."""
+    """Encodes prompts and blocks on a background thread; the newest request wins."""
 
     def __init__(self, encode: EncodeFn, anchors: Mapping[float, str], template: str):
         self._encode, self._anchors, self._template = encode, dict(anchors), template
-        self._wanted: tuple[str, str] | None = None
+        self._wanted: Texts | None = None
         self._bank: PromptBank | None = None
         self._cond = threading.Condition()
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="prompt-encoder", daemon=True)
         self._thread.start()
 
-    def encode_now(self, prompts: tuple[str, str]) -> PromptBank:
+    def encode_now(self, texts: Texts) -> PromptBank:
         """Encode synchronously (start-up only, before the first frame)."""
-        bank = encode_bank(self._encode, prompts, self._anchors, self._template)
+        bank = encode_bank(self._encode, texts, self._anchors, self._template)
         with self._cond:
             self._bank = bank
         return bank
 
-    def request(self, prompts: tuple[str, str]) -> None:
+    def request(self, texts: Texts) -> None:
         with self._cond:
-            if prompts != self._wanted:
-                self._wanted = prompts
+            if texts != self._wanted:
+                self._wanted = texts
                 self._cond.notify_all()
 
-    def latest(self, prompts: tuple[str, str], wait_s: float = 0.0) -> PromptBank | None:
-        """The newest bank; waits up to ``wait_s`` for the one that matches ``prompts``."""
+    def latest(self, texts: Texts, wait_s: float = 0.0) -> PromptBank | None:
+        """The newest bank; waits up to ``wait_s`` for the one that matches ``texts``."""
         with self._cond:
             self._cond.wait_for(
-                lambda: self._bank is not None and self._bank.prompts == prompts, wait_s
+                lambda: self._bank is not None and self._bank.texts == texts, wait_s
             )
             return self._bank
 
@@ -125,7 +188,7 @@ class PromptEncoder:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        done: tuple[str, str] | None = None
+        done: Texts | None = None
         while True:
             with self._cond:
                 while not self._stopped and self._wanted == done:
@@ -134,7 +197,7 @@ class PromptEncoder:
                     return
                 wanted = self._wanted
                 # encode_now() may have made it already
-                have = self._bank is not None and self._bank.prompts == wanted
+                have = self._bank is not None and self._bank.texts == wanted
             assert wanted is not None
             if have:
                 done = wanted
@@ -147,7 +210,7 @@ class PromptEncoder:
                 continue
             with self._cond:
                 # a bank for the same prompts stays: the frame path caches by its identity
-                if self._bank is None or self._bank.prompts != wanted:
+                if self._bank is None or self._bank.texts != wanted:
                     self._bank = bank
                 self._cond.notify_all()
             done = wanted

@@ -37,9 +37,13 @@ def snap() -> Snapshot:
 
 
 def knob_turns(snap: Snapshot) -> list[Snapshot]:
-    """Each live knob the issue names, turned one after another (steps as well)."""
+    """Each live knob the issue names, turned one after another (steps as well). A
+    prompt block is there from the first frame (encoded then, not mid-test), at 0."""
+    snap = snap.replace(block_1="a red boat", block_1_weight=0.0)
     return [
         snap,
+        snap.replace(block_1_weight=0.4),
+        snap.replace(block_1_weight=0.9, block_blend=1, prompt_weight=0.5),
         snap.replace(guidance=3.0),
         snap.replace(guidance=0.5, era=1900.0),
         snap.replace(seed=7, seed_travel=0.3),
