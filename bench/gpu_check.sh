@@ -6,7 +6,8 @@
 #   bash bench/gpu_check.sh --tiny  # the rehearsal: the same script on this CPU, tiny
 #
 # Rows run in priority order, each under its own time budget, and everything is written
-# to $OUT as it goes, so a run cut short still brings back what it measured:
+# to $OUT as it goes (run.log, and gpu-results.json at the end: two files, since the
+# device brings back at most eight), so a run cut short still brings back what it measured:
 #   (a) SD-Turbo architecture, 512², 1 step: ours eager / CUDA graphs / compile+graphs,
 #       and StreamDiffusion 0.1.1 on the same UNet and TAESD, in the same process
 #   (b) knob-to-photon latency on the real-size UNet, headless EGL
@@ -20,6 +21,7 @@ cd "$(dirname "$0")/.."
 TINY=()
 [ "${1:-}" = "--tiny" ] && TINY=(--tiny)
 OUT=${OUT:-out/gpu-check}
+WORK=$(mktemp -d)  # the benches' own JSON files, gathered into gpu-results.json
 PY=${PYTHON:-python3}
 [ ${#TINY[@]} -gt 0 ] && [ -x .venv/bin/python ] && PY=${PYTHON:-.venv/bin/python}
 BUDGET=${BUDGET:-530}  # seconds for the whole script
@@ -37,28 +39,33 @@ if [ ${#TINY[@]} -eq 0 ]; then
   $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
     --target /tmp/site .whl/*.whl || exit 2
   export PYTHONPATH=/tmp/site
-  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee -a "$OUT/run.log"
+fi
+if [ ${#TINY[@]} -gt 0 ] && ls .whl/streamdiffusion-*.whl >/dev/null 2>&1; then
+  # the rehearsal runs the anchor too: StreamDiffusion from the carried wheel, beside .venv
+  $PY -m pip install -q --no-index --no-deps --target "$WORK/site" .whl/streamdiffusion-*.whl
+  export PYTHONPATH="$WORK/site"
 fi
 $PY -c "import torch, performer; print('torch', torch.__version__, 'performer from', performer.__file__)" \
-  | tee "$OUT/versions.txt"
+  | tee -a "$OUT/run.log"
 
 left() { echo $((BUDGET - (SECONDS - START))); }
 
 # stage NAME SECONDS COMMAND...: run COMMAND for at most SECONDS (less if the script's
-# budget is nearly spent), its output to the terminal and to $OUT/NAME.log
+# budget is nearly spent), its output to the terminal and to $OUT/run.log
 stage() {
   local name=$1 budget=$2 remaining
   shift 2
   remaining=$(left)
   if [ "$remaining" -lt 15 ]; then
-    echo "== $name: skipped, ${remaining}s left" | tee -a "$OUT/skipped.txt"
+    echo "== $name: skipped, ${remaining}s left" | tee -a "$OUT/run.log"
     return
   fi
   [ "$budget" -gt "$remaining" ] && budget=$remaining
-  echo "== $name (at most ${budget}s)"
-  timeout -k 5 "$budget" "$@" 2>&1 | tee "$OUT/$name.log"
+  echo "== $name (at most ${budget}s)" | tee -a "$OUT/run.log"
+  timeout -k 5 "$budget" "$@" 2>&1 | tee -a "$OUT/run.log"
   local rc=${PIPESTATUS[0]}
-  [ "$rc" -ne 0 ] && echo "== $name: exit $rc" | tee -a "$OUT/failed.txt"
+  [ "$rc" -ne 0 ] && echo "== $name: exit $rc" | tee -a "$OUT/run.log"
 }
 
 SPEED=(bench/gpu_speed.py "${TINY[@]}" --quiet)
@@ -70,15 +77,22 @@ else
   LAT=(--random sd-turbo --compile default --cuda-graphs --changes 60 --warmup 5 --fps 60)
 fi
 
-stage gpu-tests 60 $PY -m pytest -q -p no:cacheprovider -m gpu tests
+# The gpu tests run from a copy of tests/: in the checkout, pytest would put the
+# repository first on the path, and its performer/ lacks performer/control (the wheel's
+# layout, which only an installed copy has).
+cp -r tests bench "$WORK/"
+case $PY in /*) ;; */*) PY="$PWD/$PY" ;; esac  # the copy runs from another folder
+stage gpu-tests 60 env -C "$WORK" PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$WORK" \
+  "$PY" -m pytest -q -p no:cacheprovider -p no:warnings --import-mode=importlib -m gpu tests
 stage a-sd-turbo-512 200 $PY "${SPEED[@]}" --model sd-turbo --size "$([ ${#TINY[@]} -gt 0 ] && echo 32 || echo 512)" \
-  --steps 1 --runners eager graphs fast --streamdiffusion --json "$OUT/a.json"
-stage b-latency 90 $PY bench/latency.py "${LAT[@]}" --json "$OUT/b.json"
+  --steps 1 --runners eager graphs fast --streamdiffusion --json "$WORK/a.json"
+stage b-latency 90 $PY bench/latency.py "${LAT[@]}" --json "$WORK/b.json"
 stage c-sdxl-turbo 120 $PY "${SPEED[@]}" --model sdxl-turbo --size $([ ${#TINY[@]} -gt 0 ] && echo "32 64" || echo "512 1024") \
-  --steps 1 --runners eager fast --json "$OUT/c.json"
+  --steps 1 --runners eager fast --json "$WORK/c.json"
 stage d-two-steps 90 $PY "${SPEED[@]}" --model sd-turbo --size "$([ ${#TINY[@]} -gt 0 ] && echo 32 || echo 512)" \
-  --steps 2 --runners fast stream --streamdiffusion --json "$OUT/d.json"
+  --steps 2 --runners fast stream --streamdiffusion --json "$WORK/d.json"
 
-$PY bench/gpu_results.py "$OUT"/[abcd].json --command "bash bench/gpu_check.sh ${TINY[*]}" \
-  --out "$OUT/gpu-results.json"
+$PY bench/gpu_results.py "$WORK"/[abcd].json --command "bash bench/gpu_check.sh ${TINY[*]}" \
+  --out "$OUT/gpu-results.json" | tee -a "$OUT/run.log"
+rm -rf "$WORK"
 echo "== done in $((SECONDS - START)) s; results in $OUT/gpu-results.json"

@@ -66,9 +66,10 @@ def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def table(results: dict[str, Any]) -> str:
     """The results as markdown: one line of provenance, the rows, the ratios."""
+    weights = "tiny configs" if "rehearsal" in results["device"] else "real-size architectures"
     lines = [
         f"{results['device']}, torch {results['torch']}, {results['date']}: "
-        f"`{results['command']}` (random weights, real-size architectures)",
+        f"`{results['command']}` (random weights, {weights})",
         "",
         "| model | size | steps | mode | runner | fps | p50 ms | p99 ms |",
         "|---|---|---|---|---|---|---|---|",

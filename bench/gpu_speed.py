@@ -238,14 +238,14 @@ def run_ours(
 ) -> tuple[list[Row], Any, Any]:
     rows: list[Row] = []
     unet, vae = build(name, args.tiny, device, dtype)
-    runners = ["eager", "fast"] + (["stream"] if args.stream else [])
+    runners = args.runners or ["eager", "fast"] + (["stream"] if args.stream else [])
     for size in args.size:
         m = model_for(name, args.tiny, unet, vae, size, dtype)
         for runner in runners:
             opts = FastOptions()
             if runner != "eager":
                 opts = FastOptions(
-                    compile=args.compile or False,
+                    compile=False if runner == "graphs" else args.compile or False,
                     cuda_graphs=device.type == "cuda" and not args.no_cuda_graphs,
                     stream_batch=runner == "stream",
                     stream_steps=tuple(args.steps),
@@ -425,6 +425,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-cuda-graphs", action="store_true")
     parser.add_argument("--stream", action="store_true", help="also time stream batching")
+    parser.add_argument(
+        "--runners",
+        nargs="+",
+        choices=["eager", "graphs", "fast", "stream"],
+        help="which of ours to time (default: eager fast, and stream with --stream); "
+        "graphs: CUDA graphs without compile, fast: compile and CUDA graphs",
+    )
     parser.add_argument("--streamdiffusion", action="store_true", help="compare (SD-Turbo)")
     parser.add_argument("--dtype", default=None, help="bfloat16, float16 or float32")
     parser.add_argument("--peak-tflops", type=float, help="the device's dense peak")
