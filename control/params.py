@@ -116,8 +116,8 @@ def _short(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-2:]}"
 
 
-def _table(*params: Param) -> Mapping[str, Param]:
-    return MappingProxyType({p.name: p for p in params})
+def _table(*params: Param) -> dict[str, Param]:
+    return {p.name: p for p in params}
 
 
 #: prompt blocks: more prompts beside prompt and prompt_b, each with a weight
@@ -135,7 +135,7 @@ def _blocks() -> list[Param]:
     return params
 
 
-REGISTRY: Mapping[str, Param] = _table(
+_PARAMS = _table(
     Param(
         "timestep",
         "float",
@@ -285,6 +285,31 @@ REGISTRY: Mapping[str, Param] = _table(
     ),
     Param("bpm", "float", 120.0, 20.0, 300.0, "bpm", "Tempo of the performance clock."),
 )
+_FIXED = frozenset(_PARAMS)
+#: every parameter: the instrument's own, then those a show declares (live LoRAs)
+REGISTRY: Mapping[str, Param] = MappingProxyType(_PARAMS)
+
+
+def lora_param(name: str) -> Param:
+    """The knob of the live LoRA called ``name`` (``--lora FILE:NAME``, ``[[loras]]``)."""
+    return Param(f"lora_{name}", "float", 1.0, 0.0, 2.0, "", f"LoRA {name}'s weight; 0 is off.")
+
+
+def declare(p: Param) -> Param:
+    """Add a parameter the show brings (a live LoRA's knob), before its inputs start:
+    OSC, OSCQuery, MIDI learn and the HUD then know it as any other."""
+    known = _PARAMS.get(p.name)
+    if known is not None and known != p:
+        raise ParamError(f"{p.name}: a parameter of that name exists already")
+    _PARAMS[p.name] = p
+    return p
+
+
+def forget(name: str) -> None:
+    """Take back a parameter :func:`declare` added (tests, a show's end)."""
+    if name in _FIXED:
+        raise ParamError(f"{name}: a fixed parameter of the instrument")
+    _PARAMS.pop(name, None)
 
 
 def param(name: str) -> Param:

@@ -8,7 +8,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from performer.control.params import ParamError, param
+from performer.control.params import ParamError, declare, lora_param, param
 from performer.take import MAX_FPS  # what --fps may ask is what a take may hold
 
 
@@ -24,6 +24,25 @@ def assignment(text: str) -> tuple[str, Any]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+class LoraOption(argparse.Action):
+    """``--lora``: with a name, one more live LoRA (``loras``); with none, the fused one."""
+
+    def __call__(self, parser: Any, namespace: Any, value: Any, option: Any = None) -> None:
+        from performer.patch_loras import parse_spec
+
+        try:
+            source, name = parse_spec(value)
+        except ValueError as exc:
+            parser.error(f"--lora: {exc}")
+        if name is None:
+            if namespace.lora:
+                parser.error("--lora: one LoRA with no name is fused; name the others FILE:NAME")
+            namespace.lora = source
+        else:  # the knob is known from here on (a later --set lora_NAME=... may set it)
+            declare(lora_param(name))
+            namespace.loras = [*namespace.loras, (source, name)]
+
+
 def add_model_options(
     parser: argparse.ArgumentParser,
     set_help: str = "set a parameter at start, e.g. --set era=1925 (repeatable)",
@@ -34,7 +53,14 @@ def add_model_options(
         help="Hugging Face id or model folder; overrides the patch (default: the embedded model)",
     )
     parser.add_argument("--tiny-vae", help="AutoencoderTiny (TAESD) id or folder for fast decode")
-    parser.add_argument("--lora", help="LCM-LoRA id or folder fused into the model")
+    parser.add_argument(
+        "--lora",
+        metavar="ID_OR_FILE[:NAME]",
+        action=LoraOption,
+        help="a LoRA played live, its weight the knob lora_NAME (repeatable); with no "
+        "NAME, an LCM-LoRA fused into the model",
+    )
+    parser.set_defaults(loras=[])
     parser.add_argument("--device", help="cuda, cuda:1, mps or cpu (default: the best one here)")
     parser.add_argument("--width", type=int, help="frame width in pixels (default: the patch's)")
     parser.add_argument("--height", type=int, help="frame height in pixels")

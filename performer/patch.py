@@ -9,7 +9,7 @@ validated once, at load, against the parameter registry; every error is one
     name = "default"
     model = ""                    # "" = the embedded model; or a Hugging Face id or a folder
     tiny_vae = ""                 # optional AutoencoderTiny (TAESD) id or folder
-    lora = ""                     # optional LCM-LoRA id or folder
+    lora = ""                     # optional LCM-LoRA id or folder, fused into the model
 
     [params]                      # any parameter from the registry
     prompt = "a street with people"
@@ -24,6 +24,10 @@ validated once, at load, against the parameter registry; every error is one
     [[prompts]]                   # prompt blocks (performer.patch_prompts)
     text = "a red boat"
     weight = 0.5
+
+    [[loras]]                     # live LoRAs, each a knob lora_<name> (performer.patch_loras)
+    source = "./loras/ink.safetensors"
+    name = "ink"
 
     [[mappings]]                  # the score: read by performer.mappings
     [scenes.dawn]                 # a named set of parameter values
@@ -44,7 +48,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from performer import patch_prompts, patch_video, toml_reader
+from performer import patch_loras, patch_prompts, patch_video, toml_reader
 from performer.control.params import REGISTRY, ParamError, param
 from performer.mappings.score import Score, parse
 from performer.mappings.tables import MAX_TEXT, PatchError, Table, one_line, shown
@@ -56,6 +60,7 @@ PATCH_KEYS = (
     "lora",
     "params",
     "prompts",
+    "loras",
     "era",
     "mappings",
     "scenes",
@@ -95,6 +100,7 @@ class Patch:
     model: str | None = None
     tiny_vae: str | None = None
     lora: str | None = None
+    loras: tuple[tuple[str, str], ...] = ()  # [[loras]]: (source, name), played live
     params: Mapping[str, Any] = field(default_factory=dict)
     anchors: Mapping[float, str] = field(default_factory=dict)
     template: str = "{prompt}, {era}"
@@ -143,6 +149,8 @@ def loads(text: str, source: str = "<patch>", path: Path | None = None) -> Patch
 def _patch(data: Mapping[str, Any], path: Path | None, text: str) -> Patch:
     top = Table(data, "")
     top.only(PATCH_KEYS)
+    # first: their knobs join the registry, for [params], the score and scenes to name
+    loras, lora_weights = patch_loras.loras(data.get("loras", []), path)
     score = parse(data)  # the mappings package's tables, read once: the conductor plays them
     era = top.sub("era")
     template = _template(era.data.get("template", "{prompt}, {era}"))
@@ -157,7 +165,8 @@ def _patch(data: Mapping[str, Any], path: Path | None, text: str) -> Patch:
         model=_folder(data, "model", path),
         tiny_vae=_folder(data, "tiny_vae", path),
         lora=_folder(data, "lora", path),
-        params=_params(top.sub("params"), data.get("prompts", [])),
+        params=_params(top.sub("params"), data.get("prompts", []), lora_weights),
+        loras=loras,
         anchors=_anchors(era.sub("anchors")),
         template=template,
         score=score,
@@ -206,14 +215,19 @@ def _template(template: Any) -> str:
     return template
 
 
-def _params(table: Table, prompts: Any) -> dict[str, Any]:
-    """``[params]`` and the ``[[prompts]]`` blocks, which may not set a value twice."""
+def _params(table: Table, prompts: Any, lora_weights: Mapping[str, float]) -> dict[str, Any]:
+    """``[params]``, the ``[[prompts]]`` blocks and the ``[[loras]]`` weights, which may
+    not set a value twice."""
     values = _values(table)
-    blocks = patch_prompts.blocks(prompts)
-    for name in blocks:
-        if name in values:
-            raise PatchError(table.at(name), "set by [[prompts]] too; set it in one place")
-    return {**values, **blocks}
+    for where, more in (
+        ("[[prompts]]", patch_prompts.blocks(prompts)),
+        ("[[loras]]", lora_weights),
+    ):
+        for name in more:
+            if name in values:
+                raise PatchError(table.at(name), f"set by {where} too; set it in one place")
+        values.update(more)
+    return values
 
 
 def _values(table: Table) -> dict[str, Any]:

@@ -139,6 +139,7 @@ def _generator(args: argparse.Namespace, model: str | None, patch: Any = None) -
         model,
         tiny_vae=args.tiny_vae or (patch.tiny_vae if patch else None),
         lora=args.lora or (patch.lora if patch else None),
+        loras=_loras(args, patch),
         device=args.device,
         fast={
             "compile": args.compile or False,
@@ -148,6 +149,13 @@ def _generator(args: argparse.Namespace, model: str | None, patch: Any = None) -
             "cfg": "self" if args.self_cfg else None,
         },
     )
+
+
+def _loras(args: argparse.Namespace, patch: Any) -> list[tuple[str, str]]:
+    """The live LoRAs: the patch's, each replaced by a --lora of the same name."""
+    given = {name: source for source, name in (patch.loras if patch else ())}
+    given.update({name: source for source, name in args.loras})
+    return [(source, name) for name, source in given.items()]
 
 
 def _set_threads(threads: int | None, model: str | None) -> None:

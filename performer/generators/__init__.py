@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from performer.generators.base import Generator, GeneratorError, Setup
@@ -23,18 +23,22 @@ def load_generator(
     lora: str | None = None,
     device: str | None = None,
     fast: Mapping[str, Any] | None = None,
+    loras: Sequence[tuple[str, str]] = (),
 ) -> Generator:
     """The generator for ``model``; backends are imported only when chosen.
+
+    ``lora`` is fused into the model (an LCM-LoRA); each of ``loras`` (source, name)
+    plays live, its weight the knob ``lora_<name>`` (``lora.py``).
 
     ``fast`` holds the diffusers fast-path options (compile, cuda_graphs, stream_batch,
     similarity_skip, cfg); see ``fastpath.FastOptions``.
     """
     fast = {k: v for k, v in (fast or {}).items() if v not in (None, False)}
     if not model or model == EMBEDDED:
-        if fast:
+        if fast or loras:
             logging.getLogger(__name__).warning(
                 "%s apply to diffusers models only; the embedded model ignores them",
-                ", ".join(fast),
+                ", ".join([*fast, *(f"--lora {source}:{name}" for source, name in loras)]),
             )
         try:
             from performer.generators.embedded import EmbeddedGenerator
@@ -45,8 +49,12 @@ def load_generator(
             ) from None
         return EmbeddedGenerator()
     from performer.generators.diffusion import DiffusersGenerator
+    from performer.generators.lora import LoraSpec
 
+    specs = tuple(LoraSpec(source, name) for source, name in loras)
     try:
-        return DiffusersGenerator(model, tiny_vae=tiny_vae, lora=lora, device=device, **fast)
+        return DiffusersGenerator(
+            model, tiny_vae=tiny_vae, lora=lora, device=device, loras=specs, **fast
+        )
     except ValueError as exc:  # a fast-path option this machine or build cannot take
         raise GeneratorError(str(exc)) from None

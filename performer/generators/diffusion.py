@@ -18,12 +18,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from performer.control.params import BLOCKS, Snapshot
+from performer.control.params import BLOCKS, Snapshot, declare
 from performer.generators.base import Generator, Setup
 from performer.generators.common import is_still, schedule, warp
 from performer.generators.denoise import Model
 from performer.generators.fastpath import Cfg, FastOptions, FastPath
 from performer.generators.loading import load_pipeline, load_tiny_vae, pick_device
+from performer.generators.lora import LiveLoras, LoraSpec
 from performer.generators.prompts import Conditioning, PromptEncoder
 from performer.generators.similarity import SimilaritySkip
 
@@ -41,6 +42,7 @@ class DiffusersGenerator(Generator):
         lora: str | None = None,
         device: str | None = None,
         *,
+        loras: tuple[LoraSpec, ...] = (),
         compile: bool | str = False,
         cuda_graphs: bool = False,
         stream_batch: bool = False,
@@ -49,6 +51,9 @@ class DiffusersGenerator(Generator):
         warm_steps: tuple[int, ...] = (1, 2),
     ):
         self.model, self.tiny_vae, self.lora = model, tiny_vae, lora
+        self.lora_specs = loras
+        for spec in loras:  # their knobs join the registry before the show's inputs start
+            declare(spec.param)
         self.fast = FastOptions(
             compile, cuda_graphs, stream_batch, similarity_skip, cfg, stream_steps=warm_steps
         )
@@ -57,8 +62,10 @@ class DiffusersGenerator(Generator):
         if cuda_graphs and self.device.type != "cuda":  # fail before minutes of loading
             raise ValueError(f"--cuda-graphs needs a CUDA device, not {self.device.type}")
         self.identity = f"diffusers:{model}" + (f"+{lora}" if lora else "")
+        self.identity += "".join(f"+{s.source}:{s.name}" for s in loras)
         self.skip = SimilaritySkip(similarity_skip)
         self._path: FastPath | None = None
+        self.loras: LiveLoras | None = None
         self._encoder: PromptEncoder | None = None
         self._latents: torch.Tensor | None = None
         self._frame: np.ndarray | None = None
@@ -70,6 +77,8 @@ class DiffusersGenerator(Generator):
     def prepare(self, setup: Setup) -> None:
         pipe = load_pipeline(self.model, self.dtype, self.lora)
         self.unet = pipe.unet.to(self.device).eval()
+        # wrapped after the move: each LoRA's weight tensor is shared by its layers
+        self.loras = LiveLoras(self.unet, self.lora_specs, pipe) if self.lora_specs else None
         self.vae = load_tiny_vae(self.tiny_vae, self.dtype) if self.tiny_vae else pipe.vae
         self.vae = self.vae.to(self.device).eval()
         vae_scale = int(pipe.vae_scale_factor)  # from the main VAE; a tiny VAE matches it
@@ -126,6 +135,9 @@ class DiffusersGenerator(Generator):
         path = self._path
         assert path is not None, "prepare() first"
         started = time.perf_counter()
+        # 0. the live LoRAs' weights, written in place (no graph depends on them)
+        if self.loras is not None:
+            self.loras.play(snap)
         # 1. conditioning: text embeddings for this era and prompt mix
         cond = self.conditioning(snap)
         # 2. latents: where this frame starts, and the levels it is re-noised to
