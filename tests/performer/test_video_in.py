@@ -126,6 +126,7 @@ def test_lavfi_plays_through_the_device_path(tmp_path: Path) -> None:
     assert len(means) > 20 and max(means) - min(means) > 5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("option", "said"),
     [

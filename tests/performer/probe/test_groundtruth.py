@@ -109,6 +109,7 @@ def test_the_embedded_model_shows_the_signature_peaks(model_probe: ProbeResult) 
     check_signatures(model_probe.means(SIGNATURE_KEYS))
 
 
+@pytest.mark.slow
 @needs_weights
 @pytest.mark.parametrize("key", ["saturation", "scanline", "warmth"])
 def test_the_embedded_model_ranks_the_eras_as_its_records_do(
