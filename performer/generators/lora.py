@@ -104,7 +104,8 @@ class LiveLoras:
 
     def play(self, snap: Mapping[str, Any]) -> None:
         """Write each LoRA's weight for this frame (only when one moved)."""
-        weights = tuple(float(snap[s.param.name]) for s in self.specs)
+        # a snapshot taken before a knob was declared holds no value for it: its default
+        weights = tuple(float(snap.get(s.param.name, s.param.default)) for s in self.specs)
         if weights == self._played:
             return
         for spec, weight in zip(self.specs, weights, strict=True):

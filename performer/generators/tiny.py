@@ -138,3 +138,27 @@ def save_tiny_vae(folder: str | Path, seed: int = 0) -> Path:
     )
     vae.save_pretrained(folder)
     return Path(folder)
+
+
+#: the tiny UNet's layers a tiny LoRA touches: attention, and the resnets' convolutions
+LORA_TARGETS = ("to_q", "to_k", "to_v", "to_out.0", "conv1", "conv2")
+
+
+def save_tiny_lora(folder: str | Path, model: str | Path, seed: int = 0) -> Path:
+    """A rank-4 LoRA made with PEFT on a tiny pipeline's UNet (``model``), random up
+    weights (PEFT starts them at zero, which would change nothing), saved in diffusers'
+    format; returns the file."""
+    from diffusers import StableDiffusionPipeline, UNet2DConditionModel
+    from diffusers.utils import convert_state_dict_to_diffusers
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    unet: Any = UNet2DConditionModel.from_pretrained(Path(model) / "unet")
+    unet.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=list(LORA_TARGETS)))
+    torch.manual_seed(seed)
+    for name, p in unet.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(p, std=0.3)
+    layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(unet))
+    StableDiffusionPipeline.save_lora_weights(folder, unet_lora_layers=layers)
+    return Path(folder) / "pytorch_lora_weights.safetensors"

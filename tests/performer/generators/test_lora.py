@@ -1,8 +1,10 @@
-"""Live LoRAs on the tiny SD model: a LoRA made here with PEFT, in diffusers' and kohya's
-key names; its weight is a knob, 0 is the model without it, and no knob recompiles."""
+"""Live LoRAs on the tiny SD model: a LoRA made with PEFT (``tiny.save_tiny_lora``), in
+diffusers' and kohya's key names; its weight is a knob, 0 is the model without it, and
+no knob recompiles."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +19,8 @@ from performer.mappings.tables import PatchError
 
 from performer.generators.base import Setup
 from performer.generators.diffusion import DiffusersGenerator
-from performer.generators.lora import LoraSpec
+from performer.generators.lora import LoraLayer, LoraSpec
+from performer.generators.tiny import save_tiny_lora
 from performer.patch import loads
 from performer.patch_loras import parse_spec
 
@@ -25,32 +28,16 @@ peft = pytest.importorskip("peft")
 safetensors = pytest.importorskip("safetensors.torch")
 
 
-def make_lora(model: Path, folder: Path) -> Path:
-    """A rank-4 LoRA on the tiny UNet's attention, trained by no one: random up weights
-    (PEFT starts them at zero, which would change nothing)."""
-    from diffusers import StableDiffusionPipeline, UNet2DConditionModel
-    from diffusers.utils import convert_state_dict_to_diffusers
-    from peft.utils import get_peft_model_state_dict
-
-    unet = UNet2DConditionModel.from_pretrained(model / "unet")
-    targets = ["to_q", "to_k", "to_v", "to_out.0"]
-    unet.add_adapter(peft.LoraConfig(r=4, lora_alpha=4, target_modules=targets))
-    torch.manual_seed(0)
-    for name, p in unet.named_parameters():
-        if "lora_B" in name:
-            torch.nn.init.normal_(p, std=0.3)
-    layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(unet))
-    StableDiffusionPipeline.save_lora_weights(folder, unet_lora_layers=layers)
-    return folder / "pytorch_lora_weights.safetensors"
-
-
 def as_kohya(diffusers_file: Path, out: Path, alpha: float) -> Path:
     """The same LoRA under kohya's key names, with an alpha per layer."""
     kohya = {}
     for key, tensor in safetensors.load_file(diffusers_file).items():
-        module, part = key.removeprefix("unet.").split(".lora.")
+        module, part = re.fullmatch(
+            r"unet\.(.+)\.(lora\.down|lora\.up|lora_A|lora_B)\.weight", key
+        ).groups()
         name = "lora_unet_" + module.replace(".", "_")
-        kohya[f"{name}.lora_{part}"] = tensor
+        side = "down" if part in ("lora.down", "lora_A") else "up"
+        kohya[f"{name}.lora_{side}.weight"] = tensor
         kohya[f"{name}.alpha"] = torch.tensor(alpha)
     safetensors.save_file(kohya, out)
     return out
@@ -58,7 +45,7 @@ def as_kohya(diffusers_file: Path, out: Path, alpha: float) -> Path:
 
 @pytest.fixture(scope="module")
 def lora_file(tiny_models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_lora(tiny_models["sd"], tmp_path_factory.mktemp("lora"))
+    return save_tiny_lora(tmp_path_factory.mktemp("lora"), tiny_models["sd"])
 
 
 @pytest.fixture
@@ -90,6 +77,9 @@ def test_a_lora_weight_is_a_knob_and_zero_is_no_lora(
     live = make(tiny_models["sd"], (LoraSpec(str(lora_file), "ink"),))
     try:
         assert REGISTRY["lora_ink"].hi == 2.0
+        wrapped = [m.base for m in live.unet.modules() if isinstance(m, LoraLayer)]
+        kinds = {type(m) for m in wrapped}
+        assert kinds == {torch.nn.Linear, torch.nn.Conv2d}, "attention and resnet convs"
         s = snap()
         assert s["lora_ink"] == 1.0
         without = frame(plain, s)
@@ -99,6 +89,33 @@ def test_a_lora_weight_is_a_knob_and_zero_is_no_lora(
         assert np.array_equal(frame(live, s), full), "back to 1: the same picture again"
     finally:
         plain.close()
+        live.close()
+
+
+def test_sdxl_plays_a_live_lora_too(
+    tiny_models: dict[str, Path], tmp_path: Path, declared: None
+) -> None:
+    lora = save_tiny_lora(tmp_path, tiny_models["xl"])
+    plain = make(tiny_models["xl"])
+    live = make(tiny_models["xl"], (LoraSpec(str(lora), "ink"),))
+    try:
+        s = snap()
+        assert not np.array_equal(frame(live, s), frame(plain, s))
+        assert np.array_equal(frame(live, s.replace(lora_ink=0.0)), frame(plain, s))
+    finally:
+        plain.close()
+        live.close()
+
+
+def test_a_snapshot_from_before_the_knob_plays_it_at_its_default(
+    tiny_models: dict[str, Path], lora_file: Path, declared: None
+) -> None:
+    early = snap()  # taken before the generator declared lora_ink
+    live = make(tiny_models["sd"], (LoraSpec(str(lora_file), "ink"),))
+    try:
+        assert "lora_ink" not in early
+        assert np.array_equal(frame(live, early), frame(live, snap().replace(lora_ink=1.0)))
+    finally:
         live.close()
 
 
