@@ -60,8 +60,15 @@ class LoraLayer(nn.Module):
         if isinstance(base, nn.Conv2d):
             conv: Any = base  # the down conv reads the input as the layer does
             rank = down.shape[0]
-            d = nn.Conv2d(conv.in_channels, rank, conv.kernel_size, conv.stride, conv.padding,
-                          conv.dilation, bias=False)  # fmt: skip
+            d = nn.Conv2d(
+                conv.in_channels,
+                rank,
+                conv.kernel_size,
+                conv.stride,
+                conv.padding,
+                conv.dilation,
+                bias=False,
+            )
             u = nn.Conv2d(up.shape[1], base.out_channels, 1, bias=False)
             down = down.reshape(rank, conv.in_channels, *conv.kernel_size)
             up = up.reshape(base.out_channels, rank, 1, 1)
@@ -99,8 +106,7 @@ class LiveLoras:
             layers = _read(pipeline, spec.source)
             for module, (down, up, factor) in layers.items():
                 _wrapped(unet, module, spec.source).add(down, up, factor, self.weights[spec.name])
-            log.info("LoRA %s (%s): %d layers, live as lora_%s", spec.name, spec.source,
-                     len(layers), spec.name)  # fmt: skip
+            log.info("LoRA %s: %d layers, live as lora_%s", spec.source, len(layers), spec.name)
 
     def play(self, snap: Mapping[str, Any]) -> None:
         """Write each LoRA's weight for this frame (only when one moved)."""
@@ -141,8 +147,7 @@ def _read(pipeline: Any, source: str) -> dict[str, tuple[torch.Tensor, torch.Ten
         raise GeneratorError(f"could not load LoRA {source!r}: {reason}") from None
     unet = {k.removeprefix("unet."): v for k, v in state.items() if k.startswith("unet.")}
     if len(unet) < len(state):
-        log.warning("LoRA %s: its text-encoder part is left out (only the UNet's plays live)",
-                    source)  # fmt: skip
+        log.warning("LoRA %s: its text-encoder part is left out (the UNet's plays)", source)
     if not unet:
         raise GeneratorError(f"LoRA {source!r} holds no UNet layers")
     peft = convert_unet_state_dict_to_peft(unet)
