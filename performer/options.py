@@ -13,12 +13,15 @@ from performer.take import MAX_FPS  # what --fps may ask is what a take may hold
 
 
 def assignment(text: str) -> tuple[str, Any]:
-    """``NAME=VALUE`` checked against the registry, for ``--set``."""
+    """``NAME=VALUE`` checked against the registry, for ``--set`` (``lora_NAME`` as any
+    LoRA's knob: whether that LoRA is there is known once the patch is read)."""
     name, sep, raw = text.partition("=")
     if not sep:
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    name = name.strip()
     try:
-        p = param(name.strip())
+        # a LoRA's knob a patch declares is not known yet while arguments are read
+        p = lora_param(name[5:]) if name.startswith("lora_") else param(name)
         return p.name, p.check(raw if p.kind == "str" else float(raw))
     except (ParamError, ValueError) as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None

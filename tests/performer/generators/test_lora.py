@@ -209,3 +209,7 @@ def test_the_command_line_takes_live_loras_and_the_fused_one(declared: None) -> 
     assert dict(args.sets) == {"lora_ink": 0.5}
     with pytest.raises(SystemExit):
         build_parser().parse_args(["play", "--lora", "a", "--lora", "b"])
+    # a patch's LoRA is declared when the patch loads, after the arguments are read
+    assert build_parser().parse_args(["play", "--set", "lora_fog=2"]).sets == [("lora_fog", 2.0)]
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["play", "--set", "lora_fog=3"])
