@@ -64,6 +64,12 @@ def add_model_options(
         "NAME, an LCM-LoRA fused into the model",
     )
     parser.set_defaults(loras=[])
+    parser.add_argument(
+        "--controlnet",
+        metavar="ID_OR_FOLDER",
+        help="a ControlNet holding the picture to the previous frame or the live input "
+        "(control_source), by control_strength",
+    )
     parser.add_argument("--device", help="cuda, cuda:1, mps or cpu (default: the best one here)")
     parser.add_argument("--width", type=int, help="frame width in pixels (default: the patch's)")
     parser.add_argument("--height", type=int, help="frame height in pixels")

@@ -24,21 +24,29 @@ def load_generator(
     device: str | None = None,
     fast: Mapping[str, Any] | None = None,
     loras: Sequence[tuple[str, str]] = (),
+    controlnet: str | None = None,
 ) -> Generator:
     """The generator for ``model``; backends are imported only when chosen.
 
     ``lora`` is fused into the model (an LCM-LoRA); each of ``loras`` (source, name)
-    plays live, its weight the knob ``lora_<name>`` (``lora.py``).
+    plays live, its weight the knob ``lora_<name>`` (``lora.py``); ``controlnet`` holds
+    the picture to a control image by ``control_strength`` (``control.py``).
 
     ``fast`` holds the diffusers fast-path options (compile, cuda_graphs, stream_batch,
     similarity_skip, cfg); see ``fastpath.FastOptions``.
     """
     fast = {k: v for k, v in (fast or {}).items() if v not in (None, False)}
     if not model or model == EMBEDDED:
-        if fast or loras:
+        if fast or loras or controlnet:
             logging.getLogger(__name__).warning(
                 "%s apply to diffusers models only; the embedded model ignores them",
-                ", ".join([*fast, *(f"--lora {source}:{name}" for source, name in loras)]),
+                ", ".join(
+                    [
+                        *fast,
+                        *(f"--lora {source}:{name}" for source, name in loras),
+                        *([f"--controlnet {controlnet}"] if controlnet else []),
+                    ]
+                ),
             )
         try:
             from performer.generators.embedded import EmbeddedGenerator
@@ -54,7 +62,13 @@ def load_generator(
     specs = tuple(LoraSpec(source, name) for source, name in loras)
     try:
         return DiffusersGenerator(
-            model, tiny_vae=tiny_vae, lora=lora, device=device, loras=specs, **fast
+            model,
+            tiny_vae=tiny_vae,
+            lora=lora,
+            device=device,
+            loras=specs,
+            controlnet=controlnet,
+            **fast,
         )
     except ValueError as exc:  # a fast-path option this machine or build cannot take
         raise GeneratorError(str(exc)) from None

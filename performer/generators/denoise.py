@@ -38,6 +38,7 @@ class Model:
     uncond_pooled: torch.Tensor | None = None  # SDXL
     time_ids: torch.Tensor | None = None  # SDXL [1, 6]
     w_dim: int | None = None  # LCM guidance embedding size
+    controlnet: Any = None  # a diffusers ControlNetModel, or None
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class StepInputs:
     w: torch.Tensor | None  # LCM: the guidance embedding [1, w_dim]
     guided: bool  # classic CFG: uncond and cond in one UNet batch
     guidance: float
+    control: torch.Tensor | None = None  # ControlNet: the control image [1, 3, H, W], 0..1
+    strength: torch.Tensor | None = None  # ControlNet: control_strength, a 0-dim tensor
 
 
 def text_batch(
@@ -91,10 +94,13 @@ class Denoiser:
         embeds: torch.Tensor,
         pooled: torch.Tensor | None,
         w: torch.Tensor | None,
+        control: torch.Tensor | None = None,
+        strength: torch.Tensor | None = None,
         *,
         guided: bool,
     ) -> torch.Tensor:
-        """One step for a batch of latents; ``params`` rows: t, √ᾱ, √(1-ᾱ), guidance."""
+        """One step for a batch of latents; ``params`` rows: t, √ᾱ, √(1-ᾱ), guidance;
+        with a ControlNet, its residuals of ``control`` scaled by ``strength``."""
         m, b = self.m, latents.shape[0]
         t, sa, s1a, g = params.unbind(0)
         sa4, s1a4, g4 = (v.view(-1, 1, 1, 1).to(self.dtype) for v in (sa, s1a, g))
@@ -111,6 +117,18 @@ class Denoiser:
                 "text_embeds": _rows(pooled, b),
                 "time_ids": m.time_ids.expand(x_in.shape[0], -1),
             }
+        if control is not None:
+            down, mid = m.controlnet(
+                x_in,
+                t,
+                encoder_hidden_states=_rows(embeds, b),
+                controlnet_cond=control.expand(x_in.shape[0], -1, -1, -1),
+                conditioning_scale=strength,
+                return_dict=False,
+                **kwargs,
+            )
+            kwargs["down_block_additional_residuals"] = down
+            kwargs["mid_block_additional_residual"] = mid
         out = m.unet(x_in, t, encoder_hidden_states=_rows(embeds, b), return_dict=False, **kwargs)[
             0
         ]

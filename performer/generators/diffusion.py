@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from performer.control.params import BLOCKS, Snapshot, declare
 from performer.generators.base import Generator, Setup
 from performer.generators.common import is_still, schedule, warp
+from performer.generators.control import load_controlnet, luma
 from performer.generators.denoise import Model
 from performer.generators.fastpath import Cfg, FastOptions, FastPath
 from performer.generators.loading import load_pipeline, load_tiny_vae, pick_device
@@ -43,6 +44,7 @@ class DiffusersGenerator(Generator):
         device: str | None = None,
         *,
         loras: tuple[LoraSpec, ...] = (),
+        controlnet: str | None = None,
         compile: bool | str = False,
         cuda_graphs: bool = False,
         stream_batch: bool = False,
@@ -52,6 +54,7 @@ class DiffusersGenerator(Generator):
     ):
         self.model, self.tiny_vae, self.lora = model, tiny_vae, lora
         self.lora_specs = loras
+        self.controlnet_source = controlnet
         for spec in loras:  # their knobs join the registry before the show's inputs start
             declare(spec.param)
         self.fast = FastOptions(
@@ -63,9 +66,11 @@ class DiffusersGenerator(Generator):
             raise ValueError(f"--cuda-graphs needs a CUDA device, not {self.device.type}")
         self.identity = f"diffusers:{model}" + (f"+{lora}" if lora else "")
         self.identity += "".join(f"+{s.source}:{s.name}" for s in loras)
+        self.identity += f"+controlnet:{controlnet}" if controlnet else ""
         self.skip = SimilaritySkip(similarity_skip)
         self._path: FastPath | None = None
         self.loras: LiveLoras | None = None
+        self.controlnet: Any = None
         self._encoder: PromptEncoder | None = None
         self._latents: torch.Tensor | None = None
         self._frame: np.ndarray | None = None
@@ -79,6 +84,13 @@ class DiffusersGenerator(Generator):
         self.unet = pipe.unet.to(self.device).eval()
         # wrapped after the move: each LoRA's weight tensor is shared by its layers
         self.loras = LiveLoras(self.unet, self.lora_specs, pipe) if self.lora_specs else None
+        self.controlnet = None
+        if self.controlnet_source:
+            controlnet = load_controlnet(self.controlnet_source, self.dtype)
+            self.controlnet = controlnet.to(self.device).eval()
+            with torch.inference_mode():  # as the warm-up's: a compiled step guards on it
+                self._strength = torch.ones((), device=self.device, dtype=self.dtype)
+            self._strength_played = 1.0
         self.vae = load_tiny_vae(self.tiny_vae, self.dtype) if self.tiny_vae else pipe.vae
         self.vae = self.vae.to(self.device).eval()
         vae_scale = int(pipe.vae_scale_factor)  # from the main VAE; a tiny VAE matches it
@@ -91,7 +103,8 @@ class DiffusersGenerator(Generator):
         self._pipe = pipe
         self._encoder = PromptEncoder(self._encode, setup.anchors, setup.template)
         self._cond_key: tuple[Any, ...] = ()
-        self._path = FastPath(self._model(pipe, w, h), self.device, self.dtype, self.fast)
+        model = self._model(pipe, w, h)
+        self._path = FastPath(model, self.device, self.dtype, self.fast, scale=vae_scale)
         if self.fast.compile or self.fast.cuda_graphs:  # else there is nothing to build
             self._path.warm_up(self.fast.stream_steps)
         log.info("prepared %s on %s (%s), %dx%d", self.identity, self.device, self.dtype, w, h)
@@ -110,6 +123,7 @@ class DiffusersGenerator(Generator):
             uncond_pooled=None if pooled is None else pooled.to(self.dtype),
             time_ids=time_ids if self.is_xl else None,
             w_dim=self.unet.config.time_cond_proj_dim,
+            controlnet=self.controlnet,
         )
 
     @torch.inference_mode()
@@ -152,7 +166,9 @@ class DiffusersGenerator(Generator):
             return self._frame
         # 3. denoise: re-noise to each level of the few-step schedule and denoise
         noise = path.noise(snap["seed"], snap["seed_travel"], len(levels))
-        made = path.denoise(latents, levels, noise, path.inputs(cond, snap["guidance"]))
+        control, strength = self._control(snap, live)
+        inputs = path.inputs(cond, snap["guidance"], control, strength)
+        made = path.denoise(latents, levels, noise, inputs)
         # 4. decode, and keep the latents for the next frame's feedback
         self._latents, self._frame = made, path.decode(made)
         self.skip.remember(latents, snap, made, self._frame)
@@ -178,6 +194,20 @@ class DiffusersGenerator(Generator):
             return None
         latents = warp(self._latents, *motion)
         return (latents if start is None else torch.lerp(latents, start, mix)), levels
+
+    def _control(
+        self, snap: Snapshot, live: np.ndarray | None
+    ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """The ControlNet's image (the live input or the previous frame, in grey) and its
+        strength, written in place when the knob moved; (None, None) with no ControlNet."""
+        if self.controlnet is None:
+            return None, None
+        if snap["control_strength"] != self._strength_played:
+            self._strength.fill_(snap["control_strength"])
+            self._strength_played = snap["control_strength"]
+        use_live = snap["control_source"] == 1 and live is not None
+        image = luma(live if use_live else self._frame, self._size, self.device, self.dtype)
+        return image, self._strength
 
     def conditioning(self, snap: Snapshot) -> Conditioning:
         """The text conditioning this snapshot asks for, from the newest encoded prompts

@@ -83,14 +83,23 @@ class FastOptions:
 class FastPath:
     """Noise (``noise``), conditioning (``inputs``), steps (``denoise``), ``decode``."""
 
-    def __init__(self, model: Model, device: torch.device, dtype: torch.dtype, opts: FastOptions):
+    def __init__(
+        self,
+        model: Model,
+        device: torch.device,
+        dtype: torch.dtype,
+        opts: FastOptions,
+        scale: int = 8,
+    ):
         if opts.cuda_graphs and device.type != "cuda":
             raise ValueError(f"cuda_graphs needs a CUDA device, not {device.type}")
         self.m, self.device, self.dtype, self.opts = model, device, dtype, opts
+        self.scale = scale  # pixels per latent, each way (a control image is in pixels)
         self.cfg_batch = opts.cfg == "full" and model.w_dim is None
         if opts.enabled:
-            for module in (model.unet, model.vae):
-                module.to(memory_format=torch.channels_last)
+            for module in (model.unet, model.vae, model.controlnet):
+                if module is not None:
+                    module.to(memory_format=torch.channels_last)
         self.eager = Denoiser(model, dtype, self_cfg=opts.cfg == "self")
         self._step: Callable[..., torch.Tensor] = self.eager.step
         self._decode: Callable[[torch.Tensor], torch.Tensor] = self.eager.decode
@@ -140,8 +149,14 @@ class FastPath:
         w = None
         if self.m.w_dim is not None:
             w = guidance_embedding(0.0, self.m.w_dim, self.device, self.dtype)
+        control = strength = None
+        if self.m.controlnet is not None:
+            h, w_ = (self.m.latent_shape[2] * self.scale, self.m.latent_shape[3] * self.scale)
+            control = torch.zeros((1, 3, h, w_), device=self.device, dtype=self.dtype)
+            strength = torch.ones((), device=self.device, dtype=self.dtype)
         for b, g in jobs:
-            inputs = StepInputs(*text_batch(self.m, cond, g, self.dtype), w, g, float(g))
+            text = text_batch(self.m, cond, g, self.dtype)
+            inputs = StepInputs(*text, w, g, float(g), control, strength)
             (params,) = self._params([0.5 + 0.1 * i for i in range(b)], float(g), batched=True)
             batch = latents.expand(b, -1, -1, -1)
             self._run_step(batch, params, torch.zeros_like(batch), inputs)
@@ -169,9 +184,16 @@ class FastPath:
             self._noise_key = (seed, travel)
         return self._noise[:steps]
 
-    def inputs(self, cond: Conditioning, guidance: float) -> StepInputs:
+    def inputs(
+        self,
+        cond: Conditioning,
+        guidance: float,
+        control: torch.Tensor | None = None,
+        strength: torch.Tensor | None = None,
+    ) -> StepInputs:
         """The steps' conditioning: the text batch made again only when ``cond`` changed
-        or guidance turned on or off, the guidance embedding only when guidance moved."""
+        or guidance turned on or off, the guidance embedding only when guidance moved;
+        with a ControlNet, this frame's control image and strength as they are."""
         guided = self.cfg_batch and guidance > 0
         made = self._text_for
         if made is None or made[0] is not cond or made[1] != guided:
@@ -180,7 +202,7 @@ class FastPath:
         if self.m.w_dim is not None and guidance != self._w_for:
             self._w = guidance_embedding(guidance, self.m.w_dim, self.device, self.dtype)
             self._w_for = guidance
-        return StepInputs(*self._text, self._w, guided, guidance)
+        return StepInputs(*self._text, self._w, guided, guidance, control, strength)
 
     def denoise(
         self,
@@ -249,6 +271,8 @@ class FastPath:
             inputs.embeds,
             inputs.pooled,
             inputs.w,
+            inputs.control,
+            inputs.strength,
         ]
         if (b, guided) not in self._built:
             self._built.add((b, guided))

@@ -162,3 +162,21 @@ def save_tiny_lora(folder: str | Path, model: str | Path, seed: int = 0) -> Path
     layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(unet))
     StableDiffusionPipeline.save_lora_weights(folder, unet_lora_layers=layers)
     return Path(folder) / "pytorch_lora_weights.safetensors"
+
+
+def save_tiny_controlnet(folder: str | Path, model: str | Path, seed: int = 0) -> Path:
+    """A ControlNet made from a tiny pipeline's UNet (``model``), its conditioning
+    embedding scaled to the tiny latents (2x), and its zero convolutions filled with
+    random weights (zeros, as training starts them, would change nothing)."""
+    from diffusers import ControlNetModel, UNet2DConditionModel
+
+    unet: Any = UNet2DConditionModel.from_pretrained(Path(model) / "unet")
+    controlnet: Any = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(8, 16))
+    torch.manual_seed(seed)
+    zero_convs = [*controlnet.controlnet_down_blocks, controlnet.controlnet_mid_block]
+    conditioning = controlnet.controlnet_cond_embedding.conv_out
+    with torch.no_grad():
+        for conv in [*zero_convs, conditioning]:
+            torch.nn.init.normal_(conv.weight, std=0.2)
+    controlnet.save_pretrained(folder)
+    return Path(folder)
