@@ -29,6 +29,9 @@ validated once, at load, against the parameter registry; every error is one
     source = "./loras/ink.safetensors"
     name = "ink"
 
+    [[controlnets]]               # a ControlNet (performer.patch_control)
+    source = "./controlnets/lineart"
+
     [[mappings]]                  # the score: read by performer.mappings
     [scenes.dawn]                 # a named set of parameter values
     era = 1900
@@ -48,7 +51,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from performer import patch_loras, patch_prompts, patch_video, toml_reader
+from performer import patch_control, patch_loras, patch_prompts, patch_video, toml_reader
 from performer.control.params import REGISTRY, ParamError, param
 from performer.mappings.score import Score, parse
 from performer.mappings.tables import MAX_TEXT, PatchError, Table, one_line, shown
@@ -61,6 +64,7 @@ PATCH_KEYS = (
     "params",
     "prompts",
     "loras",
+    "controlnets",
     "era",
     "mappings",
     "scenes",
@@ -101,6 +105,7 @@ class Patch:
     tiny_vae: str | None = None
     lora: str | None = None
     loras: tuple[tuple[str, str], ...] = ()  # [[loras]]: (source, name), played live
+    controlnet: str | None = None  # [[controlnets]]: the one the picture is held to
     params: Mapping[str, Any] = field(default_factory=dict)
     anchors: Mapping[float, str] = field(default_factory=dict)
     template: str = "{prompt}, {era}"
@@ -151,6 +156,7 @@ def _patch(data: Mapping[str, Any], path: Path | None, text: str) -> Patch:
     top.only(PATCH_KEYS)
     # first: their knobs join the registry, for [params], the score and scenes to name
     loras, lora_weights = patch_loras.loras(data.get("loras", []), path)
+    controlnet, control = patch_control.controlnet(data.get("controlnets", []), path)
     score = parse(data)  # the mappings package's tables, read once: the conductor plays them
     era = top.sub("era")
     template = _template(era.data.get("template", "{prompt}, {era}"))
@@ -165,8 +171,9 @@ def _patch(data: Mapping[str, Any], path: Path | None, text: str) -> Patch:
         model=_folder(data, "model", path),
         tiny_vae=_folder(data, "tiny_vae", path),
         lora=_folder(data, "lora", path),
-        params=_params(top.sub("params"), data.get("prompts", []), lora_weights),
+        params=_params(top.sub("params"), data.get("prompts", []), {**lora_weights, **control}),
         loras=loras,
+        controlnet=controlnet,
         anchors=_anchors(era.sub("anchors")),
         template=template,
         score=score,
@@ -215,13 +222,13 @@ def _template(template: Any) -> str:
     return template
 
 
-def _params(table: Table, prompts: Any, lora_weights: Mapping[str, float]) -> dict[str, Any]:
-    """``[params]``, the ``[[prompts]]`` blocks and the ``[[loras]]`` weights, which may
-    not set a value twice."""
+def _params(table: Table, prompts: Any, more_values: Mapping[str, Any]) -> dict[str, Any]:
+    """``[params]``, the ``[[prompts]]`` blocks and the values ``[[loras]]`` and
+    ``[[controlnets]]`` start their knobs at, which may not set a value twice."""
     values = _values(table)
     for where, more in (
         ("[[prompts]]", patch_prompts.blocks(prompts)),
-        ("[[loras]]", lora_weights),
+        ("[[loras]] or [[controlnets]]", more_values),
     ):
         for name in more:
             if name in values:

@@ -140,7 +140,7 @@ def _generator(args: argparse.Namespace, model: str | None, patch: Any = None) -
         tiny_vae=args.tiny_vae or (patch.tiny_vae if patch else None),
         lora=args.lora or (patch.lora if patch else None),
         loras=_loras(args, patch),
-        controlnet=args.controlnet,
+        controlnet=args.controlnet or (patch.controlnet if patch else None),
         device=args.device,
         fast={
             "compile": args.compile or False,

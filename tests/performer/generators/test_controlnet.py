@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 import torch
 from performer.control.params import ParamStore, Snapshot
+from performer.mappings.tables import PatchError
 
 from performer.generators.base import Setup
 from performer.generators.control import luma
 from performer.generators.diffusion import DiffusersGenerator
 from performer.generators.tiny import save_tiny_controlnet
+from performer.patch import loads
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +84,27 @@ def test_luma_is_the_grey_picture() -> None:
     image = luma(white, (3, 2), torch.device("cpu"), torch.float32)
     assert image.shape == (1, 3, 2, 3) and torch.allclose(image, torch.ones(1, 3, 2, 3))
     assert luma(None, (3, 2), torch.device("cpu"), torch.float32).abs().sum() == 0
+
+
+def test_a_patch_declares_its_controlnet() -> None:
+    patch = loads('[[controlnets]]\nsource = "org/lineart"\nimage = "input"\nstrength = 0.5\n')
+    assert patch.controlnet == "org/lineart"
+    assert patch.params == {"control_source": 1, "control_strength": 0.5}
+    assert loads("").controlnet is None
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("controlnets = 1", "controlnets: expected"),
+        ('[[controlnets]]\nsource = "a"\n' * 2, "2 ControlNets; at most 1"),
+        ('[[controlnets]]\nsource = "a"\nimage = "depth"', r"controlnets\[0\].image: unknown"),
+        ('[[controlnets]]\nsource = "a"\nstrength = 3', "expected a number in 0..2"),
+        ("[[controlnets]]\nimage = 'input'", r"controlnets\[0\].source: required"),
+        ('[[controlnets]]\nsource = "a"\nstrength = 1\n[params]\ncontrol_strength = 1', "set by"),
+    ],
+)
+def test_bad_controlnets_are_one_line_errors(text: str, error: str) -> None:
+    with pytest.raises(PatchError, match=error) as caught:
+        loads(text)
+    assert "\n" not in str(caught.value)

@@ -1,0 +1,42 @@
+"""A patch's ``[[controlnets]]``: the ControlNet the picture is held to (one, for now)::
+
+[[controlnets]]
+source = "lllyasviel/control_v11p_sd15_lineart"   # a Hugging Face id or a folder
+image = "previous"            # the control image: "previous" frame or live "input"
+strength = 0.8                # where control_strength starts (default 1)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from performer.control.params import param
+from performer.mappings.tables import PatchError, Table, shown
+
+IMAGES = ("previous", "input")  # control_source 0 and 1
+MAX_CONTROLNETS = 1  # several at once (control_strength_<n>) are still to come
+
+
+def controlnet(value: Any, path: Path | None) -> tuple[str | None, dict[str, Any]]:
+    """The ``[[controlnets]]`` source (None: none), and the knobs' starting values given."""
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise PatchError("controlnets", f"expected [[controlnets]] tables, got {shown(value)}")
+    if len(value) > MAX_CONTROLNETS:
+        raise PatchError("controlnets", f"{len(value)} ControlNets; at most {MAX_CONTROLNETS}")
+    if not value:
+        return None, {}
+    table = Table(value[0], "controlnets[0]")
+    table.only(("source", "image", "strength"))
+    source = table.text("source")
+    if not source:
+        raise PatchError(table.at("source"), "expected a ControlNet id or folder")
+    if path is not None and source.startswith("."):
+        source = str((path.parent / source).resolve())
+    values: dict[str, Any] = {}
+    if table.has("image"):
+        values["control_source"] = IMAGES.index(table.text("image", choices=IMAGES))
+    if table.has("strength"):
+        strength = param("control_strength")
+        values[strength.name] = table.number("strength", 1.0, strength.lo, strength.hi)
+    return source, values
