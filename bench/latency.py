@@ -37,9 +37,10 @@ from performer.control.osc import OscRouter, encode
 from performer.control.osc_server import OscServer
 
 from performer import patch
+from performer.frames import Frame
 from performer.generators.diffusion import DiffusersGenerator
 from performer.live import Stage
-from performer.session import Frame, Session
+from performer.session import Session
 
 
 def write_random_sd_turbo(folder: Path) -> tuple[Path, Path]:

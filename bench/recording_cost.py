@@ -30,9 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from performer.control.events import Event
 
 from performer import patch
+from performer.frames import Frame, Tick
 from performer.generators import load_generator
 from performer.live import Stage, play
-from performer.session import Frame, Session, Tick
+from performer.session import Session
 
 
 def time_the_recorder(seconds: list[float]) -> None:

@@ -24,9 +24,10 @@ import numpy as np
 from performer.actions import LEARN_TARGETS
 from performer.control.events import Event
 from performer.control.params import REGISTRY, Snapshot
+from performer.frames import Frame
 from performer.pacing import Pacer, StallWatch
 from performer.render.surface import Surface
-from performer.session import Frame, Session
+from performer.session import Session
 from performer.video import VideoOutputs
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 # How long headless play waits for the generator's first frame (beyond the show's own
 # length): a first frame that compiles or warms up may take a while on a slow machine.
 FIRST_FRAME_S = 10.0
+#: on the HUD whatever their values; the other parameters only once moved off their defaults
+HUD_ALWAYS = ("timestep", "guidance", "era", "prompt")
 
 
 class Stage:
@@ -165,15 +168,16 @@ class Stage:
         return float(self.session.store.get("crossfade")) * interval
 
     def hud_lines(self) -> list[str]:
-        """What the HUD shows: the model, the frame rate and every live parameter; the
-        take being recorded and the parameter picked for MIDI learn."""
+        """What the HUD shows: the model and frame rate, the three knobs and the prompt,
+        every other live parameter that is not at its default; the take being recorded
+        and the parameter picked for MIDI learn."""
         session = self.session
         frame = session.latest()
         rate = f"{1.0 / frame.seconds:5.1f} fps" if frame and frame.seconds > 0 else "  ... fps"
         snap = session.store.snapshot()
         lines = [f"{session.generator.identity}  {rate}"]
         for p in REGISTRY.values():
-            if p.live:
+            if p.live and (p.name in HUD_ALWAYS or snap[p.name] != p.default):
                 value = snap[p.name]
                 shown = f"{value:.3g}" if isinstance(value, float) else repr(value)
                 lines.append(f"{p.name:<12} {shown} {p.unit}".rstrip())

@@ -10,8 +10,9 @@ import numpy as np
 from performer.control.clock import Clock, FakeClock
 from performer.control.video import InputFrame
 from performer.control.video.file import FileSource
+from performer.frames import Frame
 from performer.progress import progress
-from performer.session import Frame, Session
+from performer.session import Session
 
 
 class FrameExact:

@@ -26,10 +26,11 @@ from typing import Any
 from performer import patch as patches
 from performer.control.clock import FakeClock
 from performer.control.params import ParamError, param
+from performer.frames import Frame, Tick
 from performer.generators import Generator
 from performer.offline import composite
 from performer.progress import progress
-from performer.session import Frame, Session, Tick
+from performer.session import Session
 from performer.take.format import LOG, PATCH, VIDEO, digest
 from performer.take.inputs import RecordedInput
 from performer.take.reader import TakeLog, read_take

@@ -15,21 +15,19 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-
-import numpy as np
+from typing import Any
 
 from performer import actions
 from performer.control.clock import Clock, MonotonicClock
 from performer.control.events import Event, Inbox
-from performer.control.params import ParamStore, Snapshot
+from performer.control.params import ParamStore
 from performer.control.throttle import Throttle
-from performer.control.video import FITS, InputFrame, fit
+from performer.frames import ChangeListener, Frame, FrameListener, Source, Tick
 from performer.generators import Generator, Setup
 from performer.mappings import Conductor
 from performer.patch import Patch
+from performer.video import InputFit
 from performer.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -39,34 +37,6 @@ log = logging.getLogger(__name__)
 # (about 4 s at 60 Hz) one frame is made anyway, the same picture: the wait stays
 # bounded, and a take that ends during a long hold loses no more ticks than that.
 HELD_TICKS = 256
-
-
-@dataclass(frozen=True)
-class Tick:
-    time: float  # on the performance clock
-    events: list[Event]  # applied at that time, before the mappings ticked
-    shown: int | None = None  # the number of the frame on screen then (None: none yet)
-
-
-@dataclass(frozen=True)
-class Frame:
-    image: np.ndarray  # (height, width, 3) uint8
-    number: int  # counts from 0 since start
-    time: float  # on the performance clock: the moment its parameters were taken
-    seconds: float  # how long the generator took
-    snapshot: Snapshot
-    input: InputFrame | None = None  # the live input it started from (None: no source)
-
-
-class Source(Protocol):
-    """Where each frame's input comes from: a live video source, a file on the
-    performance clock, or a take's recorded input in replay. ``latest()`` never blocks."""
-
-    def latest(self) -> InputFrame | None: ...
-
-
-FrameListener = Callable[[Frame, list[Tick]], None]
-ChangeListener = Callable[[list[tuple[str, Any]], str], None]
 
 
 class Session:
@@ -85,8 +55,7 @@ class Session:
         self.model = model  # what the patch or --model named (None: embedded), for takes
         self.generator = generator
         self.source = source  # the live input each frame may start from (input_mix)
-        self._fit: np.ndarray | None = None  # the last input frame, fitted
-        self._fit_key: tuple[Any, ...] | None = None
+        self._fit = InputFit()  # each input frame fitted to the generator's size, once
         self.clock = clock or MonotonicClock()
         self.store = ParamStore({**patch.params, **(overrides or {})})
         self.inbox = inbox if inbox is not None else Inbox()  # the inputs may hold it first
@@ -246,7 +215,8 @@ class Session:
             self._wanted = False
         seen = self.source.latest() if self.source is not None else None
         started = time.perf_counter()
-        image = self.generator(snap, None if seen is None else self._fitted(seen, snap))
+        live = None if seen is None else self._fit(seen, snap, self.generator.size)
+        image = self.generator(snap, live)
         frame = Frame(image, self._count, now, time.perf_counter() - started, snap, seen)
         with self._lock:
             self._latest = frame
@@ -254,19 +224,6 @@ class Session:
         for listener in self._frame_listeners:
             listener(frame, ticks)
         return frame
-
-    def _fitted(self, seen: InputFrame, snap: Snapshot) -> np.ndarray:
-        """The input frame fitted to the generator's size as input_fit and input_mirror
-        ask; kept while they and the frame stay, as a fast generator reuses it."""
-        width, height = self.generator.size
-        key = (seen.number, seen.time, width, height, snap["input_fit"], snap["input_mirror"])
-        if self._fit is None or self._fit_key != key:
-            mode = FITS[int(snap["input_fit"])]
-            fitted = fit(seen.image, width, height, mode, mirror=bool(snap["input_mirror"]))
-            # an input of the generator's own size comes back as it is: read-only
-            self._fit = fitted if fitted.flags.writeable else fitted.copy()
-            self._fit_key = key
-        return self._fit
 
     def latest(self) -> Frame | None:
         with self._lock:

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from performer.control.clock import Clock
-from performer.control.video import VideoSource, open_source
+from performer.control.params import Snapshot
+from performer.control.video import FITS, InputFrame, VideoSource, fit, open_source
 from performer.render.sinks import SINKS, VideoSink, VideoSinkError, open_sink
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,26 @@ def open_input(spec: str, clock: Clock) -> VideoSource:
     if hasattr(source, "start_time"):
         source.start_time = 0.0
     return source
+
+
+class InputFit:
+    """Each input frame fitted to the generator's size as ``input_fit`` and
+    ``input_mirror`` ask, once: a generator faster than its source reuses it."""
+
+    def __init__(self) -> None:
+        self._key: tuple[Any, ...] | None = None
+        self._fitted: np.ndarray | None = None
+
+    def __call__(self, seen: InputFrame, snap: Snapshot, size: tuple[int, int]) -> np.ndarray:
+        width, height = size
+        key = (seen.number, seen.time, width, height, snap["input_fit"], snap["input_mirror"])
+        if self._fitted is None or self._key != key:
+            mode = FITS[int(snap["input_fit"])]
+            fitted = fit(seen.image, width, height, mode, mirror=bool(snap["input_mirror"]))
+            # an input of the generator's own size comes back as it is: read-only
+            self._fitted = fitted if fitted.flags.writeable else fitted.copy()
+            self._key = key
+        return self._fitted
 
 
 @dataclass(frozen=True)
@@ -102,4 +124,4 @@ class VideoOutputs:
             output.sink.stop()
 
 
-__all__ = ["FRAMES", "SINKS", "VideoOutputs", "open_input", "parse_output"]
+__all__ = ["FRAMES", "SINKS", "InputFit", "VideoOutputs", "open_input", "parse_output"]

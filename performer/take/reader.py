@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from performer.control.events import Event
-from performer.session import Tick
+from performer.frames import Tick
 from performer.take.format import (
     INFO,
     LOG,

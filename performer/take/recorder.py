@@ -31,7 +31,8 @@ import numpy as np
 
 from performer.control.throttle import Throttle
 from performer.control.video.frames import InputFrame
-from performer.session import Frame, Session, Tick
+from performer.frames import Frame, Tick
+from performer.session import Session
 from performer.take.format import LOG, VIDEO, digest
 from performer.take.inputs import InputWriter
 from performer.take.writer import ControlLog, new_take

@@ -14,9 +14,10 @@ from performer.control.osc import encode
 from performer.control.params import MAX_TEXT, Snapshot, defaults
 
 from performer import patch
+from performer.frames import Frame, Tick
 from performer.generators.base import Generator
 from performer.generators.embedded import EmbeddedGenerator
-from performer.session import HELD_TICKS, Frame, Session, Tick
+from performer.session import HELD_TICKS, Session
 
 
 @pytest.fixture(scope="module")

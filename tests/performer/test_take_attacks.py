@@ -18,11 +18,12 @@ import pytest
 from performer.control.events import Event
 
 from performer import patch
+from performer.frames import Frame, Tick
 from performer.generators.embedded import EmbeddedGenerator
 from performer.live import Stage, play
 from performer.patch import PatchError
 from performer.replay import ReplayResult, replay
-from performer.session import Frame, Session, Tick
+from performer.session import Session
 from performer.take import TakeError, list_takes, new_take, read_log, read_take
 from performer.take import reader as take_module
 from performer.take.format import BadLines

@@ -16,11 +16,12 @@ from performer.control.video import InputFrame, open_source
 from performer.control.video.file import FileSource
 
 from performer import live, patch
+from performer.frames import Frame
 from performer.generators.embedded import EmbeddedGenerator
 from performer.live import Stage
 from performer.offline import FrameExact, render_to_file
 from performer.replay import replay
-from performer.session import Frame, Session
+from performer.session import Session
 from performer.take import inputs as take_inputs
 from performer.take import read_log, read_take
 from performer.take.format import check

@@ -17,8 +17,9 @@ import pytest
 from performer.control.clock import FakeClock
 
 from performer import patch
+from performer.frames import Frame
 from performer.generators.embedded import EmbeddedGenerator
-from performer.session import Frame, Session
+from performer.session import Session
 from performer.take import digest, read_take
 from performer.take import recorder as recorder_module
 from performer.take.recorder import TakeRecorder
