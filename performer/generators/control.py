@@ -2,7 +2,7 @@
 
 The control image is the live input (``control_source`` 1, when there is one) or the
 previous frame (0: a structure lock for feedback), through a preprocessor that needs no
-weights: ``luma``, the picture in grey. Both the image and the strength enter the step
+weights: the picture in grey (:func:`grey`). Both the image and the strength enter the step
 as tensors (``denoise.py``), so neither a new image nor a knob turn builds a graph.
 """
 
@@ -16,9 +16,7 @@ import torch
 
 from performer.generators.base import GeneratorError
 from performer.generators.loading import looks_like_folder
-
-#: ITU-R BT.601 luma weights, as OpenCV's grey conversion uses them
-LUMA = (0.299, 0.587, 0.114)
+from performer.image_stats import luma
 
 
 def load_controlnet(source: str, dtype: torch.dtype) -> Any:
@@ -34,7 +32,7 @@ def load_controlnet(source: str, dtype: torch.dtype) -> Any:
         raise GeneratorError(f"could not load ControlNet {source!r}: {reason}") from None
 
 
-def luma(
+def grey(
     picture: np.ndarray | None, size: tuple[int, int], device: torch.device, dtype: torch.dtype
 ) -> torch.Tensor:
     """``(H, W, 3)`` uint8 as a grey control image ``[1, 3, H, W]`` in 0..1 (none yet:
@@ -43,6 +41,5 @@ def luma(
     if picture is None:
         return torch.zeros((1, 3, h, w), device=device, dtype=dtype)
     rgb = torch.from_numpy(np.ascontiguousarray(picture[..., :3])).to(device).float()
-    grey = (rgb @ torch.tensor(LUMA, device=device)) / 255.0
     # contiguous, as the warm-up's image: a compiled step guards on the layout
-    return grey[None, None].repeat(1, 3, 1, 1).to(dtype)
+    return (luma(rgb) / 255.0)[None, None].repeat(1, 3, 1, 1).to(dtype)

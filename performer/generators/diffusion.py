@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from performer.control.params import BLOCKS, Snapshot, declare
 from performer.generators.base import Generator, Setup
 from performer.generators.common import is_still, schedule, warp
-from performer.generators.control import load_controlnet, luma
+from performer.generators.control import grey, load_controlnet
 from performer.generators.denoise import Model
 from performer.generators.fastpath import Cfg, FastOptions, FastPath
 from performer.generators.loading import load_pipeline, load_tiny_vae, pick_device
@@ -206,7 +206,7 @@ class DiffusersGenerator(Generator):
             self._strength.fill_(snap["control_strength"])
             self._strength_played = snap["control_strength"]
         use_live = snap["control_source"] == 1 and live is not None
-        image = luma(live if use_live else self._frame, self._size, self.device, self.dtype)
+        image = grey(live if use_live else self._frame, self._size, self.device, self.dtype)
         return image, self._strength
 
     def conditioning(self, snap: Snapshot) -> Conditioning:

@@ -12,7 +12,7 @@ from performer.control.params import ParamStore, Snapshot
 from performer.mappings.tables import PatchError
 
 from performer.generators.base import Setup
-from performer.generators.control import luma
+from performer.generators.control import grey
 from performer.generators.diffusion import DiffusersGenerator
 from performer.generators.tiny import save_tiny_controlnet
 from performer.patch import loads
@@ -79,11 +79,11 @@ def test_control_never_recompiles(tiny_models: dict[str, Path], controlnet: Path
         fast.close()
 
 
-def test_luma_is_the_grey_picture() -> None:
+def test_the_control_image_is_the_grey_picture() -> None:
     white = np.full((2, 3, 3), 255, dtype=np.uint8)
-    image = luma(white, (3, 2), torch.device("cpu"), torch.float32)
+    image = grey(white, (3, 2), torch.device("cpu"), torch.float32)
     assert image.shape == (1, 3, 2, 3) and torch.allclose(image, torch.ones(1, 3, 2, 3))
-    assert luma(None, (3, 2), torch.device("cpu"), torch.float32).abs().sum() == 0
+    assert grey(None, (3, 2), torch.device("cpu"), torch.float32).abs().sum() == 0
 
 
 def test_a_patch_declares_its_controlnet() -> None:
