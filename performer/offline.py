@@ -36,6 +36,10 @@ class FrameExact:
         self._last = InputFrame(image, number, index, float(number / self.file.fps))
         return self._last
 
+    def stop(self) -> None:
+        """Close the file (safe twice)."""
+        self.file.stop()
+
 
 def composite(
     compositor: Any, surface: Any, frame: Frame, flash: float | None = None
