@@ -36,27 +36,19 @@ import time
 from pathlib import Path
 
 import numpy as np
+from performer.control.video import testcard
 
 SECONDS = 3.0
 POLL_S = 0.0005
 BITS = 12
 
 
-def numbered(number: int, width: int = 192, height: int = 96) -> np.ndarray:
-    image = np.full((height, width, 3), 16, np.uint8)
-    block = width // BITS
-    for bit in range(BITS):
-        if number >> bit & 1:
-            image[:, bit * block : (bit + 1) * block] = 235
-    return image
+def numbered(number: int) -> np.ndarray:
+    return testcard.numbered(number, 192, 96, BITS)
 
 
 def number_in(image: np.ndarray) -> int:
-    height, width = image.shape[:2]
-    block = width / BITS
-    middle = image[height // 4 : 3 * height // 4]
-    centres = [int((bit + 0.5) * block) for bit in range(BITS)]
-    return sum(1 << b for b, c in enumerate(centres) if middle[:, c - 2 : c + 3].mean() > 128)
+    return testcard.number_in(image, BITS)
 
 
 def percentiles(latencies_s: list[float]) -> dict[str, float]:

@@ -10,36 +10,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
 from performer.control.clock import FakeClock, MonotonicClock
 from performer.control.video import VideoSourceError, open_source, parse_source
 from performer.control.video.ffmpeg import FFmpegSource
 from performer.control.video.file import FileSource
 from performer.control.video.frames import InputFrame, NewestFrame
+from performer.control.video.testcard import number_in, numbered
 
-BITS = 10
 FPS = 30
-
-
-def numbered(number: int, width: int = 160, height: int = 96) -> np.ndarray:
-    """A picture whose BITS columns of blocks spell ``number`` in binary (white = 1)."""
-    image = np.full((height, width, 3), 16, np.uint8)
-    block = width // BITS
-    for bit in range(BITS):
-        if number >> bit & 1:
-            image[:, bit * block : (bit + 1) * block] = 235
-    return image
-
-
-def number_in(image: np.ndarray) -> int:
-    """The number ``numbered`` wrote, read from the middle of each block."""
-    height, width = image.shape[:2]
-    block = width / BITS
-    middle = image[height // 4 : 3 * height // 4]
-    centres = [int((bit + 0.5) * block) for bit in range(BITS)]
-    bits = [middle[:, c - 2 : c + 3].mean() > 128 for c in centres]
-    return sum(1 << bit for bit, on in enumerate(bits) if on)
 
 
 def write_numbered(path: Path, frames: int, fps: int = FPS, gop: int = 12) -> Path:

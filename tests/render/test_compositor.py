@@ -177,13 +177,8 @@ def test_same_size_frames_reuse_textures(make_headless: MakeHeadless, card: Card
     assert comp.allocations > settled
 
 
-def test_hud_overlays_the_top_left_and_hides(
-    make_headless: MakeHeadless, card: Card, monkeypatch: pytest.MonkeyPatch
-):
-    out = make_headless(256, 192)
-    comp = Compositor(out.ctx)
-    comp.push(card(256, 192), now=0.0)
-    plain = show(out, comp)
+def count_rasterising(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The lines of text the HUD rasterises from now on, in order."""
     rasterised: list[list[str]] = []
     real_rasterise = hud.rasterise
 
@@ -192,6 +187,17 @@ def test_hud_overlays_the_top_left_and_hides(
         return real_rasterise(lines, font_size)
 
     monkeypatch.setattr(hud, "rasterise", counting_rasterise)
+    return rasterised
+
+
+def test_hud_overlays_the_top_left_and_hides(
+    make_headless: MakeHeadless, card: Card, monkeypatch: pytest.MonkeyPatch
+):
+    out = make_headless(256, 192)
+    comp = Compositor(out.ctx)
+    comp.push(card(256, 192), now=0.0)
+    plain = show(out, comp)
+    rasterised = count_rasterising(monkeypatch)
     comp.set_hud(["era 1925", "guidance 0.0"])
     comp.set_hud(["era 1925", "guidance 0.0"])  # unchanged text: not drawn again
     assert len(rasterised) == 1
@@ -215,14 +221,7 @@ def test_changing_hud_text_is_rasterised_a_few_times_a_second(
     out = make_headless(128, 96)
     comp = Compositor(out.ctx)
     comp.push(card(128, 96), now=0.0)
-    rasterised: list[list[str]] = []
-    real_rasterise = hud.rasterise
-
-    def counting_rasterise(lines: list[str], font_size: int) -> np.ndarray:
-        rasterised.append(lines)
-        return real_rasterise(lines, font_size)
-
-    monkeypatch.setattr(hud, "rasterise", counting_rasterise)
+    rasterised = count_rasterising(monkeypatch)
     draws = [n / 60 for n in range(120)]
     for n, now in enumerate(draws):
         comp.set_hud([f"{n} fps"], now)

@@ -18,25 +18,7 @@ from performer.render.sinks import VideoSink, VideoSinkError, open_sink
 
 from tests.helpers import in_private_network, needs_private_network
 
-# The numbered pictures of tests/control/test_video_sources.py, for the NDI peer script.
-NUMBERS = """
-import numpy as np
-BITS = 10
-def numbered(number, width=160, height=96):
-    image = np.full((height, width, 3), 16, np.uint8)
-    block = width // BITS
-    for bit in range(BITS):
-        if number >> bit & 1:
-            image[:, bit * block : (bit + 1) * block] = 235
-    return image
-def number_in(image):
-    height, width = image.shape[:2]
-    block = width / BITS
-    middle = image[height // 4 : 3 * height // 4]
-    bits = [middle[:, int((b + 0.5) * block) - 2 : int((b + 0.5) * block) + 3].mean() > 128
-            for b in range(BITS)]
-    return sum(1 << b for b, on in enumerate(bits) if on)
-"""
+NUMBERS = "from performer.control.video.testcard import number_in, numbered\n"
 
 NDI_LOOPBACK = """
 import json, os, time
