@@ -81,7 +81,7 @@ system:
 	fi
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) out build .pytest_cache .mypy_cache .ruff_cache *.egg-info
 
 # The GPU run (issue 16). The device has Python 3.12 with CUDA torch and no network: what
 # it lacks travels as wheels, the project's own among them.
