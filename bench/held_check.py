@@ -18,7 +18,7 @@ import argparse
 import statistics
 import time
 
-from performer.control.params import MAX_TEXT
+from performer.control.param import MAX_TEXT
 
 from performer import patch
 from performer.generators.embedded import EmbeddedGenerator

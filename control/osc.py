@@ -50,7 +50,8 @@ from performer.control.clock import Clock
 from performer.control.events import Event, Inbox
 from performer.control.osc_feedback import Feedback
 from performer.control.osc_packet import IMMEDIATELY, PacketError, encode, unpack
-from performer.control.params import MAX_TEXT, REGISTRY, ParamError, ParamStore, param
+from performer.control.param import MAX_TEXT, ParamError
+from performer.control.params import REGISTRY, ParamStore, param
 from performer.control.throttle import Throttle
 
 log = logging.getLogger(__name__)

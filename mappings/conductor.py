@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from performer.control.events import Event
-from performer.control.params import ParamError, Snapshot, param
+from performer.control.param import ParamError
+from performer.control.params import Snapshot, param
 from performer.control.throttle import Throttle
 from performer.mappings.learn import Learner, learned_path, learned_toml
 from performer.mappings.learn import write as write_learned

@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from performer.control.events import Event
-from performer.control.params import Param
+from performer.control.param import Param
 from performer.mappings import relative, smoothing
 from performer.mappings.curves import Shape
 from performer.mappings.oscillators import Oscillator

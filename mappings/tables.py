@@ -13,17 +13,16 @@ import reprlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from performer.control import params
-from performer.control.params import REGISTRY, Param, ParamError
+from performer.control.param import MAX_TEXT, Param, ParamError
+from performer.control.params import REGISTRY
 
 #: the largest magnitude a number in a patch table may have. Far beyond any range,
 #: beat or rate a show uses, and small enough that sums and differences of two such
 #: numbers (``hi - lo``, ``base + lfo``) stay finite: 1e308 would overflow to inf.
 LIMIT = 1e12
-#: the longest text a patch may hold (a prompt, in params, a scene or a timeline key): the
-#: registry's bound. Live input past it is cut with a warning; a patch is refused, naming
-#: the key, since a file can be fixed
-MAX_TEXT = params.MAX_TEXT
+# MAX_TEXT, the longest text a parameter holds, is also the longest a patch may hold (a
+# prompt, in params, a scene or a timeline key). Live input past it is cut with a
+# warning; a patch is refused, naming the key, since a file can be fixed.
 #: how much of a bad value an error shows, and of a key: errors stay one short line
 SHOWN = 80
 MAX_MESSAGE = 400

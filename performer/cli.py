@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from performer import options
-from performer.control.params import ParamError
+from performer.control.param import ParamError
 
 EPILOG = """examples:
   performer play                                 the demo patch (plays itself), embedded model

@@ -8,7 +8,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from performer.control.params import ParamError, declare, lora_param, param
+from performer.control.param import ParamError
+from performer.control.params import declare, lora_param, param
 from performer.take import MAX_FPS  # what --fps may ask is what a take may hold
 
 

@@ -52,7 +52,8 @@ from pathlib import Path
 from typing import Any
 
 from performer import patch_control, patch_loras, patch_prompts, patch_video, toml_reader
-from performer.control.params import REGISTRY, ParamError, param
+from performer.control.param import ParamError
+from performer.control.params import REGISTRY, param
 from performer.mappings.score import Score, parse
 from performer.mappings.tables import MAX_TEXT, PatchError, Table, one_line, shown
 

@@ -19,7 +19,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from performer.control.params import ParamError, declare, lora_param
+from performer.control.param import ParamError
+from performer.control.params import declare, lora_param
 from performer.mappings.tables import PatchError, Table, shown
 
 NAME = re.compile(r"[a-z0-9_]{1,40}")

@@ -25,7 +25,8 @@ from typing import Any
 
 from performer import patch as patches
 from performer.control.clock import FakeClock
-from performer.control.params import ParamError, param
+from performer.control.param import ParamError
+from performer.control.params import param
 from performer.frames import Frame, Tick
 from performer.generators import Generator
 from performer.offline import composite

@@ -23,7 +23,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from performer.control.params import Param, lora_param
+from performer.control.param import Param
+from performer.control.params import lora_param
 from performer.generators.base import GeneratorError
 
 log = logging.getLogger(__name__)

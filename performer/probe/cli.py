@@ -19,7 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from performer.control.params import ParamError, Snapshot, defaults, param
+from performer.control.param import ParamError
+from performer.control.params import Snapshot, defaults, param
 from performer.options import add_model_options
 
 if TYPE_CHECKING:

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from performer.control.params import Param, ParamError, Snapshot, param
+from performer.control.param import Param, ParamError
+from performer.control.params import Snapshot, param
 from performer.generators.base import Generator
 from performer.probe.stats import frame_stats
 from performer.progress import progress as progress_bar

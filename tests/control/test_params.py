@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
-from performer.control.params import REGISTRY, ParamError, ParamStore, param
+from performer.control.param import ParamError
+from performer.control.params import REGISTRY, ParamStore, param
 
 
 def test_every_parameter_is_fully_declared() -> None:
@@ -89,7 +90,7 @@ def test_errors_about_big_values_stay_one_short_line() -> None:
 
 
 def test_text_past_the_bound_is_refused_by_check_and_cut_by_clamp() -> None:
-    from performer.control.params import MAX_TEXT
+    from performer.control.param import MAX_TEXT
 
     long = "x" * (MAX_TEXT + 1)
     with pytest.raises(ParamError, match=f"prompt: {MAX_TEXT + 1} characters; at most {MAX_TEXT}"):

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from performer.control.events import Event
 from performer.control.osc import encode
-from performer.control.params import MAX_TEXT, Snapshot, defaults
+from performer.control.param import MAX_TEXT
+from performer.control.params import Snapshot, defaults
 
 from performer import patch
 from performer.frames import Frame, Tick
@@ -105,11 +106,11 @@ def test_long_prompts_are_cut_live_and_refused_in_a_file(
     for text in (f'[params]\nprompt = "{long}"\n', f'[scenes.sea]\nprompt = "{long}"\n'):
         with pytest.raises(PatchError, match=r"prompt: 9000 characters; at most 2000$"):
             patch.loads(text)
-    from performer.control import params
+    from performer.control import param
     from performer.control.throttle import Throttle
 
-    monkeypatch.setattr(params, "_cut_warnings", Throttle(1.0, clock=lambda: 0.0))  # no time passes
-    caplog.set_level(logging.WARNING, logger="performer.control.params")
+    monkeypatch.setattr(param, "_cut_warnings", Throttle(1.0, clock=lambda: 0.0))  # no time passes
+    caplog.set_level(logging.WARNING, logger="performer.control.param")
     session = session_with(embedded)
     for i in range(50):  # as /performer/prompt_b makes it, again and again
         session.inbox.put(Event(0.0, "param:prompt_b", f"{i} {long}"))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from performer.control.params import ParamError, Snapshot
+from performer.control.param import ParamError
+from performer.control.params import Snapshot
 
 from performer.probe.sweep import ProbeResult, parse_sweep, parse_values, run_sweep
 from tests.performer.probe.painter import EraPainter
