@@ -136,6 +136,7 @@ def test_kohya_key_names_load_as_the_same_lora(
         b.close()
 
 
+@pytest.mark.slow
 def test_lora_weights_never_recompile(
     tiny_models: dict[str, Path], lora_file: Path, declared: None
 ) -> None:
