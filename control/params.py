@@ -203,6 +203,7 @@ _PARAMS = _table(
     Param("bpm", "float", 120.0, 20.0, 300.0, "bpm", "Tempo of the performance clock."),
 )
 _FIXED = frozenset(_PARAMS)
+MAX_DECLARED = 64  # the knobs a show may add (8 LoRAs a patch; old ones are forgotten)
 #: every parameter: the instrument's own, then those a show declares (live LoRAs)
 REGISTRY: Mapping[str, Param] = MappingProxyType(_PARAMS)
 
@@ -218,6 +219,8 @@ def declare(p: Param) -> Param:
     known = _PARAMS.get(p.name)
     if known is not None and known != p:
         raise ParamError(f"{p.name}: a parameter of that name exists already")
+    if known is None and len(_PARAMS) - len(_FIXED) >= MAX_DECLARED:
+        raise ParamError(f"{p.name}: at most {MAX_DECLARED} parameters beyond the registry's")
     _PARAMS[p.name] = p
     return p
 

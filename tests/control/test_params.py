@@ -106,3 +106,18 @@ def test_the_store_says_whether_a_snapshot_still_holds_and_signals_writes() -> N
     assert store.holds(snap)
     store.set("era", 1900)
     assert store.changed.is_set() and not store.holds(snap)
+
+
+def test_the_knobs_a_show_adds_are_bounded() -> None:
+    """A show declares its LoRAs' knobs; past MAX_DECLARED the registry refuses more."""
+    from performer.control import params
+
+    names = [f"lora_bound_{i}" for i in range(params.MAX_DECLARED + 1)]
+    try:
+        with pytest.raises(ParamError, match="at most"):
+            for name in names:
+                params.declare(params.lora_param(name.removeprefix("lora_")))
+    finally:
+        for name in names:
+            params.forget(name)
+    assert not any(name in params.REGISTRY for name in names)
