@@ -173,3 +173,13 @@ def checked(p: Param, value: Any, key: str) -> Any:
         return p.check(value)
     except (ParamError, OverflowError):  # OverflowError: an int too large for a float
         raise PatchError(key, f"{p.name} expects {p.expected()}, got {shown(value)}") from None
+
+
+def array_of_tables(value: Any, key: str, noun: str, most: int) -> list[Table]:
+    """A patch's ``[[key]]`` tables, each a :class:`Table` named ``key[i]``: refused in one
+    line unless ``value`` is a list of at most ``most`` tables (``noun`` names them)."""
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise PatchError(key, f"expected [[{key}]] tables, got {shown(value)}")
+    if len(value) > most:
+        raise PatchError(key, f"{len(value)} {noun}; at most {most}")
+    return [Table(data, f"{key}[{i}]") for i, data in enumerate(value)]

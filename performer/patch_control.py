@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from performer.control.params import param
-from performer.mappings.tables import PatchError, Table, shown
+from performer.mappings.tables import PatchError, array_of_tables
 
 IMAGES = ("previous", "input")  # control_source 0 and 1
 MAX_CONTROLNETS = 1  # several at once (control_strength_<n>) are still to come
@@ -20,13 +20,10 @@ MAX_CONTROLNETS = 1  # several at once (control_strength_<n>) are still to come
 
 def controlnet(value: Any, path: Path | None) -> tuple[str | None, dict[str, Any]]:
     """The ``[[controlnets]]`` source (None: none), and the knobs' starting values given."""
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise PatchError("controlnets", f"expected [[controlnets]] tables, got {shown(value)}")
-    if len(value) > MAX_CONTROLNETS:
-        raise PatchError("controlnets", f"{len(value)} ControlNets; at most {MAX_CONTROLNETS}")
-    if not value:
+    tables = array_of_tables(value, "controlnets", "ControlNets", MAX_CONTROLNETS)
+    if not tables:
         return None, {}
-    table = Table(value[0], "controlnets[0]")
+    table = tables[0]
     table.only(("source", "image", "strength"))
     source = table.text("source")
     if not source:

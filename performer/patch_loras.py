@@ -21,7 +21,7 @@ from typing import Any
 
 from performer.control.param import ParamError
 from performer.control.params import declare, lora_param
-from performer.mappings.tables import PatchError, Table, shown
+from performer.mappings.tables import PatchError, array_of_tables
 
 NAME = re.compile(r"[a-z0-9_]{1,40}")
 MAX_LORAS = 8
@@ -48,14 +48,9 @@ def parse_spec(text: str) -> tuple[str, str | None]:
 def loras(value: Any, path: Path | None) -> tuple[tuple[tuple[str, str], ...], dict[str, float]]:
     """The ``[[loras]]`` tables: (source, name) each, and the starting weights given.
     Declares each knob in the registry."""
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise PatchError("loras", f"expected [[loras]] tables, got {shown(value)}")
-    if len(value) > MAX_LORAS:
-        raise PatchError("loras", f"{len(value)} LoRAs; at most {MAX_LORAS}")
     specs: list[tuple[str, str]] = []
     weights: dict[str, float] = {}
-    for i, data in enumerate(value):
-        table = Table(data, f"loras[{i}]")
+    for table in array_of_tables(value, "loras", "LoRAs", MAX_LORAS):
         table.only(("source", "name", "weight"))
         source = table.text("source")
         if not source:

@@ -14,18 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 from performer.control.params import BLOCKS, param
-from performer.mappings.tables import PatchError, Table, shown
+from performer.mappings.tables import PatchError, array_of_tables
 
 
 def blocks(value: Any) -> dict[str, Any]:
     """The ``[[prompts]]`` tables as parameter values (block_1, block_1_weight, ...)."""
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise PatchError("prompts", f"expected [[prompts]] tables, got {shown(value)}")
-    if len(value) > BLOCKS:
-        raise PatchError("prompts", f"{len(value)} prompt blocks; at most {BLOCKS}")
     values: dict[str, Any] = {}
-    for i, data in enumerate(value):
-        table = Table(data, f"prompts[{i}]")
+    for i, table in enumerate(array_of_tables(value, "prompts", "prompt blocks", BLOCKS)):
         table.only(("text", "weight"))
         text = table.text("text")
         if not text.strip():

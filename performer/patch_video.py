@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from performer.mappings.tables import PatchError, Table, shown
+from performer.mappings.tables import PatchError, Table, array_of_tables, shown
 
 MAX_OUTPUTS = 8
 #: the FFmpeg URL schemes a patch may name: streams from the network, never a file
@@ -60,13 +60,8 @@ def source(table: Table, path: Path | None) -> str | None:
 
 def outputs(value: Any) -> tuple[str, ...]:
     """The ``[[outputs]]`` tables as sink specs (``?frames=generated`` where asked)."""
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise PatchError("outputs", f"expected [[outputs]] tables, got {shown(value)}")
-    if len(value) > MAX_OUTPUTS:
-        raise PatchError("outputs", f"{len(value)} outputs; at most {MAX_OUTPUTS}")
     specs = []
-    for i, data in enumerate(value):
-        table = Table(data, f"outputs[{i}]")
+    for table in array_of_tables(value, "outputs", "outputs", MAX_OUTPUTS):
         table.only(("sink", "frames"))
         sink = table.text("sink")
         if "?" in sink or not sink:
