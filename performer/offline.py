@@ -23,13 +23,14 @@ class FrameExact:
 
     def __init__(self, file: FileSource, clock: Clock):
         self.file, self.clock = file, clock
+        self.frames = file.frames  # opens the file now: one line if it cannot be decoded
         self._last: InputFrame | None = None
 
     def latest(self) -> InputFrame:
         number = max(self.file.index_at(self.clock.now()), 0)
         if self._last is not None and self._last.number == number:
             return self._last  # the same input frame: a take would store it once
-        frames = self.file.frames
+        frames = self.frames
         index = number % frames if self.file.loop else min(number, frames - 1)
         image = self.file.frame_at(index).view()  # the decoder's own, kept read-only
         image.flags.writeable = False

@@ -103,8 +103,7 @@ def _offline_input(spec: str | None, clock: Any) -> Any:
 
     source = open_input(spec, clock)
     if isinstance(source, FileSource):
-        source.frames  # noqa: B018 (opens the file now: one line if it cannot decode)
-        return FrameExact(source, clock)
+        return FrameExact(source, clock)  # opens the file before the model loads
     source.start()
     return source
 
