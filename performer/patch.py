@@ -51,7 +51,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from performer import patch_control, patch_loras, patch_prompts, patch_video, toml_reader
+from performer import (
+    patch_control,
+    patch_loras,
+    patch_paths,
+    patch_prompts,
+    patch_video,
+    toml_reader,
+)
 from performer.control.param import ParamError
 from performer.control.params import REGISTRY, param
 from performer.mappings.score import Score, parse
@@ -186,15 +193,13 @@ def _patch(data: Mapping[str, Any], path: Path | None, text: str) -> Patch:
 
 
 def _folder(data: Mapping[str, Any], key: str, path: Path | None) -> str | None:
-    """A Hugging Face id or a folder; a folder starting with ``.`` is relative to the patch."""
+    """A Hugging Face id, or a folder in the patch's folder (``patch_paths.weights_source``)."""
     value = data.get(key, "")
     if not isinstance(value, str) or len(value) > MAX_PATH:
         raise PatchError(
             key, f"expected a string of at most {MAX_PATH} characters, got {shown(value)}"
         )
-    if value and path is not None and value.startswith("."):
-        value = str((path.parent / value).resolve())
-    return value or None
+    return patch_paths.weights_source(value, key, path) if value else None
 
 
 def _template(template: Any) -> str:

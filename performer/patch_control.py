@@ -13,6 +13,7 @@ from typing import Any
 
 from performer.control.params import param
 from performer.mappings.tables import PatchError, array_of_tables
+from performer.patch_paths import weights_source
 
 IMAGES = ("previous", "input")  # control_source 0 and 1
 MAX_CONTROLNETS = 1  # several at once (control_strength_<n>) are still to come
@@ -28,8 +29,7 @@ def controlnet(value: Any, path: Path | None) -> tuple[str | None, dict[str, Any
     source = table.text("source")
     if not source:
         raise PatchError(table.at("source"), "expected a ControlNet id or folder")
-    if path is not None and source.startswith("."):
-        source = str((path.parent / source).resolve())
+    source = weights_source(source, table.at("source"), path)
     values: dict[str, Any] = {}
     if table.has("image"):
         values["control_source"] = IMAGES.index(table.text("image", choices=IMAGES))

@@ -22,6 +22,7 @@ from typing import Any
 from performer.control.param import ParamError
 from performer.control.params import declare, lora_param
 from performer.mappings.tables import PatchError, array_of_tables
+from performer.patch_paths import weights_source
 
 NAME = re.compile(r"[a-z0-9_]{1,40}")
 MAX_LORAS = 8
@@ -55,8 +56,7 @@ def loras(value: Any, path: Path | None) -> tuple[tuple[tuple[str, str], ...], d
         source = table.text("source")
         if not source:
             raise PatchError(table.at("source"), "expected a LoRA id, folder or file")
-        if path is not None and source.startswith("."):
-            source = str((path.parent / source).resolve())
+        source = weights_source(source, table.at("source"), path)
         try:
             name = lora_name(table.text("name"))
         except ValueError as exc:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from performer.mappings.tables import PatchError, Table, array_of_tables, shown
+from performer.patch_paths import file_in_folder
 
 MAX_OUTPUTS = 8
 #: the FFmpeg URL schemes a patch may name: streams from the network, never a file
@@ -47,15 +48,8 @@ def source(table: Table, path: Path | None) -> str | None:
         if kind == "camera" and target and not _CAMERA.fullmatch(target.partition("?")[0]):
             raise PatchError(key, f"a camera is a number or a name, got {shown(target)}")
         return spec
-    file = Path(spec.partition("?")[0])
-    if file.is_absolute() or ".." in file.parts or file.drive:
-        raise PatchError(key, "a file must lie in the patch's folder (a relative path, no ..)")
-    if path is None:
-        return spec
-    folder = path.parent.resolve()
-    if not (folder / file).resolve().is_relative_to(folder):  # a link that leads out
-        raise PatchError(key, "a file must lie in the patch's folder (it links outside)")
-    return str(path.parent / spec)
+    file, mark, query = spec.partition("?")
+    return file_in_folder(file, key, path) + mark + query
 
 
 def outputs(value: Any) -> tuple[str, ...]:

@@ -10,9 +10,20 @@ from pathlib import Path
 
 import pytest
 from performer.control.jack import die_with_parent
+from performer.control.params import REGISTRY, forget
 
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(autouse=True)
+def registry_as_found() -> Iterator[None]:
+    """Each test leaves the parameter registry as it found it: the knobs a patch or a
+    generator declares (``lora_<name>`` ...) are forgotten after the test."""
+    before = set(REGISTRY)
+    yield
+    for name in [n for n in REGISTRY if n not in before]:
+        forget(name)
 
 
 @pytest.fixture(scope="session")
