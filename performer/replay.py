@@ -7,6 +7,9 @@ the same events. With the same model, resolution and steps, each generated frame
 checked against the fingerprint logged live. A take played with a video input hands
 each frame the input frame it started from live (:class:`~performer.take.inputs.RecordedInput`,
 the session's source in replay); the session fits it to any resolution as it did live.
+``performer render TAKE`` builds the generator with the conditioning the take records
+(its LoRAs, ControlNet, ...: :mod:`~performer.take.conditioning`), so a take played
+with them replays with them.
 
 The video is drawn at those ticks too, as the live display drew it: at each tick where
 the take's video was due a picture, the frame that was on screen then with the flash of

@@ -25,9 +25,10 @@ def play(args: argparse.Namespace) -> int:
 
     patch = patches.load(args.patch)
     model = args.model or patch.model
+    shaping = conditioning(args, patch)
     show = Show(
         patch,
-        _generator(args, model, patch),
+        _generator(args, model, shaping),
         inputs=_inputs(args),
         video_in=args.input or patch.input,
         video_out=args.output or list(patch.outputs),
@@ -39,6 +40,7 @@ def play(args: argparse.Namespace) -> int:
         av_delay=None if args.av_delay is None else args.av_delay / 1000.0,
         overrides=_overrides(args, patch),
         model=model,
+        conditioning=shaping,
     )
     drawn = show.play(args.seconds)
     return 0 if drawn or show.seen else 1  # headless, no picture at all: the show could not go on
@@ -73,7 +75,7 @@ def render(args: argparse.Namespace) -> int:
         return _replay(args)
     patch = patches.load(args.patch)
     model = args.model or patch.model
-    generator = _generator(args, model, patch)
+    generator = _generator(args, model, conditioning(args, patch))
     clock = FakeClock()
     source = _offline_input(args.input or patch.input, clock)
     overrides = _overrides(args, patch)
@@ -113,7 +115,8 @@ def _replay(args: argparse.Namespace) -> int:
     from performer.take import read_take
 
     info = read_take(args.take).info
-    generator = _generator(args, args.model or info.get("model_arg"))
+    shaping = _replayed(args, info)
+    generator = _generator(args, args.model or info.get("model_arg"), shaping)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     result = replay(args.take, generator, args.out, _overrides(args))
     log.info(
@@ -129,17 +132,36 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def _generator(args: argparse.Namespace, model: str | None, patch: Any = None) -> Any:
-    """The generator the arguments (and the patch, when there is one) ask for."""
+def _replayed(args: argparse.Namespace, info: dict[str, Any]) -> dict[str, Any]:
+    """What shaped the take's picture, as its ``take.json`` records it, each part the
+    command line gives instead replaced (a --lora of a LoRA's name replaces that one);
+    a file or folder of it that is gone is one :class:`TakeError` before the model loads."""
+    from performer.take import TakeError
+    from performer.take.conditioning import as_played, gone, recorded
+
+    given = conditioning(args)
+    played = recorded(info, args.take, given.keys())
+    chosen = {**given, **played, **{key: value for key, value in given.items() if value}}
+    shaping = as_played({**chosen, "loras": _loras(args, played.get("loras", ()))})
+    missing = gone(shaping)
+    if missing:
+        raise TakeError(
+            f"{args.take}: the take was played with {missing[0]}, which is gone "
+            "(moved or deleted); give render the option that names another"
+        )
+    return shaping
+
+
+def _generator(
+    args: argparse.Namespace, model: str | None, shaping: dict[str, Any] | None = None
+) -> Any:
+    """The generator for ``model`` with what shapes its picture (:func:`conditioning`)."""
     from performer.generators import load_generator
 
     _set_threads(args.threads, model)
     return load_generator(
         model,
-        tiny_vae=args.tiny_vae or (patch.tiny_vae if patch else None),
-        lora=args.lora or (patch.lora if patch else None),
-        loras=_loras(args, patch),
-        controlnet=args.controlnet or (patch.controlnet if patch else None),
+        **(conditioning(args) if shaping is None else shaping),
         device=args.device,
         fast={
             "compile": args.compile or False,
@@ -151,9 +173,26 @@ def _generator(args: argparse.Namespace, model: str | None, patch: Any = None) -
     )
 
 
-def _loras(args: argparse.Namespace, patch: Any) -> list[tuple[str, str]]:
-    """The live LoRAs: the patch's, each replaced by a --lora of the same name."""
-    given = {name: source for source, name in (patch.loras if patch else ())}
+def conditioning(args: argparse.Namespace, patch: Any = None) -> dict[str, Any]:
+    """The keyword arguments of ``load_generator`` that shape the picture, from the
+    command line, else the patch: what play, render and probe load and a take records
+    (JSON values only; files as absolute paths, :mod:`performer.take.conditioning`)."""
+    from performer.take.conditioning import as_played
+
+    return as_played(
+        dict(
+            tiny_vae=args.tiny_vae or (patch.tiny_vae if patch else None),
+            lora=args.lora or (patch.lora if patch else None),
+            loras=_loras(args, patch.loras if patch else ()),
+            controlnet=args.controlnet or (patch.controlnet if patch else None),
+        )
+    )
+
+
+def _loras(args: argparse.Namespace, before: Any) -> list[tuple[str, str]]:
+    """The live LoRAs: ``before`` (the patch's, the take's), each replaced by a --lora
+    of the same name, and the other --lora."""
+    given = {name: source for source, name in before}
     given.update({name: source for source, name in args.loras})
     return [(source, name) for name, source in given.items()]
 

@@ -50,9 +50,12 @@ class Session:
         inbox: Inbox | None = None,
         worker: Worker | None = None,
         source: Source | None = None,
+        conditioning: Mapping[str, Any] | None = None,
     ):
         self.patch = patch
         self.model = model  # what the patch or --model named (None: embedded), for takes
+        # what else shaped the generator's picture (run.conditioning), for takes
+        self.conditioning = dict(conditioning or {})
         self.generator = generator
         self.source = source  # the live input each frame may start from (input_mix)
         self._fit = InputFit()  # each input frame fitted to the generator's size, once

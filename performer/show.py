@@ -54,6 +54,7 @@ class Show:
         model: str | None = None,
         video_in: str | None = None,
         video_out: list[str] | None = None,
+        conditioning: Mapping[str, Any] | None = None,
     ):
         inbox = Inbox()
         self.inputs = Inputs(inputs or InputOptions(), inbox)
@@ -69,6 +70,7 @@ class Show:
             model=model,
             inbox=inbox,
             source=self.source,
+            conditioning=conditioning,
         )
         self.surface = surface or SurfaceChoice()
         self.fps, self.display_fps = fps, display_fps

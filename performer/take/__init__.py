@@ -14,9 +14,10 @@ A take is a folder::
                         from, once, lossless (input-2.mkv after a change of size); the
                         log says where each is (``input`` lines) and each frame its own
         patch.toml      the patch as it was
-        take.json       model identity, size, fps, start time
+        take.json       model identity, size, fps, start time, and what else shaped
+                        the picture (LoRAs, ControlNet, ...: its ``conditioning``)
 
-Five modules, one concept each, around the format they share:
+Six modules, one concept each, around the format they share:
 
 - :mod:`~performer.take.format`: what a take holds: its files, the values and lines
   of the log, their bounds and checks, the frame's fingerprint, :class:`TakeError`
@@ -27,6 +28,8 @@ Five modules, one concept each, around the format they share:
   :class:`TakeLog`), the list of takes (:func:`list_takes`)
 - :mod:`~performer.take.inputs`: the take's input video: stored while the show plays
   (``InputWriter``), handed back as the replayed session's source (``RecordedInput``)
+- :mod:`~performer.take.conditioning`: the generator's conditioning as played, as
+  ``take.json`` records it and replay reads it back
 - :mod:`~performer.take.recorder`: :class:`TakeRecorder`, which records a take while
   the show plays: video, audio, and the log and input on its own thread
 

@@ -64,6 +64,7 @@ class TakeRecorder:
             "patch": session.patch.name,
             "model": session.generator.identity,
             "model_arg": session.model,
+            "conditioning": session.conditioning,
             "generated_size": list(session.generator.size),
             "video_size": list(size),
             "fps": fps,

@@ -1,0 +1,88 @@
+"""What shaped the picture besides the model: the generator's conditioning as played.
+
+``take.json`` records, under ``"conditioning"``, the keyword arguments of
+:func:`~performer.generators.load_generator` that change the picture (the fused and
+the live LoRAs, the ControlNet, the tiny VAE, ...: :func:`performer.run.conditioning`
+makes them), so ``performer render TAKE`` builds the generator the take played::
+
+    "conditioning": {"lora": null, "loras": [["/home/me/ink.safetensors", "ink"]],
+                     "controlnet": "/home/me/controlnets/lineart", "tiny_vae": null}
+
+Each value is null, a text, or a list of pairs of texts (a source and a name). A
+file or folder is written as played, as an absolute path (:func:`as_played`), so the
+take still finds it after the take's folder moves; an id stays an id. Takes from
+before the record have none and replay with what the command line gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from pathlib import Path
+from typing import Any
+
+from performer.take.format import INFO, TakeError, short
+
+MAX_SOURCE = 4096  # a Hugging Face id or a path
+MAX_PAIRS = 16  # sources of one kind (a patch has at most 8 LoRAs)
+
+
+def as_played(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` with every source that is a file or folder here as an absolute path
+    (the first of each pair is its source), and pairs as lists, as JSON holds them."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, list | tuple):
+            out[key] = [[_absolute(source), *rest] for source, *rest in value]
+        else:
+            out[key] = _absolute(value) if isinstance(value, str) else value
+    return out
+
+
+def _absolute(source: str) -> str:
+    path = Path(source).expanduser()
+    return str(path.resolve()) if source and path.exists() else source
+
+
+def recorded(info: Mapping[str, Any], folder: Path, known: Collection[str]) -> dict[str, Any]:
+    """The conditioning a take's ``take.json`` records, as keyword arguments (pairs as
+    tuples); ``{}`` for a take from before the record. A value of the wrong shape, or a
+    key this version does not know (``known``), is a :class:`TakeError`."""
+    record = info.get("conditioning")
+    if record is None:
+        return {}
+    where = f"{folder / INFO}: 'conditioning'"
+    if not isinstance(record, dict):
+        raise TakeError(f"{where} must be a table, got {short(record)}")
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if key not in known:
+            raise TakeError(f"{where}: {short(key)} is not known here; known: {sorted(known)}")
+        out[key] = _value(value, f"{where}.{key}")
+    return out
+
+
+def _value(value: Any, where: str) -> Any:
+    if value is None or _is_source(value):
+        return value
+    if isinstance(value, list) and len(value) <= MAX_PAIRS and all(map(_is_pair, value)):
+        return [tuple(v) for v in value]
+    raise TakeError(f"{where} must be null, a text or a list of [source, name], got {short(value)}")
+
+
+def _is_pair(value: Any) -> bool:
+    return isinstance(value, list) and len(value) == 2 and all(map(_is_source, value))
+
+
+def _is_source(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_SOURCE and "\0" not in value
+
+
+def gone(values: Mapping[str, Any]) -> list[str]:
+    """The files and folders ``values`` names by an absolute path that are not there."""
+    sources: list[str] = []
+    for value in values.values():
+        if isinstance(value, str):
+            sources.append(value)
+        elif isinstance(value, list | tuple):
+            sources.extend(source for source, *_ in value)
+    return [s for s in sources if Path(s).is_absolute() and not Path(s).exists()]
