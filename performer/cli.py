@@ -121,9 +121,9 @@ def _probe(commands: argparse._SubParsersAction) -> None:
         commands.add_parser(
             "probe",
             help="lay one seed and prompt out across the eras, side by side",
-            description="Sweep era (or any --sweep NAME=A:B:STEP) with everything else fixed; "
-            "writes a contact sheet, statistics (CSV/JSON), plots, an era distance heat map "
-            "and one self-contained HTML report.",
+            description="Sweep era (or any --sweep NAME=A:B:STEP or NAME:A:B:COUNT) with "
+            "everything else fixed; writes a contact sheet, statistics (CSV/JSON), plots, "
+            "an era distance heat map and one self-contained HTML report.",
         )
     )
 

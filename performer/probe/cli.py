@@ -2,6 +2,15 @@
 
     performer probe --prompt "a family at dinner" --eras 1850:2030:10 --seeds 4 --out probe/
     performer probe --sweep guidance=0:6:1 --model stabilityai/sd-turbo
+    performer probe --sweep control_strength:0:2:5 --controlnet ./lineart --model ...
+    performer probe --sweep lora_ink:0:2:5 --lora ./ink.safetensors:ink --model ...
+
+A sweep is ``NAME=START:STOP:STEP`` (stop included when the step lands on it),
+``NAME=A,B,C`` or ``NAME:START:STOP:COUNT`` (COUNT evenly spaced values, stop included):
+see :mod:`performer.probe.sweep`. The probe loads the model with what shapes its
+picture as ``play`` does (:func:`performer.run.conditioning`: ``--lora``,
+``--controlnet`` and the patch's ``[[loras]]`` and ``[[controlnets]]``), so a LoRA's
+knob ``lora_<name>`` and ``control_strength`` sweep like any other.
 
 ``add_arguments(parser)`` declares the options on a (sub)parser; ``run(args)`` does the
 probe and returns the exit status (2 with a one-line message for a bad patch, model,
@@ -24,6 +33,7 @@ from performer.control.params import Snapshot, defaults, param
 from performer.options import add_model_options
 
 if TYPE_CHECKING:
+    from performer.generators import Generator
     from performer.patch import Patch
     from performer.probe.report import Extras
     from performer.probe.sweep import ProbeResult, Sweep
@@ -42,7 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sweep",
         metavar="NAME=VALUES",
-        help="sweep another parameter instead of era, e.g. guidance=0:6:1",
+        help="sweep another parameter instead of era: NAME=START:STOP:STEP (e.g. "
+        "guidance=0:6:1), NAME=A,B,C, or NAME:START:STOP:COUNT for COUNT evenly spaced "
+        "values, stop included (e.g. control_strength:0:2:5 is 0, 0.5, 1, 1.5, 2); a "
+        "LoRA's knob lora_NAME too",
     )
     parser.add_argument("--seeds", type=int, default=4, help="rows of the sheet (default: 4)")
     parser.add_argument("--first-seed", type=int, default=0, help="seed of the first row")
@@ -131,22 +144,42 @@ def probe(args: argparse.Namespace) -> Path:
     """Do the probe ``args`` describe; returns the HTML report's path."""
     from performer import patch as patches
     from performer.probe.report import write_probe
+
+    if args.seeds < 1:
+        raise ValueError(f"--seeds: expected at least 1, got {args.seeds}")
+    seeds = [param("seed").check(args.first_seed + i) for i in range(args.seeds)]
+    patch = patches.load(args.patch)
+    generator = _generator(args, patch)  # not loaded yet; its LoRAs' knobs are declared
+    try:
+        sweep = _sweep(args)
+        base = _fixed(args, patch)
+        args.out.mkdir(parents=True, exist_ok=True)
+        result = _generate(args, generator, patch, base, sweep, seeds)
+    finally:
+        generator.close()
+    title = f"{base['prompt']!r} across {sweep.name}"
+    page = write_probe(result, args.out, title, _extras(args, sweep, result), args.cell)
+    log.info("probe: %d frames in %.1f s; wrote %s", len(result.frames), result.seconds, args.out)
+    return page
+
+
+def _sweep(args: argparse.Namespace) -> Sweep:
+    """The sweep asked for, once every knob the patch and the LoRAs bring is declared."""
     from performer.probe.sweep import parse_sweep
 
     sweep = parse_sweep(args.sweep) if args.sweep else parse_sweep(args.eras, "era")
     if args.reference == "on" and sweep.name != "era":
         raise ValueError("--reference on: only an era sweep has training records to compare")
-    if args.seeds < 1:
-        raise ValueError(f"--seeds: expected at least 1, got {args.seeds}")
-    seeds = [param("seed").check(args.first_seed + i) for i in range(args.seeds)]
-    patch = patches.load(args.patch)
-    base = _fixed(args, patch)
-    args.out.mkdir(parents=True, exist_ok=True)
-    result = _generate(args, patch, base, sweep, seeds)
-    title = f"{base['prompt']!r} across {sweep.name}"
-    page = write_probe(result, args.out, title, _extras(args, sweep, result), args.cell)
-    log.info("probe: %d frames in %.1f s; wrote %s", len(result.frames), result.seconds, args.out)
-    return page
+    return sweep
+
+
+def _generator(args: argparse.Namespace, patch: Patch) -> Generator:
+    """The model with what shapes its picture, as ``play`` loads it (not prepared)."""
+    from performer.generators import load_generator
+    from performer.run import conditioning
+
+    model = args.model or patch.model
+    return load_generator(model, **conditioning(args, patch), device=args.device)
 
 
 def _fixed(args: argparse.Namespace, patch: Patch) -> Snapshot:
@@ -161,10 +194,15 @@ def _fixed(args: argparse.Namespace, patch: Patch) -> Snapshot:
 
 
 def _generate(
-    args: argparse.Namespace, patch: Patch, base: Snapshot, sweep: Sweep, seeds: list[int]
+    args: argparse.Namespace,
+    generator: Generator,
+    patch: Patch,
+    base: Snapshot,
+    sweep: Sweep,
+    seeds: list[int],
 ) -> ProbeResult:
     """Load the model, run the sweep and measure the distances between its values."""
-    from performer.generators import EMBEDDED, Setup, load_generator
+    from performer.generators import EMBEDDED, Setup
     from performer.probe import distance
     from performer.probe.sweep import run_sweep
 
@@ -172,24 +210,15 @@ def _generate(
     threads = args.threads
     if threads is None and (not model or model == EMBEDDED):
         threads = 1
-    generator = load_generator(
-        model,
-        tiny_vae=args.tiny_vae or patch.tiny_vae,
-        lora=args.lora or patch.lora,
-        device=args.device,
-    )
     log.info("loading %s", model or "the embedded model")
     setup = Setup(base["width"], base["height"], patch.anchors, patch.template)
     with cpu_threads(threads):
         generator.prepare(setup)
-        try:
-            result = run_sweep(generator, base, sweep, seeds, progress=not args.no_progress)
-            result.distances["stats"] = distance.stat_distance(result)
-            text = distance.text_distance(generator, base, sweep, seeds[0])
-            if text is not None:
-                result.distances["text"] = text
-        finally:
-            generator.close()
+        result = run_sweep(generator, base, sweep, seeds, progress=not args.no_progress)
+        result.distances["stats"] = distance.stat_distance(result)
+        text = distance.text_distance(generator, base, sweep, seeds[0])
+        if text is not None:
+            result.distances["text"] = text
     return result
 
 

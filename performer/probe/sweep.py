@@ -1,8 +1,16 @@
 """The probe's sweep: one parameter moves, everything else (prompt, seeds) holds still.
 
-``parse_sweep("era=1850:2030:10")`` gives the nineteen years 1850, 1860 … 2030 (the
-stop is included when the step lands on it); ``guidance=0:6:1`` and lists such as
-``era=1850,1925,1985`` work the same way. :func:`run_sweep` generates one frame per
+Two ways to write one:
+
+- ``NAME=START:STOP:STEP``: ``parse_sweep("era=1850:2030:10")`` gives the nineteen
+  years 1850, 1860 … 2030 (the stop is included when the step lands on it);
+  ``guidance=0:6:1`` and lists such as ``era=1850,1925,1985`` work the same way;
+- ``NAME:START:STOP:COUNT``: COUNT evenly spaced values, the stop included:
+  ``control_strength:0:2:5`` gives 0, 0.5, 1, 1.5 and 2.
+
+The name is any live number of the registry, a LoRA's knob ``lora_<name>`` included
+once its LoRA is declared (by ``--lora FILE:NAME`` or the patch's ``[[loras]]``).
+:func:`run_sweep` generates one frame per
 seed and value, each from a clean ``reset()`` with ``timestep`` 1, so no frame feeds
 back into the next and the same probe gives the same pictures again.
 """
@@ -66,10 +74,31 @@ def parse_values(spec: str) -> tuple[float, ...]:
         raise ValueError(f"sweep values {spec!r}: {exc}") from None
 
 
+def parse_count(spec: str) -> tuple[float, ...]:
+    """``"START:STOP:COUNT"``: COUNT evenly spaced values from START to STOP, both included."""
+    parts = spec.split(":")
+    try:
+        if len(parts) != 3:
+            raise ValueError("expected START:STOP:COUNT")
+        start, stop, count = float(parts[0]), float(parts[1]), int(parts[2])
+        if not 1 <= count <= _MAX_VALUES:
+            raise ValueError(f"COUNT is 1 to {_MAX_VALUES}, got {count}")
+    except ValueError as exc:
+        raise ValueError(f"sweep values {spec!r}: {exc}") from None
+    if count == 1:
+        return (start,)
+    return tuple(round(start + i * (stop - start) / (count - 1), 9) for i in range(count))
+
+
 def parse_sweep(text: str, default_name: str = "era") -> Sweep:
-    """``"NAME=VALUES"`` (or bare ``VALUES`` for ``default_name``), checked against the registry."""
+    """``"NAME=VALUES"``, ``"NAME:START:STOP:COUNT"`` (or bare ``VALUES`` for
+    ``default_name``), checked against the registry."""
     name, sep, spec = text.partition("=")
-    if not sep:
+    head, colon, rest = text.partition(":")
+    by_count = bool(colon and not sep and not _is_number(head))
+    if by_count:
+        name, spec = head, rest
+    elif not sep:
         name, spec = default_name, text
     p = param(name.strip())
     if p.kind == "str" or p.name in _UNSWEEPABLE or not p.live:
@@ -77,12 +106,20 @@ def parse_sweep(text: str, default_name: str = "era") -> Sweep:
         if not p.live:
             why = "it is fixed when the model is prepared (use --set or --width/--height)"
         raise ParamError(f"cannot sweep {p.name!r}: {why}")
-    values = parse_values(spec)
+    values = parse_count(spec) if by_count else parse_values(spec)
     try:
         checked = tuple(float(p.check(v)) for v in values)
     except ParamError as exc:
-        raise ParamError(f"sweep {p.name}={spec}: {exc}") from None
+        raise ParamError(f"sweep {p.name}{':' if by_count else '='}{spec}: {exc}") from None
     return Sweep(p.name, checked)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass

@@ -43,6 +43,33 @@ def test_named_sweeps() -> None:
     assert parse_sweep("steps=1:4:1").values == (1, 2, 3, 4)
 
 
+def test_a_sweep_by_count_takes_evenly_spaced_values_stop_included() -> None:
+    """``NAME:START:STOP:COUNT``, as issue 15 writes it, beside ``NAME=START:STOP:STEP``."""
+    sweep = parse_sweep("control_strength:0:2:5")
+    assert sweep == parse_sweep("control_strength=0:2:0.5")
+    assert sweep.values == (0.0, 0.5, 1.0, 1.5, 2.0)
+    assert parse_sweep("era:1850:2030:3").values == (1850, 1940, 2030)
+    assert parse_sweep("guidance:2:0:3").values == (2, 1, 0), "downwards too"
+    assert parse_sweep("guidance:1.5:9:1").values == (1.5,)
+    assert parse_sweep("1850:2030:90").values == (1850, 1940, 2030), "bare: era by its step"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("control_strength:0:2", "expected START:STOP:COUNT"),
+        ("control_strength:0:2:2.5", "sweep values '0:2:2.5'"),
+        ("control_strength:0:2:0", "COUNT is 1 to 1000, got 0"),
+        ("control_strength:0:3:4", "sweep control_strength:0:3:4: .*in 0..2, got 3"),
+        ("volume:0:1:3", "unknown parameter 'volume'"),
+        ("seed:0:3:4", "--seeds"),
+    ],
+)
+def test_bad_sweeps_by_count(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_sweep(text)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
