@@ -47,6 +47,12 @@ def source(table: Table, path: Path | None) -> str | None:
         if kind == "camera" and target and not _CAMERA.fullmatch(target.partition("?")[0]):
             raise PatchError(key, f"a camera is a number or a name, got {shown(target)}")
         return spec
+    return inside(key, spec, path)
+
+
+def inside(key: str, spec: str, path: Path | None) -> str:
+    """``spec`` (a file, ``?options`` after it) resolved against the patch's folder,
+    which it must lie in; ``key`` names it in the error."""
     file = Path(spec.partition("?")[0])
     if file.is_absolute() or ".." in file.parts or file.drive:
         raise PatchError(key, "a file must lie in the patch's folder (a relative path, no ..)")

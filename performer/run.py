@@ -140,6 +140,8 @@ def _generator(args: argparse.Namespace, model: str | None, patch: Any = None) -
         lora=args.lora or (patch.lora if patch else None),
         loras=_loras(args, patch),
         controlnet=args.controlnet or (patch.controlnet if patch else None),
+        ip_adapter=args.ip_adapter or (patch.ip_adapter if patch else None),
+        ip_image=args.ip_image or (patch.ip_image if patch else None),
         device=args.device,
         fast={
             "compile": args.compile or False,
