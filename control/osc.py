@@ -11,6 +11,7 @@ the parameter registry, plus a few commands::
     /performer/record/start, /performer/record/stop
     /performer/tap                  tap tempo
     /performer/probe                capture the current frame's statistics
+    /performer/ip/grab              the picture becomes the IP-Adapter's image prompt
     /performer/get <param>          reply with /performer/<param> <value>
     /performer/hello <port>         register for feedback on <port>; full state is sent
 
@@ -65,6 +66,7 @@ COMMANDS = {
     "record/stop",
     "tap",
     "probe",
+    "ip/grab",
     "get",
     "hello",
 }
@@ -258,7 +260,7 @@ class OscRouter:
                     address,
                     f"expected a scene number or name, got {_printable(values)}",
                 )
-        else:  # learn/save, record/start, record/stop, tap, probe: no arguments needed
+        else:  # learn/save, record/start, record/stop, tap, probe, ip/grab: no arguments
             # their own part of the inbox: no flood of bundles can keep them out
             self.inbox.put(Event(now, name, True, origin=origin), command=True)
         return []

@@ -1,5 +1,6 @@
 """What the session's own command events do: MIDI learn and saving it, scenes, tap
-tempo, and an outside clock's tempo (MIDI clock, Ableton Link: ``clock:tempo``).
+tempo, an outside clock's tempo (MIDI clock, Ableton Link: ``clock:tempo``), and the
+IP-Adapter's grab of the picture (``ip/grab``).
 
 They run on the display thread, inside a tick, so each is quick: saving what was
 learned copies the tables there and writes the file on the session's worker.
@@ -37,6 +38,7 @@ def built_in(session: Session) -> dict[str, Callable[[Event], None]]:
         "scene": partial(scene, session),
         "tap": partial(tap, session),
         "clock:tempo": partial(tempo, session),
+        "ip/grab": partial(grab, session),
     }
 
 
@@ -105,3 +107,13 @@ def tempo(session: Session, event: Event) -> None:
     """An outside clock says where the beat is and how fast it goes."""
     beat, bpm = event.value
     session.conductor.transport.sync(beat, bpm, event.time)
+
+
+def grab(session: Session, event: Event) -> None:
+    """The picture becomes the IP-Adapter's image prompt: ``ip_grab`` counts one on (the
+    generator takes its latest frame when the count moves) and ``ip_source`` turns to 2.
+    Both are parameter changes, so a take holds them and its replay grabs the same frame."""
+    count, most = session.store.get("ip_grab"), REGISTRY["ip_grab"].hi
+    after = 0 if count >= most else count + 1
+    session.conductor.feed(Event(event.time, "param:ip_grab", after, origin=event.origin))
+    session.conductor.feed(Event(event.time, "param:ip_source", 2, origin=event.origin))

@@ -190,7 +190,8 @@ class Stage:
 
     def key(self, name: str) -> None:
         """L: pick a parameter for MIDI learn; S: save what was learned; R: record;
-        P: capture a probe; SPACE: tap the tempo."""
+        P: capture a probe; SPACE: tap the tempo; G: grab the picture as the IP-Adapter's
+        image prompt."""
         now = self.session.clock.now()
         if name == "L":
             self.learning = None if self.learning is not None else 0
@@ -208,6 +209,8 @@ class Stage:
             self.session.inbox.put(Event(now, "learn/save", True), command=True)
         elif name == "SPACE":
             self.session.inbox.put(Event(now, "tap", True), command=True)
+        elif name == "G":
+            self.session.inbox.put(Event(now, "ip/grab", True), command=True)
 
     def close(self) -> None:
         self.record(False)

@@ -71,6 +71,13 @@ def add_model_options(
         help="a ControlNet holding the picture to the previous frame or the live input "
         "(control_source), by control_strength",
     )
+    parser.add_argument(
+        "--ip-adapter",
+        metavar="ID_OR_FOLDER",
+        help="an IP-Adapter prompting with an image (ip_source: its file, the live input "
+        "or a grab of the picture), by ip_scale",
+    )
+    parser.add_argument("--ip-image", metavar="FILE", help="the IP-Adapter's image prompt file")
     parser.add_argument("--device", help="cuda, cuda:1, mps or cpu (default: the best one here)")
     parser.add_argument("--width", type=int, help="frame width in pixels (default: the patch's)")
     parser.add_argument("--height", type=int, help="frame height in pixels")

@@ -32,6 +32,10 @@ validated once, at load, against the parameter registry; every error is one
     [[controlnets]]               # a ControlNet (performer.patch_control)
     source = "./controlnets/lineart"
 
+    [ip_adapter]                  # an image prompt (performer.patch_ip)
+    source = "h94/IP-Adapter"
+    image = "refs/face.png"
+
     [[mappings]]                  # the score: read by performer.mappings
     [scenes.dawn]                 # a named set of parameter values
     era = 1900
@@ -53,6 +57,7 @@ from typing import Any
 
 from performer import (
     patch_control,
+    patch_ip,
     patch_loras,
     patch_paths,
     patch_prompts,
@@ -73,6 +78,7 @@ PATCH_KEYS = (
     "prompts",
     "loras",
     "controlnets",
+    "ip_adapter",
     "era",
     "mappings",
     "scenes",
@@ -114,6 +120,8 @@ class Patch:
     lora: str | None = None
     loras: tuple[tuple[str, str], ...] = ()  # [[loras]]: (source, name), played live
     controlnet: str | None = None  # [[controlnets]]: the one the picture is held to
+    ip_adapter: str | None = None  # [ip_adapter]: the IP-Adapter prompting with an image
+    ip_image: str | None = None  # [ip_adapter] image: its file, when the image is one
     params: Mapping[str, Any] = field(default_factory=dict)
     anchors: Mapping[float, str] = field(default_factory=dict)
     template: str = "{prompt}, {era}"
@@ -165,6 +173,7 @@ def _patch(data: Mapping[str, Any], path: Path | None, text: str) -> Patch:
     # first: their knobs join the registry, for [params], the score and scenes to name
     loras, lora_weights = patch_loras.loras(data.get("loras", []), path)
     controlnet, control = patch_control.controlnet(data.get("controlnets", []), path)
+    ip_adapter, ip_image, ip = patch_ip.ip_adapter(top.sub("ip_adapter"), path)
     score = parse(data)  # the mappings package's tables, read once: the conductor plays them
     era = top.sub("era")
     template = _template(era.data.get("template", "{prompt}, {era}"))
@@ -179,9 +188,13 @@ def _patch(data: Mapping[str, Any], path: Path | None, text: str) -> Patch:
         model=_folder(data, "model", path),
         tiny_vae=_folder(data, "tiny_vae", path),
         lora=_folder(data, "lora", path),
-        params=_params(top.sub("params"), data.get("prompts", []), {**lora_weights, **control}),
+        params=_params(
+            top.sub("params"), data.get("prompts", []), {**lora_weights, **control, **ip}
+        ),
         loras=loras,
         controlnet=controlnet,
+        ip_adapter=ip_adapter,
+        ip_image=ip_image,
         anchors=_anchors(era.sub("anchors")),
         template=template,
         score=score,
@@ -229,12 +242,13 @@ def _template(template: Any) -> str:
 
 
 def _params(table: Table, prompts: Any, more_values: Mapping[str, Any]) -> dict[str, Any]:
-    """``[params]``, the ``[[prompts]]`` blocks and the values ``[[loras]]`` and
-    ``[[controlnets]]`` start their knobs at, which may not set a value twice."""
+    """``[params]``, the ``[[prompts]]`` blocks and the values ``[[loras]]``,
+    ``[[controlnets]]`` and ``[ip_adapter]`` start their knobs at, which may not set a
+    value twice."""
     values = _values(table)
     for where, more in (
         ("[[prompts]]", patch_prompts.blocks(prompts)),
-        ("[[loras]] or [[controlnets]]", more_values),
+        ("[[loras]], [[controlnets]] or [ip_adapter]", more_values),
     ):
         for name in more:
             if name in values:

@@ -5,9 +5,9 @@ the folder it lies in. It names two kinds of things:
 
 - a **file** (the ``[input]`` file, a still image): a relative path inside the folder,
   with no ``..`` (:func:`file_in_folder`);
-- **weights** (``model``, ``tiny_vae``, ``lora``, ``[[loras]]``, ``[[controlnets]]``):
-  a Hugging Face id (``org/name``) or a file or folder inside the patch's folder,
-  written ``./models/tiny`` (:func:`weights_source`).
+- **weights** (``model``, ``tiny_vae``, ``lora``, ``[[loras]]``, ``[[controlnets]]``,
+  ``[ip_adapter]``): a Hugging Face id (``org/name``) or a file or folder inside the
+  patch's folder, written ``./models/tiny`` (:func:`weights_source`).
 
 The command line may name anything; these rules are only for patches.
 """
@@ -19,8 +19,9 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from performer.mappings.tables import PatchError
 
-#: a Hugging Face id: ``name`` or ``org/name``, letters, digits and ``._-``
-HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?")
+#: a Hugging Face id: ``name`` or ``org/name``, letters, digits and ``._-``, perhaps with
+#: a file in it (``h94/IP-Adapter/models/ip-adapter_sd15.safetensors``)
+HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95}){0,6}")
 
 
 def file_in_folder(spec: str, key: str, path: Path | None) -> str:

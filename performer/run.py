@@ -185,6 +185,8 @@ def conditioning(args: argparse.Namespace, patch: Any = None) -> dict[str, Any]:
             lora=args.lora or (patch.lora if patch else None),
             loras=_loras(args, patch.loras if patch else ()),
             controlnet=args.controlnet or (patch.controlnet if patch else None),
+            ip_adapter=args.ip_adapter or (patch.ip_adapter if patch else None),
+            ip_image=args.ip_image or (patch.ip_image if patch else None),
         )
     )
 

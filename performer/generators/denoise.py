@@ -39,6 +39,7 @@ class Model:
     time_ids: torch.Tensor | None = None  # SDXL [1, 6]
     w_dim: int | None = None  # LCM guidance embedding size
     controlnet: Any = None  # a diffusers ControlNetModel, or None
+    image_shape: tuple[int, ...] | None = None  # IP-Adapter: one image prompt's [1, 1, ...]
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class StepInputs:
     guidance: float
     control: torch.Tensor | None = None  # ControlNet: the control image [1, 3, H, W], 0..1
     strength: torch.Tensor | None = None  # ControlNet: control_strength, a 0-dim tensor
+    image: torch.Tensor | None = None  # IP-Adapter: the image prompt [1, 1, ...]; guided [2, ...]
 
 
 def text_batch(
@@ -96,11 +98,13 @@ class Denoiser:
         w: torch.Tensor | None,
         control: torch.Tensor | None = None,
         strength: torch.Tensor | None = None,
+        image: torch.Tensor | None = None,
         *,
         guided: bool,
     ) -> torch.Tensor:
         """One step for a batch of latents; ``params`` rows: t, √ᾱ, √(1-ᾱ), guidance;
-        with a ControlNet, its residuals of ``control`` scaled by ``strength``."""
+        with a ControlNet, its residuals of ``control`` scaled by ``strength``; with an
+        IP-Adapter, the image prompt's embedding ``image``."""
         m, b = self.m, latents.shape[0]
         t, sa, s1a, g = params.unbind(0)
         sa4, s1a4, g4 = (v.view(-1, 1, 1, 1).to(self.dtype) for v in (sa, s1a, g))
@@ -129,6 +133,9 @@ class Denoiser:
             )
             kwargs["down_block_additional_residuals"] = down
             kwargs["mid_block_additional_residual"] = mid
+        if image is not None:  # the UNet's alone: a ControlNet reads no image prompt
+            added = kwargs.get("added_cond_kwargs", {})
+            kwargs["added_cond_kwargs"] = {**added, "image_embeds": [_rows(image, b)]}
         out = m.unet(x_in, t, encoder_hidden_states=_rows(embeds, b), return_dict=False, **kwargs)[
             0
         ]

@@ -24,6 +24,7 @@ from performer.generators.common import is_still, schedule, warp
 from performer.generators.control import grey, load_controlnet
 from performer.generators.denoise import Model
 from performer.generators.fastpath import Cfg, FastOptions, FastPath
+from performer.generators.ipadapter import ImagePrompt, read_image
 from performer.generators.loading import load_pipeline, load_tiny_vae, pick_device
 from performer.generators.lora import LiveLoras, LoraSpec
 from performer.generators.prompts import Conditioning, PromptEncoder
@@ -45,6 +46,8 @@ class DiffusersGenerator(Generator):
         *,
         loras: tuple[LoraSpec, ...] = (),
         controlnet: str | None = None,
+        ip_adapter: str | None = None,
+        ip_image: str | None = None,
         compile: bool | str = False,
         cuda_graphs: bool = False,
         stream_batch: bool = False,
@@ -67,6 +70,11 @@ class DiffusersGenerator(Generator):
         self.identity = f"diffusers:{model}" + (f"+{lora}" if lora else "")
         self.identity += "".join(f"+{s.source}:{s.name}" for s in loras)
         self.identity += f"+controlnet:{controlnet}" if controlnet else ""
+        self.ip_adapter = ip_adapter
+        self.identity += f"+ip-adapter:{ip_adapter}" if ip_adapter else ""
+        # read now: a missing image is one error before minutes of loading
+        self.ip_image = read_image(ip_image) if ip_adapter and ip_image else None
+        self.ip: ImagePrompt | None = None
         self.skip = SimilaritySkip(similarity_skip)
         self._path: FastPath | None = None
         self.loras: LiveLoras | None = None
@@ -91,6 +99,9 @@ class DiffusersGenerator(Generator):
             with torch.inference_mode():  # as the warm-up's: a compiled step guards on it
                 self._strength = torch.ones((), device=self.device, dtype=self.dtype)
             self._strength_played = 1.0
+        # after the move: its scale tensor is made on the device
+        ip, image = self.ip_adapter, self.ip_image
+        self.ip = ImagePrompt(pipe, ip, image, self.device) if ip else None
         self.vae = load_tiny_vae(self.tiny_vae, self.dtype) if self.tiny_vae else pipe.vae
         self.vae = self.vae.to(self.device).eval()
         vae_scale = int(pipe.vae_scale_factor)  # from the main VAE; a tiny VAE matches it
@@ -124,6 +135,7 @@ class DiffusersGenerator(Generator):
             time_ids=time_ids if self.is_xl else None,
             w_dim=self.unet.config.time_cond_proj_dim,
             controlnet=self.controlnet,
+            image_shape=None if self.ip is None else self.ip.shape,
         )
 
     @torch.inference_mode()
@@ -167,7 +179,8 @@ class DiffusersGenerator(Generator):
         # 3. denoise: re-noise to each level of the few-step schedule and denoise
         noise = path.noise(snap["seed"], snap["seed_travel"], len(levels))
         control, strength = self._control(snap, live)
-        inputs = path.inputs(cond, snap["guidance"], control, strength)
+        image = None if self.ip is None else self.ip.play(snap, live, self._frame)
+        inputs = path.inputs(cond, snap["guidance"], control, strength, image)
         made = path.denoise(latents, levels, noise, inputs)
         # 4. decode, and keep the latents for the next frame's feedback
         self._latents, self._frame = made, path.decode(made)

@@ -41,6 +41,7 @@ from performer.generators.denoise import (
     text_batch,
 )
 from performer.generators.graphs import CudaGraph
+from performer.generators.ipadapter import ImageEmbeds
 from performer.generators.prompts import Conditioning
 
 log = logging.getLogger(__name__)
@@ -154,9 +155,15 @@ class FastPath:
             h, w_ = (self.m.latent_shape[2] * self.scale, self.m.latent_shape[3] * self.scale)
             control = torch.zeros((1, 3, h, w_), device=self.device, dtype=self.dtype)
             strength = torch.ones((), device=self.device, dtype=self.dtype)
+        shape = self.m.image_shape
         for b, g in jobs:
             text = text_batch(self.m, cond, g, self.dtype)
-            inputs = StepInputs(*text, w, g, float(g), control, strength)
+            image = (
+                None
+                if shape is None
+                else torch.zeros((1 + g, *shape[1:]), device=self.device, dtype=self.dtype)
+            )
+            inputs = StepInputs(*text, w, g, float(g), control, strength, image)
             (params,) = self._params([0.5 + 0.1 * i for i in range(b)], float(g), batched=True)
             batch = latents.expand(b, -1, -1, -1)
             self._run_step(batch, params, torch.zeros_like(batch), inputs)
@@ -190,10 +197,12 @@ class FastPath:
         guidance: float,
         control: torch.Tensor | None = None,
         strength: torch.Tensor | None = None,
+        image: ImageEmbeds | None = None,
     ) -> StepInputs:
         """The steps' conditioning: the text batch made again only when ``cond`` changed
         or guidance turned on or off, the guidance embedding only when guidance moved;
-        with a ControlNet, this frame's control image and strength as they are."""
+        with a ControlNet, this frame's control image and strength as they are; with an
+        IP-Adapter, its image prompt's tensor for this batch (guided or not)."""
         guided = self.cfg_batch and guidance > 0
         made = self._text_for
         if made is None or made[0] is not cond or made[1] != guided:
@@ -202,7 +211,8 @@ class FastPath:
         if self.m.w_dim is not None and guidance != self._w_for:
             self._w = guidance_embedding(guidance, self.m.w_dim, self.device, self.dtype)
             self._w_for = guidance
-        return StepInputs(*self._text, self._w, guided, guidance, control, strength)
+        picture = None if image is None else image.guided if guided else image.plain
+        return StepInputs(*self._text, self._w, guided, guidance, control, strength, picture)
 
     def denoise(
         self,
@@ -273,6 +283,7 @@ class FastPath:
             inputs.w,
             inputs.control,
             inputs.strength,
+            inputs.image,
         ]
         if (b, guided) not in self._built:
             self._built.add((b, guided))

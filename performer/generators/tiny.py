@@ -180,3 +180,51 @@ def save_tiny_controlnet(folder: str | Path, model: str | Path, seed: int = 0) -
             torch.nn.init.normal_(conv.weight, std=0.2)
     controlnet.save_pretrained(folder)
     return Path(folder)
+
+
+def save_tiny_ip_adapter(folder: str | Path, model: str | Path, seed: int = 0) -> Path:
+    """A tiny IP-Adapter for a tiny pipeline (``model``): a CLIP image encoder built from
+    config in ``image_encoder/``, and ``ip-adapter.safetensors`` with the image projection
+    and a random ``to_k_ip``/``to_v_ip`` pair for each cross-attention of the UNet, keyed
+    as the original IP-Adapter files are (diffusers' loader reads them); returns ``folder``."""
+    from diffusers import UNet2DConditionModel
+    from safetensors.torch import save_file
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    folder = Path(folder)
+    torch.manual_seed(seed)
+    config = CLIPVisionConfig(
+        hidden_size=32,
+        intermediate_size=64,
+        projection_dim=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        image_size=32,
+        patch_size=8,
+    )
+    CLIPVisionModelWithProjection(config).save_pretrained(folder / "image_encoder")
+    unet: Any = UNet2DConditionModel.from_pretrained(Path(model) / "unet")
+    cross, widths = unet.config.cross_attention_dim, unet.config.block_out_channels
+    tokens = 4  # the plain IP-Adapter's image tokens
+    weights = {
+        "image_proj.proj.weight": torch.randn(tokens * cross, config.projection_dim) * 0.5,
+        "image_proj.proj.bias": torch.randn(tokens * cross) * 0.1,
+        "image_proj.norm.weight": torch.ones(cross),
+        "image_proj.norm.bias": torch.zeros(cross),
+    }
+    # the original files number every attention layer, self (even) and cross (odd)
+    cross_attention = [n for n in unet.attn_processors if n.endswith("attn2.processor")]
+    for k, name in enumerate(cross_attention):
+        width = _width(name, widths)
+        weights[f"ip_adapter.{2 * k + 1}.to_k_ip.weight"] = torch.randn(width, cross) * 0.3
+        weights[f"ip_adapter.{2 * k + 1}.to_v_ip.weight"] = torch.randn(width, cross) * 0.3
+    save_file(weights, folder / "ip-adapter.safetensors")
+    return folder
+
+
+def _width(processor: str, widths: tuple[int, ...]) -> int:
+    """The channels of the UNet block an attention processor sits in (as diffusers reads it)."""
+    if processor.startswith("mid_block"):
+        return widths[-1]
+    block = int(processor.split(".")[1])
+    return (widths[::-1] if processor.startswith("up_blocks") else widths)[block]
