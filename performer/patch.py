@@ -29,7 +29,7 @@ validated once, at load, against the parameter registry; every error is one
     source = "./loras/ink.safetensors"
     name = "ink"
 
-    [[controlnets]]               # a ControlNet (performer.patch_control)
+    [[controlnets]]               # ControlNets, up to 4 (performer.patch_control)
     source = "./controlnets/lineart"
 
     [[mappings]]                  # the score: read by performer.mappings
@@ -106,7 +106,8 @@ class Patch:
     tiny_vae: str | None = None
     lora: str | None = None
     loras: tuple[tuple[str, str], ...] = ()  # [[loras]]: (source, name), played live
-    controlnet: str | None = None  # [[controlnets]]: the one the picture is held to
+    controlnets: tuple[tuple[str, str], ...] = ()  # [[controlnets]]: (source, preprocessor)
+    control_image: str | None = None  # [[controlnets]] still: a file in the patch's folder
     params: Mapping[str, Any] = field(default_factory=dict)
     anchors: Mapping[float, str] = field(default_factory=dict)
     template: str = "{prompt}, {era}"
@@ -157,7 +158,7 @@ def _patch(data: Mapping[str, Any], path: Path | None, text: str) -> Patch:
     top.only(PATCH_KEYS)
     # first: their knobs join the registry, for [params], the score and scenes to name
     loras, lora_weights = patch_loras.loras(data.get("loras", []), path)
-    controlnet, control = patch_control.controlnet(data.get("controlnets", []), path)
+    controlnets, still, control = patch_control.controlnets(data.get("controlnets", []), path)
     score = parse(data)  # the mappings package's tables, read once: the conductor plays them
     era = top.sub("era")
     template = _template(era.data.get("template", "{prompt}, {era}"))
@@ -174,7 +175,8 @@ def _patch(data: Mapping[str, Any], path: Path | None, text: str) -> Patch:
         lora=_folder(data, "lora", path),
         params=_params(top.sub("params"), data.get("prompts", []), {**lora_weights, **control}),
         loras=loras,
-        controlnet=controlnet,
+        controlnets=controlnets,
+        control_image=still,
         anchors=_anchors(era.sub("anchors")),
         template=template,
         score=score,

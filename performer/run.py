@@ -139,7 +139,8 @@ def _generator(args: argparse.Namespace, model: str | None, patch: Any = None) -
         tiny_vae=args.tiny_vae or (patch.tiny_vae if patch else None),
         lora=args.lora or (patch.lora if patch else None),
         loras=_loras(args, patch),
-        controlnet=args.controlnet or (patch.controlnet if patch else None),
+        controlnets=args.controlnets or (patch.controlnets if patch else ()),
+        control_image=args.control_image or (patch.control_image if patch else None),
         device=args.device,
         fast={
             "compile": args.compile or False,

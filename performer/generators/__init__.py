@@ -24,27 +24,30 @@ def load_generator(
     device: str | None = None,
     fast: Mapping[str, Any] | None = None,
     loras: Sequence[tuple[str, str]] = (),
-    controlnet: str | None = None,
+    controlnets: Sequence[tuple[str, str]] = (),
+    control_image: str | None = None,
 ) -> Generator:
     """The generator for ``model``; backends are imported only when chosen.
 
     ``lora`` is fused into the model (an LCM-LoRA); each of ``loras`` (source, name)
-    plays live, its weight the knob ``lora_<name>`` (``lora.py``); ``controlnet`` holds
-    the picture to a control image by ``control_strength`` (``control.py``).
+    plays live, its weight the knob ``lora_<name>`` (``lora.py``); each of
+    ``controlnets`` (source, preprocessor) holds the picture to a control image (the
+    previous frame, the live input or the still ``control_image``) by its strength knob
+    (``control.py``).
 
     ``fast`` holds the diffusers fast-path options (compile, cuda_graphs, stream_batch,
     similarity_skip, cfg); see ``fastpath.FastOptions``.
     """
     fast = {k: v for k, v in (fast or {}).items() if v not in (None, False)}
     if not model or model == EMBEDDED:
-        if fast or loras or controlnet:
+        if fast or loras or controlnets:
             logging.getLogger(__name__).warning(
                 "%s apply to diffusers models only; the embedded model ignores them",
                 ", ".join(
                     [
                         *fast,
                         *(f"--lora {source}:{name}" for source, name in loras),
-                        *([f"--controlnet {controlnet}"] if controlnet else []),
+                        *(f"--controlnet {source}:{pre}" for source, pre in controlnets),
                     ]
                 ),
             )
@@ -67,7 +70,8 @@ def load_generator(
             lora=lora,
             device=device,
             loras=specs,
-            controlnet=controlnet,
+            controlnets=tuple((source, pre) for source, pre in controlnets),
+            control_image=control_image,
             **fast,
         )
     except ValueError as exc:  # a fast-path option this machine or build cannot take
