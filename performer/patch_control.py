@@ -22,7 +22,7 @@ from typing import Any
 from performer.control.param import Param, ParamError
 from performer.control.params import control_param, declare, param
 from performer.mappings.tables import PatchError, Table, array_of_tables
-from performer.patch_video import inside
+from performer.patch_video import file_in_folder
 
 IMAGES = ("previous", "input", "still")  # control_source 0, 1 and 2
 MAX_CONTROLNETS = 4
@@ -124,9 +124,9 @@ def _image(table: Table, path: Path | None) -> tuple[int | None, str | None]:
             raise PatchError(table.at("image"), f"unknown {text!r}; known: {', '.join(IMAGES)}")
         image = IMAGES.index(kind)
         if file:
-            still = str(inside(file, table.at("image"), path))
+            still = file_in_folder(file, table.at("image"), path)
     if table.has("still"):
-        file = str(inside(table.text("still"), table.at("still"), path))
+        file = file_in_folder(table.text("still"), table.at("still"), path)
         if still is not None and file != still:
             raise PatchError(table.at("still"), "a second still image; give it once")
         still = file

@@ -47,22 +47,22 @@ def source(table: Table, path: Path | None) -> str | None:
         if kind == "camera" and target and not _CAMERA.fullmatch(target.partition("?")[0]):
             raise PatchError(key, f"a camera is a number or a name, got {shown(target)}")
         return spec
-    inside(spec.partition("?")[0], key, path)
+    file_in_folder(spec.partition("?")[0], key, path)
     return spec if path is None else str(path.parent / spec)
 
 
-def inside(file: str, key: str, path: Path | None) -> Path:
-    """``file``, a file a patch names, in the patch's folder; a PatchError at ``key``
-    unless it lies there (a relative path, no ``..``, no link that leads out)."""
-    name = Path(file)
-    if name.is_absolute() or ".." in name.parts or name.drive:
+def file_in_folder(spec: str, key: str, path: Path | None) -> str:
+    """``spec``, a file inside the folder of the patch at ``path`` (None: a patch read
+    from text, kept as it is), as a path to open; else a PatchError at ``key``."""
+    file = Path(spec)
+    if file.is_absolute() or ".." in file.parts or file.drive:
         raise PatchError(key, "a file must lie in the patch's folder (a relative path, no ..)")
     if path is None:
-        return name
+        return spec
     folder = path.parent.resolve()
-    if not (folder / name).resolve().is_relative_to(folder):  # a link that leads out
+    if not (folder / file).resolve().is_relative_to(folder):  # a link that leads out
         raise PatchError(key, "a file must lie in the patch's folder (it links outside)")
-    return path.parent / name
+    return str(path.parent / spec)
 
 
 def outputs(value: Any) -> tuple[str, ...]:
