@@ -175,9 +175,27 @@ _PARAMS = _table(
         "int",
         0,
         0,
-        1,
+        2,
         "",
-        "A ControlNet's control image: 0 the previous frame, 1 the live input.",
+        "A ControlNet's control image: 0 the previous frame, 1 the live input, 2 a still.",
+    ),
+    Param(
+        "control_start",
+        "float",
+        0.0,
+        0.0,
+        1.0,
+        "",
+        "The share of each frame's steps after which the ControlNets start to act.",
+    ),
+    Param(
+        "control_end",
+        "float",
+        1.0,
+        0.0,
+        1.0,
+        "",
+        "The share of each frame's steps after which the ControlNets stop acting.",
     ),
     Param(
         "ip_scale",
@@ -238,6 +256,19 @@ REGISTRY: Mapping[str, Param] = MappingProxyType(_PARAMS)
 def lora_param(name: str) -> Param:
     """The knob of the live LoRA called ``name`` (``--lora FILE:NAME``, ``[[loras]]``)."""
     return Param(f"lora_{name}", "float", 1.0, 0.0, 2.0, "", f"LoRA {name}'s weight; 0 is off.")
+
+
+def control_param(n: int) -> Param:
+    """The strength knob of ControlNet ``n`` (1, 2, ...) when several play at once."""
+    return Param(
+        f"control_strength_{n}",
+        "float",
+        1.0,
+        0.0,
+        2.0,
+        "",
+        f"How firmly ControlNet {n} holds the picture to its control image; 0 is off.",
+    )
 
 
 def declare(p: Param) -> Param:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from performer.control.param import ParamError
-from performer.control.params import declare, lora_param, param
+from performer.control.params import control_param, declare, lora_param, param
 from performer.take import MAX_FPS  # what --fps may ask is what a take may hold
 
 
@@ -22,10 +22,38 @@ def assignment(text: str) -> tuple[str, Any]:
     name = name.strip()
     try:
         # a LoRA's knob a patch declares is not known yet while arguments are read
-        p = lora_param(name[5:]) if name.startswith("lora_") else param(name)
+        p = lora_param(name[5:]) if name.startswith("lora_") else _control_param(name)
         return p.name, p.check(raw if p.kind == "str" else float(raw))
     except (ParamError, ValueError) as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _control_param(name: str) -> Any:
+    """``control_strength_<n>`` (n = 1 to 4, several ControlNets), else any knob."""
+    from performer.patch_control import MAX_CONTROLNETS
+
+    number = name.removeprefix("control_strength_")
+    if number != name and number.isdigit() and 1 <= int(number) <= MAX_CONTROLNETS:
+        return control_param(int(number))
+    return param(name)
+
+
+class ControlNetOption(argparse.Action):
+    """``--controlnet ID_OR_FOLDER[:PREPROCESSOR]``: one more ControlNet, up to 4."""
+
+    def __call__(self, parser: Any, namespace: Any, value: Any, option: Any = None) -> None:
+        from performer.patch_control import MAX_CONTROLNETS, parse_spec
+
+        try:
+            spec = parse_spec(value)
+        except ValueError as exc:
+            parser.error(f"--controlnet: {exc}")
+        if len(namespace.controlnets) >= MAX_CONTROLNETS:
+            parser.error(f"--controlnet: at most {MAX_CONTROLNETS} ControlNets")
+        namespace.controlnets = [*namespace.controlnets, spec]
+        if len(namespace.controlnets) > 1:  # a later --set control_strength_N=... may set it
+            for n in range(1, len(namespace.controlnets) + 1):
+                declare(control_param(n))
 
 
 class LoraOption(argparse.Action):
@@ -67,9 +95,18 @@ def add_model_options(
     parser.set_defaults(loras=[])
     parser.add_argument(
         "--controlnet",
-        metavar="ID_OR_FOLDER",
-        help="a ControlNet holding the picture to the previous frame or the live input "
-        "(control_source), by control_strength",
+        metavar="ID_OR_FOLDER[:PREPROCESSOR]",
+        action=ControlNetOption,
+        help="a ControlNet holding the picture to the previous frame, the live input or "
+        "the still (control_source), by control_strength (several, up to 4: "
+        "control_strength_N each); PREPROCESSOR: luma (default), canny, soft_edge or "
+        "depth:ID_OR_FOLDER",
+    )
+    parser.set_defaults(controlnets=[])
+    parser.add_argument(
+        "--control-image",
+        metavar="FILE",
+        help="a still image file as the ControlNets' control image (control_source 2)",
     )
     parser.add_argument(
         "--ip-adapter",

@@ -29,7 +29,7 @@ validated once, at load, against the parameter registry; every error is one
     source = "./loras/ink.safetensors"
     name = "ink"
 
-    [[controlnets]]               # a ControlNet (performer.patch_control)
+    [[controlnets]]               # ControlNets, up to 4 (performer.patch_control)
     source = "./controlnets/lineart"
 
     [ip_adapter]                  # an image prompt (performer.patch_ip)
@@ -119,7 +119,8 @@ class Patch:
     tiny_vae: str | None = None
     lora: str | None = None
     loras: tuple[tuple[str, str], ...] = ()  # [[loras]]: (source, name), played live
-    controlnet: str | None = None  # [[controlnets]]: the one the picture is held to
+    controlnets: tuple[tuple[str, str], ...] = ()  # [[controlnets]]: (source, preprocessor)
+    control_image: str | None = None  # [[controlnets]] still: a file in the patch's folder
     ip_adapter: str | None = None  # [ip_adapter]: the IP-Adapter prompting with an image
     ip_image: str | None = None  # [ip_adapter] image: its file, when the image is one
     params: Mapping[str, Any] = field(default_factory=dict)
@@ -172,7 +173,7 @@ def _patch(data: Mapping[str, Any], path: Path | None, text: str) -> Patch:
     top.only(PATCH_KEYS)
     # first: their knobs join the registry, for [params], the score and scenes to name
     loras, lora_weights = patch_loras.loras(data.get("loras", []), path)
-    controlnet, control = patch_control.controlnet(data.get("controlnets", []), path)
+    controlnets, still, control = patch_control.controlnets(data.get("controlnets", []), path)
     ip_adapter, ip_image, ip = patch_ip.ip_adapter(top.sub("ip_adapter"), path)
     score = parse(data)  # the mappings package's tables, read once: the conductor plays them
     era = top.sub("era")
@@ -192,7 +193,8 @@ def _patch(data: Mapping[str, Any], path: Path | None, text: str) -> Patch:
             top.sub("params"), data.get("prompts", []), {**lora_weights, **control, **ip}
         ),
         loras=loras,
-        controlnet=controlnet,
+        controlnets=controlnets,
+        control_image=still,
         ip_adapter=ip_adapter,
         ip_image=ip_image,
         anchors=_anchors(era.sub("anchors")),

@@ -184,7 +184,8 @@ def conditioning(args: argparse.Namespace, patch: Any = None) -> dict[str, Any]:
             tiny_vae=args.tiny_vae or (patch.tiny_vae if patch else None),
             lora=args.lora or (patch.lora if patch else None),
             loras=_loras(args, patch.loras if patch else ()),
-            controlnet=args.controlnet or (patch.controlnet if patch else None),
+            controlnets=args.controlnets or (patch.controlnets if patch else ()),
+            control_image=args.control_image or (patch.control_image if patch else None),
             ip_adapter=args.ip_adapter or (patch.ip_adapter if patch else None),
             ip_image=args.ip_image or (patch.ip_image if patch else None),
         )

@@ -24,31 +24,33 @@ def load_generator(
     device: str | None = None,
     fast: Mapping[str, Any] | None = None,
     loras: Sequence[tuple[str, str]] = (),
-    controlnet: str | None = None,
+    controlnets: Sequence[tuple[str, str]] = (),
+    control_image: str | None = None,
     ip_adapter: str | None = None,
     ip_image: str | None = None,
 ) -> Generator:
     """The generator for ``model``; backends are imported only when chosen.
 
     ``lora`` is fused into the model (an LCM-LoRA); each of ``loras`` (source, name)
-    plays live, its weight the knob ``lora_<name>`` (``lora.py``); ``controlnet`` holds
-    the picture to a control image by ``control_strength`` (``control.py``);
-    ``ip_adapter`` prompts with an image (``ip_image``, the live input or a grab) by
-    ``ip_scale`` (``ipadapter.py``).
+    plays live, its weight the knob ``lora_<name>`` (``lora.py``); each of
+    ``controlnets`` (source, preprocessor) holds the picture to a control image (the
+    previous frame, the live input or the still ``control_image``) by its strength knob
+    (``control.py``); ``ip_adapter`` prompts with an image (``ip_image``, the live input
+    or a grab) by ``ip_scale`` (``ipadapter.py``).
 
     ``fast`` holds the diffusers fast-path options (compile, cuda_graphs, stream_batch,
     similarity_skip, cfg); see ``fastpath.FastOptions``.
     """
     fast = {k: v for k, v in (fast or {}).items() if v not in (None, False)}
     if not model or model == EMBEDDED:
-        if fast or loras or controlnet or ip_adapter:
+        if fast or loras or controlnets or ip_adapter:
             logging.getLogger(__name__).warning(
                 "%s apply to diffusers models only; the embedded model ignores them",
                 ", ".join(
                     [
                         *fast,
                         *(f"--lora {source}:{name}" for source, name in loras),
-                        *([f"--controlnet {controlnet}"] if controlnet else []),
+                        *(f"--controlnet {source}:{pre}" for source, pre in controlnets),
                         *([f"--ip-adapter {ip_adapter}"] if ip_adapter else []),
                     ]
                 ),
@@ -72,7 +74,8 @@ def load_generator(
             lora=lora,
             device=device,
             loras=specs,
-            controlnet=controlnet,
+            controlnets=tuple((source, pre) for source, pre in controlnets),
+            control_image=control_image,
             ip_adapter=ip_adapter,
             ip_image=ip_image,
             **fast,

@@ -1,22 +1,37 @@
-"""ControlNet: the picture's structure held to a control image, by ``control_strength``.
+"""ControlNets: the picture's structure held to control images, each by its strength.
 
-The control image is the live input (``control_source`` 1, when there is one) or the
-previous frame (0: a structure lock for feedback), through a preprocessor that needs no
-weights: the picture in grey (:func:`grey`). Both the image and the strength enter the step
-as tensors (``denoise.py``), so neither a new image nor a knob turn builds a graph.
+Up to four play at once (``patch_control.MAX_CONTROLNETS``); their residuals add up, as
+diffusers' MultiControlNetModel adds them. One ControlNet's strength is the knob
+``control_strength``; with several, ControlNet n's is ``control_strength_<n>``. All act
+only on the steps between ``control_start`` and ``control_end`` (shares of the frame's
+steps, diffusers' ``control_guidance_start``/``end``): that window is folded into each
+step's strength on the host (:func:`step_scales`), so it is a value, never a graph.
+
+The control image is the previous frame (``control_source`` 0: a structure lock for
+feedback), the live input (1) or a still image file (2), through each ControlNet's
+preprocessor (``preprocess.py``). The images and strengths enter the step as tensors
+(``denoise.py``), so neither a new image nor a knob turn builds a graph.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
+from performer.control.params import declare
 from performer.generators.base import GeneratorError
 from performer.generators.loading import looks_like_folder
-from performer.image_stats import luma
+from performer.generators.preprocess import Preprocessor, make
+from performer.patch_control import MAX_CONTROLNETS, preprocessor, strength_params
+
+log = logging.getLogger(__name__)
+STILL = 2  # control_source: the still image
 
 
 def load_controlnet(source: str, dtype: torch.dtype) -> Any:
@@ -28,18 +43,115 @@ def load_controlnet(source: str, dtype: torch.dtype) -> Any:
     try:
         return ControlNetModel.from_pretrained(str(Path(source).expanduser()), dtype=dtype)
     except (OSError, ValueError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise GeneratorError(f"could not load ControlNet {source!r}: {reason}") from None
+        raise GeneratorError(f"could not load ControlNet {source!r}: {_reason(exc)}") from None
 
 
-def grey(
-    picture: np.ndarray | None, size: tuple[int, int], device: torch.device, dtype: torch.dtype
-) -> torch.Tensor:
-    """``(H, W, 3)`` uint8 as a grey control image ``[1, 3, H, W]`` in 0..1 (none yet:
-    black, which holds no structure)."""
-    w, h = size
-    if picture is None:
-        return torch.zeros((1, 3, h, w), device=device, dtype=dtype)
-    rgb = torch.from_numpy(np.ascontiguousarray(picture[..., :3])).to(device).float()
-    # contiguous, as the warm-up's image: a compiled step guards on the layout
-    return (luma(rgb) / 255.0)[None, None].repeat(1, 3, 1, 1).to(dtype)
+def read_still(file: str) -> np.ndarray:
+    """A still image file as ``(H, W, 3)`` uint8, or one GeneratorError saying why not."""
+    from PIL import Image
+
+    path = Path(file).expanduser()
+    if not path.is_file():
+        raise GeneratorError(f"control image {file!r}: no such file")
+    try:
+        with Image.open(path) as image:
+            return np.array(image.convert("RGB"))
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise GeneratorError(f"control image {file!r}: not a picture ({_reason(exc)})") from None
+
+
+def keep(step: int, steps: int, start: float, end: float) -> bool:
+    """Whether the ControlNets act on step ``step`` (0-based) of ``steps``: diffusers'
+    rule, ``not (step / steps < start or (step + 1) / steps > end)``."""
+    return not (step / steps < start or (step + 1) / steps > end)
+
+
+def step_scales(
+    strengths: Sequence[float], steps: int, start: float, end: float
+) -> tuple[tuple[float, ...], ...]:
+    """Each step's strength of each ControlNet: ``[steps][controlnets]``, 0 outside the
+    window."""
+    return tuple(
+        tuple(s if keep(k, steps, start, end) else 0.0 for s in strengths) for k in range(steps)
+    )
+
+
+class Controls:
+    """A generator's ControlNets, their preprocessors, and each frame's control images."""
+
+    def __init__(self, specs: Sequence[tuple[str, str]], still: str | None = None):
+        if not 1 <= len(specs) <= MAX_CONTROLNETS:
+            raise ValueError(f"{len(specs)} ControlNets; 1 to {MAX_CONTROLNETS}")
+        for _, spec in specs:
+            preprocessor(spec)  # a ValueError in one line, before any model loads
+        self.specs = tuple(specs)
+        # their knobs join the registry before the show's inputs start
+        self.knobs = tuple(declare(knob) for knob in strength_params(len(specs)))
+        self.still_file = still
+        self._still = read_still(still) if still else None
+        self.nets: tuple[Any, ...] = ()
+        self._preprocessors: dict[str, Preprocessor] = {}
+        self._made_from: np.ndarray | None = None  # the picture the images were made from
+        self._images = torch.empty(0)
+        self._warned = False
+
+    def load(self, device: torch.device, dtype: torch.dtype, size: tuple[int, int]) -> None:
+        """Load each ControlNet and each preprocessor's model, on ``device``."""
+        self.device, self.dtype, self.size = device, dtype, size
+        self.nets = tuple(load_controlnet(s, dtype).to(device).eval() for s, _ in self.specs)
+        self._preprocessors = {spec: make(spec, device, dtype) for _, spec in self.specs}
+        for source, spec in self.specs:
+            log.info("ControlNet %s, preprocessed by %s", source, spec)
+
+    def __call__(
+        self,
+        snap: Mapping[str, Any],
+        live: np.ndarray | None,
+        previous: np.ndarray | None,
+        steps: int,
+    ) -> tuple[torch.Tensor, tuple[tuple[float, ...], ...]]:
+        """This frame's control images ``[controlnets, 3, H, W]`` and each step's strengths."""
+        strengths = [float(snap.get(k.name, k.default)) for k in self.knobs]
+        start, end = float(snap["control_start"]), float(snap["control_end"])
+        return self.images(self._picture(snap, live, previous)), step_scales(
+            strengths, steps, start, end
+        )
+
+    def _picture(
+        self, snap: Mapping[str, Any], live: np.ndarray | None, previous: np.ndarray | None
+    ) -> np.ndarray | None:
+        source = snap["control_source"]
+        if source == 1 and live is not None:
+            return live
+        if source == STILL:
+            if self._still is not None:
+                return self._still
+            if not self._warned:
+                log.warning("control_source 2 asks for a still; none given (--control-image)")
+                self._warned = True
+        return previous
+
+    def images(self, picture: np.ndarray | None) -> torch.Tensor:
+        """Each ControlNet's control image of ``picture`` (none yet: black, which holds no
+        structure); the still's are made once (a live frame's buffer may be reused)."""
+        if picture is not None and picture is self._still and picture is self._made_from:
+            return self._images
+        w, h = self.size
+        if picture is None:
+            images = torch.zeros((len(self.specs), 3, h, w), device=self.device)
+        else:
+            rgb = torch.from_numpy(np.ascontiguousarray(picture[..., :3])).to(self.device)
+            rgb = rgb.permute(2, 0, 1)[None].float()
+            if rgb.shape[-2:] != (h, w):  # a still of another size
+                rgb = F.interpolate(rgb, size=(h, w), mode="bilinear", antialias=True)
+            made = {spec: fn(rgb) for spec, fn in self._preprocessors.items()}
+            images = torch.cat([made[spec] for _, spec in self.specs])
+        # contiguous, as the warm-up's images: a compiled step guards on the layout
+        self._images = images.to(self.dtype).contiguous()
+        self._made_from = picture
+        return self._images
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -38,7 +38,7 @@ class Model:
     uncond_pooled: torch.Tensor | None = None  # SDXL
     time_ids: torch.Tensor | None = None  # SDXL [1, 6]
     w_dim: int | None = None  # LCM guidance embedding size
-    controlnet: Any = None  # a diffusers ControlNetModel, or None
+    controlnets: tuple[Any, ...] = ()  # diffusers ControlNetModels; residuals add up
     image_shape: tuple[int, ...] | None = None  # IP-Adapter: one image prompt's [1, 1, ...]
 
 
@@ -51,8 +51,9 @@ class StepInputs:
     w: torch.Tensor | None  # LCM: the guidance embedding [1, w_dim]
     guided: bool  # classic CFG: uncond and cond in one UNet batch
     guidance: float
-    control: torch.Tensor | None = None  # ControlNet: the control image [1, 3, H, W], 0..1
-    strength: torch.Tensor | None = None  # ControlNet: control_strength, a 0-dim tensor
+    control: torch.Tensor | None = None  # ControlNets' control images [n, 3, H, W], 0..1
+    # ControlNets' strengths [batch, n] of each step's call (stream batching: one call)
+    strength: tuple[torch.Tensor, ...] = ()
     image: torch.Tensor | None = None  # IP-Adapter: the image prompt [1, 1, ...]; guided [2, ...]
 
 
@@ -103,7 +104,8 @@ class Denoiser:
         guided: bool,
     ) -> torch.Tensor:
         """One step for a batch of latents; ``params`` rows: t, √ᾱ, √(1-ᾱ), guidance;
-        with a ControlNet, its residuals of ``control`` scaled by ``strength``; with an
+        with ControlNets, their residuals of ``control``, scaled by ``strength``
+        ``[batch, n]`` (each latent's strength of each ControlNet), added up; with an
         IP-Adapter, the image prompt's embedding ``image``."""
         m, b = self.m, latents.shape[0]
         t, sa, s1a, g = params.unbind(0)
@@ -122,15 +124,9 @@ class Denoiser:
                 "time_ids": m.time_ids.expand(x_in.shape[0], -1),
             }
         if control is not None:
-            down, mid = m.controlnet(
-                x_in,
-                t,
-                encoder_hidden_states=_rows(embeds, b),
-                controlnet_cond=control.expand(x_in.shape[0], -1, -1, -1),
-                conditioning_scale=strength,
-                return_dict=False,
-                **kwargs,
-            )
+            assert strength is not None
+            scale = torch.cat([strength, strength]) if guided else strength
+            down, mid = self._control(x_in, t, _rows(embeds, b), control, scale, kwargs)
             kwargs["down_block_additional_residuals"] = down
             kwargs["mid_block_additional_residual"] = mid
         if image is not None:  # the UNet's alone: a ControlNet reads no image prompt
@@ -150,6 +146,32 @@ class Denoiser:
         if m.prediction == "sample":
             return out
         return (x - s1a4 * out) / sa4
+
+    def _control(
+        self,
+        x: torch.Tensor,
+        t: torch.Tensor,
+        embeds: torch.Tensor,
+        control: torch.Tensor,
+        scale: torch.Tensor,
+        kwargs: dict[str, Any],
+    ) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """The ControlNets' residuals, each scaled per latent, summed."""
+        down: list[torch.Tensor] = []
+        mid = torch.zeros(())
+        for i, net in enumerate(self.m.controlnets):
+            d, md = net(
+                x,
+                t,
+                encoder_hidden_states=embeds,
+                controlnet_cond=control[i : i + 1].expand(x.shape[0], -1, -1, -1),
+                conditioning_scale=scale[:, i].view(-1, 1, 1, 1),
+                return_dict=False,
+                **kwargs,
+            )
+            down = list(d) if i == 0 else [a + r for a, r in zip(down, d, strict=True)]
+            mid = md if i == 0 else mid + md
+        return down, mid
 
     def _to_eps(
         self, out: torch.Tensor, x: torch.Tensor, sa: torch.Tensor, s1a: torch.Tensor

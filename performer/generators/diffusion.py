@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from performer.control.params import BLOCKS, Snapshot, declare
 from performer.generators.base import Generator, Setup
 from performer.generators.common import is_still, schedule, warp
-from performer.generators.control import grey, load_controlnet
+from performer.generators.control import Controls
 from performer.generators.denoise import Model
 from performer.generators.fastpath import Cfg, FastOptions, FastPath
 from performer.generators.ipadapter import ImagePrompt, read_image
@@ -45,7 +45,8 @@ class DiffusersGenerator(Generator):
         device: str | None = None,
         *,
         loras: tuple[LoraSpec, ...] = (),
-        controlnet: str | None = None,
+        controlnets: tuple[tuple[str, str], ...] = (),
+        control_image: str | None = None,
         ip_adapter: str | None = None,
         ip_image: str | None = None,
         compile: bool | str = False,
@@ -57,7 +58,8 @@ class DiffusersGenerator(Generator):
     ):
         self.model, self.tiny_vae, self.lora = model, tiny_vae, lora
         self.lora_specs = loras
-        self.controlnet_source = controlnet
+        # their knobs join the registry, and a still is read, before any model loads
+        self.control = Controls(controlnets, control_image) if controlnets else None
         for spec in loras:  # their knobs join the registry before the show's inputs start
             declare(spec.param)
         self.fast = FastOptions(
@@ -69,7 +71,7 @@ class DiffusersGenerator(Generator):
             raise ValueError(f"--cuda-graphs needs a CUDA device, not {self.device.type}")
         self.identity = f"diffusers:{model}" + (f"+{lora}" if lora else "")
         self.identity += "".join(f"+{s.source}:{s.name}" for s in loras)
-        self.identity += f"+controlnet:{controlnet}" if controlnet else ""
+        self.identity += "".join(f"+controlnet:{s}:{p}" for s, p in controlnets)
         self.ip_adapter = ip_adapter
         self.identity += f"+ip-adapter:{ip_adapter}" if ip_adapter else ""
         # read now: a missing image is one error before minutes of loading
@@ -78,7 +80,6 @@ class DiffusersGenerator(Generator):
         self.skip = SimilaritySkip(similarity_skip)
         self._path: FastPath | None = None
         self.loras: LiveLoras | None = None
-        self.controlnet: Any = None
         self._encoder: PromptEncoder | None = None
         self._latents: torch.Tensor | None = None
         self._frame: np.ndarray | None = None
@@ -92,13 +93,6 @@ class DiffusersGenerator(Generator):
         self.unet = pipe.unet.to(self.device).eval()
         # wrapped after the move: each LoRA's weight tensor is shared by its layers
         self.loras = LiveLoras(self.unet, self.lora_specs, pipe) if self.lora_specs else None
-        self.controlnet = None
-        if self.controlnet_source:
-            controlnet = load_controlnet(self.controlnet_source, self.dtype)
-            self.controlnet = controlnet.to(self.device).eval()
-            with torch.inference_mode():  # as the warm-up's: a compiled step guards on it
-                self._strength = torch.ones((), device=self.device, dtype=self.dtype)
-            self._strength_played = 1.0
         # after the move: its scale tensor is made on the device
         ip, image = self.ip_adapter, self.ip_image
         self.ip = ImagePrompt(pipe, ip, image, self.device) if ip else None
@@ -110,6 +104,8 @@ class DiffusersGenerator(Generator):
         w = max(8, setup.width // vae_scale * vae_scale)
         h = max(8, setup.height // vae_scale * vae_scale)
         self._size = (w, h)
+        if self.control is not None:
+            self.control.load(self.device, self.dtype, self._size)
         self.latent_shape = (1, self.unet.config.in_channels, h // vae_scale, w // vae_scale)
         self._pipe = pipe
         self._encoder = PromptEncoder(self._encode, setup.anchors, setup.template)
@@ -134,7 +130,7 @@ class DiffusersGenerator(Generator):
             uncond_pooled=None if pooled is None else pooled.to(self.dtype),
             time_ids=time_ids if self.is_xl else None,
             w_dim=self.unet.config.time_cond_proj_dim,
-            controlnet=self.controlnet,
+            controlnets=self.control.nets if self.control is not None else (),
             image_shape=None if self.ip is None else self.ip.shape,
         )
 
@@ -178,9 +174,9 @@ class DiffusersGenerator(Generator):
             return self._frame
         # 3. denoise: re-noise to each level of the few-step schedule and denoise
         noise = path.noise(snap["seed"], snap["seed_travel"], len(levels))
-        control, strength = self._control(snap, live)
+        control, scales = self._control(snap, live, len(levels))
         image = None if self.ip is None else self.ip.play(snap, live, self._frame)
-        inputs = path.inputs(cond, snap["guidance"], control, strength, image)
+        inputs = path.inputs(cond, snap["guidance"], control, scales, image)
         made = path.denoise(latents, levels, noise, inputs)
         # 4. decode, and keep the latents for the next frame's feedback
         self._latents, self._frame = made, path.decode(made)
@@ -209,18 +205,13 @@ class DiffusersGenerator(Generator):
         return (latents if start is None else torch.lerp(latents, start, mix)), levels
 
     def _control(
-        self, snap: Snapshot, live: np.ndarray | None
-    ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-        """The ControlNet's image (the live input or the previous frame, in grey) and its
-        strength, written in place when the knob moved; (None, None) with no ControlNet."""
-        if self.controlnet is None:
-            return None, None
-        if snap["control_strength"] != self._strength_played:
-            self._strength.fill_(snap["control_strength"])
-            self._strength_played = snap["control_strength"]
-        use_live = snap["control_source"] == 1 and live is not None
-        image = grey(live if use_live else self._frame, self._size, self.device, self.dtype)
-        return image, self._strength
+        self, snap: Snapshot, live: np.ndarray | None, steps: int
+    ) -> tuple[torch.Tensor | None, tuple[tuple[float, ...], ...]]:
+        """The ControlNets' images (of the previous frame, the live input or the still)
+        and each step's strengths (``control.py``); (None, ()) with no ControlNet."""
+        if self.control is None:
+            return None, ()
+        return self.control(snap, live, self._frame, steps)
 
     def conditioning(self, snap: Snapshot) -> Conditioning:
         """The text conditioning this snapshot asks for, from the newest encoded prompts

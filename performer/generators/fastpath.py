@@ -55,6 +55,7 @@ COMPILE_MODES: dict[str, tuple[str, str | None]] = {
 }
 Cfg = Literal["full", "self"]
 NOISE_STRIDE = 7919  # step k of a frame re-noises with seed + NOISE_STRIDE * k
+Scales = tuple[tuple[float, ...], ...]  # ControlNet strengths: [steps][controlnets]
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,8 @@ class FastPath:
         self.scale = scale  # pixels per latent, each way (a control image is in pixels)
         self.cfg_batch = opts.cfg == "full" and model.w_dim is None
         if opts.enabled:
-            for module in (model.unet, model.vae, model.controlnet):
-                if module is not None:
-                    module.to(memory_format=torch.channels_last)
+            for module in (model.unet, model.vae, *model.controlnets):
+                module.to(memory_format=torch.channels_last)
         self.eager = Denoiser(model, dtype, self_cfg=opts.cfg == "self")
         self._step: Callable[..., torch.Tensor] = self.eager.step
         self._decode: Callable[[torch.Tensor], torch.Tensor] = self.eager.decode
@@ -129,6 +129,8 @@ class FastPath:
         self._stream: torch.Tensor | None = None  # x0 of earlier frames still in flight
         self._host: torch.Tensor | None = None  # pinned output buffer (CUDA)
         self._copied = torch.cuda.Event() if device.type == "cuda" else None
+        # ControlNet strengths [batch, n] by (batch, step), written in place; at most 8
+        self._strength: dict[tuple[int, int], tuple[Scales, torch.Tensor]] = {}
 
     # -- set-up --------------------------------------------------------------------------
     @torch.inference_mode()
@@ -150,14 +152,14 @@ class FastPath:
         w = None
         if self.m.w_dim is not None:
             w = guidance_embedding(0.0, self.m.w_dim, self.device, self.dtype)
-        control = strength = None
-        if self.m.controlnet is not None:
+        n, control = len(self.m.controlnets), None
+        if n:
             h, w_ = (self.m.latent_shape[2] * self.scale, self.m.latent_shape[3] * self.scale)
-            control = torch.zeros((1, 3, h, w_), device=self.device, dtype=self.dtype)
-            strength = torch.ones((), device=self.device, dtype=self.dtype)
+            control = torch.zeros((n, 3, h, w_), device=self.device, dtype=self.dtype)
         shape = self.m.image_shape
         for b, g in jobs:
             text = text_batch(self.m, cond, g, self.dtype)
+            strength = self._strengths(((1.0,) * n,) * b if n else ())
             image = (
                 None
                 if shape is None
@@ -166,7 +168,7 @@ class FastPath:
             inputs = StepInputs(*text, w, g, float(g), control, strength, image)
             (params,) = self._params([0.5 + 0.1 * i for i in range(b)], float(g), batched=True)
             batch = latents.expand(b, -1, -1, -1)
-            self._run_step(batch, params, torch.zeros_like(batch), inputs)
+            self._run_step(batch, params, torch.zeros_like(batch), inputs, *strength[:1])
             bar.update()
         self._run_decode(latents)
         bar.update()
@@ -196,12 +198,13 @@ class FastPath:
         cond: Conditioning,
         guidance: float,
         control: torch.Tensor | None = None,
-        strength: torch.Tensor | None = None,
+        scales: Scales = (),
         image: ImageEmbeds | None = None,
     ) -> StepInputs:
         """The steps' conditioning: the text batch made again only when ``cond`` changed
         or guidance turned on or off, the guidance embedding only when guidance moved;
-        with a ControlNet, this frame's control image and strength as they are; with an
+        with ControlNets, this frame's control images, and each step's strengths
+        (``scales``, [steps][controlnets]) written in place where they moved; with an
         IP-Adapter, its image prompt's tensor for this batch (guided or not)."""
         guided = self.cfg_batch and guidance > 0
         made = self._text_for
@@ -211,8 +214,31 @@ class FastPath:
         if self.m.w_dim is not None and guidance != self._w_for:
             self._w = guidance_embedding(guidance, self.m.w_dim, self.device, self.dtype)
             self._w_for = guidance
+        strength = self._strengths(scales)
         picture = None if image is None else image.guided if guided else image.plain
         return StepInputs(*self._text, self._w, guided, guidance, control, strength, picture)
+
+    def _strengths(self, scales: Scales) -> tuple[torch.Tensor, ...]:
+        """Each UNet call's ControlNet strengths on the device, ``[batch, n]``: one per
+        step, or with stream batching one for the batch of steps. Each call keeps its own
+        tensor, written in place when a value moved: no graph sees a new one."""
+        if not scales:
+            return ()
+        batched = self.opts.stream_batch and len(scales) > 1
+        calls = [scales] if batched else [(row,) for row in scales]
+        tensors = []
+        for k, values in enumerate(calls):
+            key = (len(values), k)
+            made = self._strength.get(key)
+            if made is None:
+                tensor = torch.tensor(values, device=self.device, dtype=self.dtype)
+            else:
+                tensor = made[1]
+                if made[0] != values:
+                    tensor.copy_(torch.tensor(values, dtype=self.dtype), non_blocking=True)
+            self._strength[key] = (values, tensor)
+            tensors.append(tensor)
+        return tuple(tensors)
 
     def denoise(
         self,
@@ -226,7 +252,8 @@ class FastPath:
             return self._stream_step(latents, levels, noise, inputs)
         self._stream = None
         for k, params in enumerate(self._params(levels, inputs.guidance, batched=False)):
-            latents = self._run_step(latents, params, noise[k : k + 1], inputs)
+            strength = inputs.strength[k] if inputs.strength else None
+            latents = self._run_step(latents, params, noise[k : k + 1], inputs, strength)
         # a graph's output is overwritten by its next replay; the frame keeps its own
         return latents.clone() if self.opts.cuda_graphs else latents
 
@@ -242,7 +269,7 @@ class FastPath:
             self._stream = latents.expand(k - 1, -1, -1, -1).clone()
         batch = torch.cat([latents, self._stream])
         (params,) = self._params(levels, inputs.guidance, batched=True)
-        x0 = self._run_step(batch, params, noise[:k], inputs)
+        x0 = self._run_step(batch, params, noise[:k], inputs, *inputs.strength[:1])
         self._stream = x0[:-1].clone()
         return x0[-1:].clone()
 
@@ -271,6 +298,7 @@ class FastPath:
         params: torch.Tensor,
         noise: torch.Tensor,
         inputs: StepInputs,
+        strength: torch.Tensor | None = None,
     ) -> torch.Tensor:
         b, guided = latents.shape[0], inputs.guided
         layout = torch.channels_last if self.opts.enabled else torch.contiguous_format
@@ -282,7 +310,7 @@ class FastPath:
             inputs.pooled,
             inputs.w,
             inputs.control,
-            inputs.strength,
+            strength,
             inputs.image,
         ]
         if (b, guided) not in self._built:

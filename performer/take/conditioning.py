@@ -2,11 +2,12 @@
 
 ``take.json`` records, under ``"conditioning"``, the keyword arguments of
 :func:`~performer.generators.load_generator` that change the picture (the fused and
-the live LoRAs, the ControlNet, the tiny VAE, ...: :func:`performer.run.conditioning`
+the live LoRAs, the ControlNets, the IP-Adapter, the tiny VAE, ...: :func:`performer.run.conditioning`
 makes them), so ``performer render TAKE`` builds the generator the take played::
 
     "conditioning": {"lora": null, "loras": [["/home/me/ink.safetensors", "ink"]],
-                     "controlnet": "/home/me/controlnets/lineart", "tiny_vae": null}
+                     "controlnets": [["/home/me/controlnets/canny", "canny"]],
+                     "control_image": null, "ip_adapter": "h94/IP-Adapter", ...}
 
 Each value is null, a text, or a list of pairs of texts (a source and a name). A
 file or folder is written as played, as an absolute path (:func:`as_played`), so the
