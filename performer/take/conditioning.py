@@ -2,8 +2,9 @@
 
 ``take.json`` records, under ``"conditioning"``, the keyword arguments of
 :func:`~performer.generators.load_generator` that change the picture (the fused and
-the live LoRAs, the ControlNets, the IP-Adapter, the tiny VAE, ...: :func:`performer.run.conditioning`
-makes them), so ``performer render TAKE`` builds the generator the take played::
+the live LoRAs, the ControlNets, the IP-Adapter, the tiny VAE, ...:
+:func:`performer.run.conditioning` makes them), so ``performer render TAKE`` builds the
+generator the take played::
 
     "conditioning": {"lora": null, "loras": [["/home/me/ink.safetensors", "ink"]],
                      "controlnets": [["/home/me/controlnets/canny", "canny"]],
