@@ -136,7 +136,8 @@ class Stage:
         self.surface.use()
         flash = float(self.session.store.get("flash"))
         self.compositor.draw(now, self.surface.viewport, self.crossfade_seconds(), flash)
-        self._send_picture(now)
+        self._send_picture(now)  # before the HUD: takes and outputs carry the picture alone
+        self.compositor.draw_hud(self.surface.viewport)
 
     def _send_picture(self, now: float) -> None:
         """The picture just drawn, to the take when its video is due and to the outputs

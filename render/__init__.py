@@ -24,6 +24,7 @@ Cheat sheet::
         comp.set_hud(lines if win.hud_visible else None)
         win.use()                                # make current + bind the screen
         comp.draw(now, win.viewport, 0.2)
+        comp.draw_hud(win.viewport)              # after reading the picture for a take
         win.swap()
     win.close()                                  # RuntimeError("no display: ...") at open
 

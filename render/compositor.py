@@ -201,8 +201,9 @@ class Compositor:
         self._shown_mix = 0.0
 
     def draw(self, now: float, viewport: Viewport, crossfade_s: float, flash: float = 0.0) -> None:
-        """Draw the picture (and the HUD) over ``viewport`` of the bound framebuffer,
-        ``flash`` (0..1) of white over it."""
+        """Draw the picture over ``viewport`` of the bound framebuffer, ``flash`` (0..1)
+        of white over it. The HUD is drawn apart (:meth:`draw_hud`), after the picture
+        is read for a take or an output: it is the performer's, not the audience's."""
         self._check_alive()
         if viewport[2] <= 0 or viewport[3] <= 0:
             return  # a minimised window has a 0×0 framebuffer
@@ -215,7 +216,12 @@ class Compositor:
         self._draw_picture(viewport, mix, y_down=True, flash=flash)
         self._shown_mix = mix
         self._t_drawn = now
-        self._hud.draw(viewport)
+
+    def draw_hud(self, viewport: Viewport) -> None:
+        """Overlay the HUD (:meth:`set_hud`) on what was drawn over ``viewport``."""
+        self._check_alive()
+        if viewport[2] > 0 and viewport[3] > 0:
+            self._hud.draw(viewport)
 
     def set_hud(self, lines: list[str] | None, now: float | None = None) -> None:
         """Overlay ``lines`` at the top-left; ``None`` hides the HUD. Given the time of

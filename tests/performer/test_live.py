@@ -107,3 +107,33 @@ def test_the_display_applies_controls_without_waiting_for_the_generator(
     frame = session.step()
     session.close()
     assert frame.number == 1
+
+
+def test_the_hud_is_the_performers_not_the_takes(
+    tiny_models: dict[str, Path], tmp_path: Path
+) -> None:
+    """With the HUD shown (a window's default), the take records the picture alone: the
+    HUD is drawn over it after the take reads it."""
+    from performer.render.headless import Headless
+
+    session = tiny_session(tiny_models["sd"])  # not started: no frame yet, a black picture
+    recorded: list[np.ndarray] = []
+    with Headless(128, 128) as surface:
+        stage = Stage(session, surface, fps=10, takes=tmp_path)
+        stage.record(True)
+        assert stage.take is not None
+        write = stage.take.video
+
+        def video(picture: np.ndarray, now: float) -> None:
+            recorded.append(picture.copy())
+            write(picture, now)
+
+        stage.take.video = video  # type: ignore[method-assign]
+        surface.use()
+        stage.draw(1.0, hud=True)
+        shown = surface.read()
+        stage.close()
+    session.close()
+    assert len(recorded) == 1
+    assert shown.max() > 100, "the HUD's text is on the surface the performer sees"
+    assert recorded[0].max() == 0, "the take holds the black picture, with no HUD on it"

@@ -22,6 +22,7 @@ Card = Callable[[int, int], np.ndarray]
 def show(out: Headless, comp: Compositor, now: float = 10.0, crossfade_s: float = 0.0):
     out.use()
     comp.draw(now, out.viewport, crossfade_s)
+    comp.draw_hud(out.viewport)
     return out.read()
 
 
