@@ -412,14 +412,31 @@ def test_a_take_records_the_input_audio_and_its_onsets(
     assert any(f.get("seed_travel", 0) > 0 for f in frames), "frames log what changed"
 
 
+#: How far a flash may lie from its click in the take's file. A picture is placed at the
+#: display's tick that drew it, so a flash sits up to a frame after the click (the audio
+#: delay centres it: within half a frame either side), and a display tick delayed by a
+#: busy machine puts it on the next picture: a frame later again. Measured on the 2-core
+#: machine (2026-12, 10 takes beside a CPU hog, load average 3.5): the worst flash of the
+#: takes that heard every click was 46.7 ms after it, and one beside two hogs 53.2 ms
+#: (the failure once seen: 51 ms); quiet, 17.6 ms.
+LATE_TICK = 2.0  # frames: the picture after the click, or the one after it
+#: The earliest flash of a take has no late tick: it sits within half a frame of its
+#: click, plus the audio blocks' jitter (measured above: at most 16.8 ms early). A flash
+#: a whole frame late (a regression of the audio delay or of the drawing) puts every
+#: flash at least half a frame after its click.
+ON_TIME = 0.5  # frames
+JITTER = 0.010  # seconds
+
+
 @pytest.mark.slow
 def test_each_flash_sits_within_a_frame_of_its_click(
     jack: ModuleType, tiny_models: dict[str, Path], tmp_path: Path
 ) -> None:
     """A/V sync, measured in the take's own file: a click train through JACK, a patch
     that flashes the picture on each onset, 30 fps; every click that has pictures
-    around it has its flash within one frame (33 ms), and no flash is without a click.
-    The take replayed offline keeps them so."""
+    around it has its flash within a frame of it, or one more when a display tick came
+    late (:data:`LATE_TICK`), the earliest within half a frame (:data:`ON_TIME`), and
+    no flash is without a click. The take replayed offline keeps them so."""
     from bench.av_offset import flash_and_click_times, offsets, play_click_take
     from performer.replay import replay
 
@@ -432,13 +449,14 @@ def test_each_flash_sits_within_a_frame_of_its_click(
         flashes, clicks = flash_and_click_times(video)
         inside = [c for c in clicks if 0.3 < c < 3.7]  # pictures on both sides of it
         assert len(inside) >= 5, f"{video.name}: clicks heard: {clicks}"
-        for click in inside:
-            nearest = min(flashes, key=lambda f: abs(f - click), default=math.inf)
-            assert abs(nearest - click) <= 1 / fps, (
-                f"{video.name}: click at {click:.3f} s: flash at {nearest:.3f} s; "
-                f"onsets {heard}; flashes {[round(f, 3) for f in flashes]}"
-            )
+        found = [min(flashes, key=lambda f: abs(f - c), default=math.inf) - c for c in inside]
+        said = (
+            f"{video.name}: flash - click (ms) {[round(1000 * float(o), 1) for o in found]}; "
+            f"clicks {[round(float(c), 3) for c in inside]}; onsets {heard}"
+        )
+        assert all(abs(o) <= LATE_TICK / fps for o in found), said
+        assert min(found) <= ON_TIME / fps + JITTER, f"every flash late: {said}"
         # A click a moment before the take began can still flash its first pictures.
         shown = [f for f in flashes if 0.3 < f < 3.7]
-        late = [round(1000 * o) for o in offsets(shown, clicks) if abs(o) > 1 / fps]
+        late = [round(1000 * o) for o in offsets(shown, clicks) if abs(o) > LATE_TICK / fps]
         assert not late, f"{video.name}: flashes away from any click (ms): {late}"
