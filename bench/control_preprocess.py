@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
 from performer.control.params import ParamStore
+
 from performer.generators.base import Setup
 from performer.generators.diffusion import DiffusersGenerator
 from performer.generators.preprocess import make

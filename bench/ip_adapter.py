@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
 from performer.control.params import ParamStore, Snapshot
+
 from performer.generators.base import Setup
 from performer.generators.diffusion import DiffusersGenerator
 from performer.generators.tiny import save_tiny_ip_adapter, save_tiny_pipeline

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from performer.control.params import ParamStore, Snapshot, forget
+
 from performer.generators.base import GeneratorError, Setup
 from performer.generators.diffusion import DiffusersGenerator
 from performer.generators.tiny import save_tiny_controlnet

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from performer.control.params import REGISTRY, forget
+from performer.mappings.tables import PatchError
+
 from performer.generators.base import GeneratorError
 from performer.generators.control import keep, step_scales
 from performer.generators.preprocess import canny, luma, make, soft_edge
-from performer.mappings.tables import PatchError
 from performer.options import add_model_options
 from performer.patch import loads
 from performer.patch_control import parse_spec

@@ -10,17 +10,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from performer.control.clock import FakeClock
 from performer.control.events import Event, Inbox
 from performer.control.osc import OscRouter, encode
 from performer.control.params import ParamStore, Snapshot
+from performer.mappings.tables import PatchError
+
 from performer.generators import GeneratorError, load_generator
 from performer.generators.base import Setup
 from performer.generators.diffusion import DiffusersGenerator
 from performer.generators.ipadapter import ScaledValues
 from performer.generators.tiny import save_tiny_ip_adapter
-from performer.mappings.tables import PatchError
 from performer.patch import loads
 
 RNG = np.random.default_rng(0)
