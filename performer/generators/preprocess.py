@@ -21,6 +21,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from performer import image_stats
 from performer.generators.base import GeneratorError
 
 Preprocessor = Callable[[torch.Tensor], torch.Tensor]
@@ -28,16 +29,16 @@ Preprocessor = Callable[[torch.Tensor], torch.Tensor]
 CANNY_LOW, CANNY_HIGH = 100 / 255, 200 / 255
 HYSTERESIS = 12  # a weak edge joins a strong one at most this many pixels along it
 SOFT_GAIN = 1.5  # how fast a gradient eases to white in soft_edge
-_LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601, as OpenCV's and PIL's grey
 
 
 def grey(rgb: torch.Tensor) -> torch.Tensor:
-    """``[1, 3, H, W]`` 0..255 to ``[1, 1, H, W]`` grey in 0..1."""
-    weights = torch.tensor(_LUMA, device=rgb.device, dtype=rgb.dtype).view(1, 3, 1, 1)
-    return (rgb * weights).sum(1, keepdim=True) / 255.0
+    """``[1, 3, H, W]`` 0..255 to ``[1, 1, H, W]`` grey in 0..1 (Rec. 601 luma, as
+    OpenCV's and PIL's grey: ``image_stats.luma``)."""
+    return (image_stats.luma(rgb.permute(0, 2, 3, 1)) / 255.0)[:, None]
 
 
-def luma(rgb: torch.Tensor) -> torch.Tensor:
+def in_grey(rgb: torch.Tensor) -> torch.Tensor:
+    """The ``luma`` preprocessor: the picture in grey, on three channels."""
     return grey(rgb).expand(-1, 3, -1, -1)
 
 
@@ -145,5 +146,5 @@ def make(spec: str, device: torch.device, dtype: torch.dtype) -> Preprocessor:
     kind, _, model = spec.partition(":")
     if kind == "depth":
         return Depth(model, device, dtype)
-    named: dict[str, Preprocessor] = {"luma": luma, "canny": canny, "soft_edge": soft_edge}
+    named: dict[str, Preprocessor] = {"luma": in_grey, "canny": canny, "soft_edge": soft_edge}
     return named[kind]

@@ -13,7 +13,7 @@ from performer.mappings.tables import PatchError
 
 from performer.generators.base import GeneratorError
 from performer.generators.control import keep, step_scales
-from performer.generators.preprocess import canny, luma, make, soft_edge
+from performer.generators.preprocess import canny, in_grey, make, soft_edge
 from performer.options import add_model_options
 from performer.patch import loads
 from performer.patch_control import parse_spec
@@ -36,11 +36,11 @@ def square(size: int = 64) -> torch.Tensor:
 
 
 def test_luma_is_the_grey_picture() -> None:
-    image = luma(torch.full((1, 3, 2, 3), 255.0))
+    image = in_grey(torch.full((1, 3, 2, 3), 255.0))
     assert image.shape == (1, 3, 2, 3) and torch.allclose(image, torch.ones(1, 3, 2, 3))
     red = torch.zeros((1, 3, 1, 1))
     red[:, 0] = 255.0
-    assert torch.allclose(luma(red), torch.full((1, 3, 1, 1), 0.299))
+    assert torch.allclose(in_grey(red), torch.full((1, 3, 1, 1), 0.299))
 
 
 def test_canny_finds_the_edge_of_a_square() -> None:
