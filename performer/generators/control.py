@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from performer.control.params import declare
 from performer.generators.base import GeneratorError
-from performer.generators.loading import looks_like_folder
+from performer.generators.loading import looks_like_folder, read_picture, reason
 from performer.generators.preprocess import Preprocessor, make
 from performer.patch_control import MAX_CONTROLNETS, preprocessor, strength_params
 
@@ -43,21 +43,7 @@ def load_controlnet(source: str, dtype: torch.dtype) -> Any:
     try:
         return ControlNetModel.from_pretrained(str(Path(source).expanduser()), dtype=dtype)
     except (OSError, ValueError) as exc:
-        raise GeneratorError(f"could not load ControlNet {source!r}: {_reason(exc)}") from None
-
-
-def read_still(file: str) -> np.ndarray:
-    """A still image file as ``(H, W, 3)`` uint8, or one GeneratorError saying why not."""
-    from PIL import Image
-
-    path = Path(file).expanduser()
-    if not path.is_file():
-        raise GeneratorError(f"control image {file!r}: no such file")
-    try:
-        with Image.open(path) as image:
-            return np.array(image.convert("RGB"))
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise GeneratorError(f"control image {file!r}: not a picture ({_reason(exc)})") from None
+        raise GeneratorError(f"could not load ControlNet {source!r}: {reason(exc)}") from None
 
 
 def keep(step: int, steps: int, start: float, end: float) -> bool:
@@ -87,21 +73,29 @@ class Controls:
         self.specs = tuple(specs)
         # their knobs join the registry before the show's inputs start
         self.knobs = tuple(declare(knob) for knob in strength_params(len(specs)))
-        self.still_file = still
-        self._still = read_still(still) if still else None
+        self._still = read_picture(still, "control image") if still else None
         self.nets: tuple[Any, ...] = ()
         self._preprocessors: dict[str, Preprocessor] = {}
         self._made_from: np.ndarray | None = None  # the picture the images were made from
         self._images = torch.empty(0)
+        self._still_images: torch.Tensor | None = None  # made once, kept apart
         self._warned = False
 
-    def load(self, device: torch.device, dtype: torch.dtype, size: tuple[int, int]) -> None:
-        """Load each ControlNet and each preprocessor's model, on ``device``."""
+    def load(
+        self, device: torch.device, dtype: torch.dtype, size: tuple[int, int], unet: Any
+    ) -> None:
+        """Load each ControlNet (made for ``unet``'s family) and each preprocessor's
+        model, on ``device``."""
         self.device, self.dtype, self.size = device, dtype, size
         self.nets = tuple(load_controlnet(s, dtype).to(device).eval() for s, _ in self.specs)
+        for net, (source, _) in zip(self.nets, self.specs, strict=True):
+            _fits(net, unet, source)
         self._preprocessors = {spec: make(spec, device, dtype) for _, spec in self.specs}
         for source, spec in self.specs:
             log.info("ControlNet %s, preprocessed by %s", source, spec)
+        if self._still is not None:  # its images, once: a knob turn back to it costs nothing
+            self._still_images = self._made(self._still)
+            self._still = None  # the picture itself is no longer needed
 
     def __call__(
         self,
@@ -119,23 +113,29 @@ class Controls:
 
     def _picture(
         self, snap: Mapping[str, Any], live: np.ndarray | None, previous: np.ndarray | None
-    ) -> np.ndarray | None:
+    ) -> np.ndarray | int | None:
         source = snap["control_source"]
         if source == 1 and live is not None:
             return live
         if source == STILL:
-            if self._still is not None:
-                return self._still
+            if self._still_images is not None:
+                return STILL
             if not self._warned:
                 log.warning("control_source 2 asks for a still; none given (--control-image)")
                 self._warned = True
         return previous
 
-    def images(self, picture: np.ndarray | None) -> torch.Tensor:
-        """Each ControlNet's control image of ``picture`` (none yet: black, which holds no
-        structure); the still's are made once (a live frame's buffer may be reused)."""
-        if picture is not None and picture is self._still and picture is self._made_from:
-            return self._images
+    def images(self, picture: np.ndarray | int | None) -> torch.Tensor:
+        """Each ControlNet's control image of ``picture`` (``STILL``: the still's, made
+        at load; none yet: black, which holds no structure)."""
+        if isinstance(picture, int):
+            assert self._still_images is not None
+            return self._still_images
+        if picture is None or picture is not self._made_from:
+            self._images, self._made_from = self._made(picture), picture
+        return self._images
+
+    def _made(self, picture: np.ndarray | None) -> torch.Tensor:
         w, h = self.size
         if picture is None:
             images = torch.zeros((len(self.specs), 3, h, w), device=self.device)
@@ -147,11 +147,16 @@ class Controls:
             made = {spec: fn(rgb) for spec, fn in self._preprocessors.items()}
             images = torch.cat([made[spec] for _, spec in self.specs])
         # contiguous, as the warm-up's images: a compiled step guards on the layout
-        self._images = images.to(self.dtype).contiguous()
-        self._made_from = picture
-        return self._images
+        return images.to(self.dtype).contiguous()
 
 
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+def _fits(net: Any, unet: Any, source: str) -> None:
+    """A GeneratorError unless the ControlNet reads what the UNet is given (an SD 1.5/2.1
+    ControlNet for an SD UNet, an SDXL one for SDXL)."""
+    for key in ("cross_attention_dim", "addition_embed_type"):
+        theirs, ours = net.config.get(key), unet.config.get(key)
+        if theirs != ours:
+            raise GeneratorError(
+                f"ControlNet {source!r} is made for another model family ({key} "
+                f"{theirs}, the model's {ours}): use one made for this model"
+            )

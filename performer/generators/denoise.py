@@ -156,10 +156,14 @@ class Denoiser:
         scale: torch.Tensor,
         kwargs: dict[str, Any],
     ) -> tuple[list[torch.Tensor], torch.Tensor]:
-        """The ControlNets' residuals, each scaled per latent, summed."""
+        """The ControlNets' residuals, each scaled per latent, summed. An LCM UNet's
+        guidance embedding goes only to a ControlNet made to read one."""
         down: list[torch.Tensor] = []
-        mid = torch.zeros(())
+        mid: torch.Tensor | None = None
         for i, net in enumerate(self.m.controlnets):
+            own = dict(kwargs)
+            if net.config.get("time_cond_proj_dim") is None:
+                own.pop("timestep_cond", None)
             d, md = net(
                 x,
                 t,
@@ -167,10 +171,11 @@ class Denoiser:
                 controlnet_cond=control[i : i + 1].expand(x.shape[0], -1, -1, -1),
                 conditioning_scale=scale[:, i].view(-1, 1, 1, 1),
                 return_dict=False,
-                **kwargs,
+                **own,
             )
-            down = list(d) if i == 0 else [a + r for a, r in zip(down, d, strict=True)]
-            mid = md if i == 0 else mid + md
+            down = list(d) if mid is None else [a + r for a, r in zip(down, d, strict=True)]
+            mid = md if mid is None else mid + md
+        assert mid is not None, "at least one ControlNet"
         return down, mid
 
     def _to_eps(

@@ -19,13 +19,13 @@ import torch
 import torch.nn.functional as F
 
 from performer.control.params import BLOCKS, Snapshot, declare
-from performer.generators.base import Generator, Setup
+from performer.generators.base import Generator, GeneratorError, Setup
 from performer.generators.common import is_still, schedule, warp
 from performer.generators.control import Controls
 from performer.generators.denoise import Model
 from performer.generators.fastpath import Cfg, FastOptions, FastPath
-from performer.generators.ipadapter import ImagePrompt, read_image
-from performer.generators.loading import load_pipeline, load_tiny_vae, pick_device
+from performer.generators.ipadapter import ImagePrompt
+from performer.generators.loading import load_pipeline, load_tiny_vae, pick_device, read_picture
 from performer.generators.lora import LiveLoras, LoraSpec
 from performer.generators.prompts import Conditioning, PromptEncoder
 from performer.generators.similarity import SimilaritySkip
@@ -58,6 +58,10 @@ class DiffusersGenerator(Generator):
     ):
         self.model, self.tiny_vae, self.lora = model, tiny_vae, lora
         self.lora_specs = loras
+        if control_image and not controlnets:  # an image for nothing: said, not ignored
+            raise GeneratorError("--control-image needs a ControlNet (--controlnet)")
+        if ip_image and not ip_adapter:
+            raise GeneratorError("--ip-image needs an IP-Adapter (--ip-adapter)")
         # their knobs join the registry, and a still is read, before any model loads
         self.control = Controls(controlnets, control_image) if controlnets else None
         for spec in loras:  # their knobs join the registry before the show's inputs start
@@ -75,7 +79,7 @@ class DiffusersGenerator(Generator):
         self.ip_adapter = ip_adapter
         self.identity += f"+ip-adapter:{ip_adapter}" if ip_adapter else ""
         # read now: a missing image is one error before minutes of loading
-        self.ip_image = read_image(ip_image) if ip_adapter and ip_image else None
+        self.ip_image = read_picture(ip_image, "IP-Adapter image") if ip_image else None
         self.ip: ImagePrompt | None = None
         self.skip = SimilaritySkip(similarity_skip)
         self._path: FastPath | None = None
@@ -105,7 +109,7 @@ class DiffusersGenerator(Generator):
         h = max(8, setup.height // vae_scale * vae_scale)
         self._size = (w, h)
         if self.control is not None:
-            self.control.load(self.device, self.dtype, self._size)
+            self.control.load(self.device, self.dtype, self._size, self.unet)
         self.latent_shape = (1, self.unet.config.in_channels, h // vae_scale, w // vae_scale)
         self._pipe = pipe
         self._encoder = PromptEncoder(self._encode, setup.anchors, setup.template)
@@ -168,7 +172,8 @@ class DiffusersGenerator(Generator):
             assert self._latents is not None
             return self._frame if self._frame is not None else path.decode(self._latents)
         latents, levels = start
-        seen = self.skip.recall(latents, snap)
+        # a ControlNet or IP-Adapter reading the live input sees what the latents do not
+        seen = None if self._reads_live(snap, live) else self.skip.recall(latents, snap)
         if seen is not None:  # made from this input before: the same frame again
             self._latents, self._frame = seen
             return self._frame
@@ -183,6 +188,13 @@ class DiffusersGenerator(Generator):
         self.skip.remember(latents, snap, made, self._frame)
         self._frame_seconds = time.perf_counter() - started
         return self._frame
+
+    def _reads_live(self, snap: Snapshot, live: np.ndarray | None) -> bool:
+        """Whether a ControlNet or the IP-Adapter reads this frame's live input."""
+        if live is None:
+            return False
+        control = self.control is not None and snap["control_source"] == 1
+        return control or (self.ip is not None and snap["ip_source"] == 1)
 
     def _start(
         self, snap: Snapshot, live: np.ndarray | None

@@ -132,7 +132,7 @@ def test_a_bad_still_is_one_error_before_the_model_loads(nets: list[Path], tmp_p
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"not a png at all")
     specs = ((str(nets[0]), "luma"),)
-    for file, error in ((tmp_path / "gone.png", "no such file"), (broken, "not a picture")):
+    for file, error in ((tmp_path / "gone.png", "no such file"), (broken, "not a usable picture")):
         with pytest.raises(GeneratorError, match=error) as caught:
             DiffusersGenerator("no/such-model", controlnets=specs, control_image=str(file))
         assert "\n" not in str(caught.value)
@@ -152,6 +152,42 @@ def test_an_sdxl_controlnet_holds_the_tiny_sdxl(
     finally:
         plain.close()
         held.close()
+
+
+def test_an_lcm_model_plays_a_controlnet_made_without_a_guidance_embedding(
+    tiny_models: dict[str, Path], nets: list[Path]
+) -> None:
+    """The LCM UNet's guidance embedding is its own: a ControlNet of the SD family, made
+    with none, is not handed it."""
+    plain, held = make(tiny_models["lcm"]), make(tiny_models["lcm"], (nets[0], "canny"))
+    try:
+        s = snap(guidance=1.5)
+        assert np.array_equal(frame(held, s.replace(control_strength=0.0)), frame(plain, s))
+        assert not np.array_equal(frame(held, s), frame(plain, s))
+    finally:
+        plain.close()
+        held.close()
+
+
+def test_similarity_skip_never_hides_a_new_live_control_image(
+    tiny_models: dict[str, Path], nets: list[Path]
+) -> None:
+    """The skip compares where frames start; a live control image is not in that, so a
+    frame whose ControlNet reads the live input is always made."""
+    held = make(tiny_models["sd"], (nets[0], "luma"), similarity_skip=0.0)  # skip any alike
+    try:
+        s = snap(control_source=1)  # input_mix 0: the latents alone hold no live input
+        first = held(s, LIVE).copy()
+        assert not np.array_equal(held(s, 255 - LIVE), first)
+    finally:
+        held.close()
+
+
+def test_a_controlnet_of_another_family_is_one_error(
+    tiny_models: dict[str, Path], nets: list[Path]
+) -> None:
+    with pytest.raises(GeneratorError, match="made for another model family"):
+        make(tiny_models["xl"], (nets[0], "luma"))
 
 
 @pytest.mark.slow
