@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from performer.generators.base import GeneratorError
+from performer.generators.loading import reason
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,6 @@ DEFAULT_FILES = {
     False: ("models", "ip-adapter_sd15.safetensors"),
     True: ("sdxl_models", "ip-adapter_sdxl.safetensors"),
 }
-SOURCES = ("file", "input", "grab")  # ip_source 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -60,19 +60,6 @@ class ScaledValues(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.scale * self.base(x)
-
-
-def read_image(file: str) -> np.ndarray:
-    """An image file as ``(H, W, 3)`` uint8 RGB, or one clear error."""
-    from PIL import Image
-
-    try:
-        with Image.open(Path(file).expanduser()) as image:
-            return np.array(image.convert("RGB"))
-    except FileNotFoundError:
-        raise GeneratorError(f"IP-Adapter image not found: {file}") from None
-    except OSError as exc:
-        raise GeneratorError(f"could not read IP-Adapter image {file!r}: {exc}") from None
 
 
 class ImagePrompt:
@@ -168,8 +155,7 @@ def _load(pipe: Any, source: str, xl: bool) -> None:
     try:
         pipe.load_ip_adapter(folder, subfolder=subfolder, weight_name=weight)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise GeneratorError(f"could not load IP-Adapter {source!r}: {reason}") from None
+        raise GeneratorError(f"could not load IP-Adapter {source!r}: {reason(exc)}") from None
     if getattr(pipe, "image_encoder", None) is None:
         raise GeneratorError(f"IP-Adapter {source!r} has no image encoder (image_encoder/)")
     log.info("IP-Adapter %s: %s", source, weight)

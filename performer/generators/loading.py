@@ -9,9 +9,31 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from performer.generators.base import GeneratorError
+
+
+def reason(exc: BaseException) -> str:
+    """The first line of an error's message (or its type): what a one-line error says."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def read_picture(file: str, what: str) -> np.ndarray:
+    """An image file as ``(H, W, 3)`` uint8 RGB, or one GeneratorError naming ``what``
+    (a missing file, not a picture, or one too large to open safely)."""
+    from PIL import Image
+
+    path = Path(file).expanduser()
+    if not path.is_file():
+        raise GeneratorError(f"{what} {file!r}: no such file")
+    try:
+        with Image.open(path) as image:
+            return np.array(image.convert("RGB"))
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise GeneratorError(f"{what} {file!r}: not a usable picture ({reason(exc)})") from None
 
 
 def pick_device(device: str | None = None) -> tuple[torch.device, torch.dtype]:
@@ -47,8 +69,7 @@ def load_pipeline(model: str, dtype: torch.dtype, lora: str | None = None) -> An
             dtype=dtype,
         )
     except (OSError, ValueError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise GeneratorError(f"could not load model {model!r}: {reason}") from None
+        raise GeneratorError(f"could not load model {model!r}: {reason(exc)}") from None
     if not hasattr(pipe, "unet") or not hasattr(pipe, "vae"):
         raise GeneratorError(
             f"model {model!r} is a {type(pipe).__name__}; expected a Stable Diffusion, "

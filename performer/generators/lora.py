@@ -26,6 +26,7 @@ from torch import nn
 from performer.control.param import Param
 from performer.control.params import lora_param
 from performer.generators.base import GeneratorError
+from performer.generators.loading import reason
 
 log = logging.getLogger(__name__)
 
@@ -144,8 +145,7 @@ def _read(pipeline: Any, source: str) -> dict[str, tuple[torch.Tensor, torch.Ten
     try:
         state, alphas = type(pipeline).lora_state_dict(str(path) if path.exists() else source)
     except (OSError, ValueError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise GeneratorError(f"could not load LoRA {source!r}: {reason}") from None
+        raise GeneratorError(f"could not load LoRA {source!r}: {reason(exc)}") from None
     unet = {k.removeprefix("unet."): v for k, v in state.items() if k.startswith("unet.")}
     if len(unet) < len(state):
         log.warning("LoRA %s: its text-encoder part is left out (the UNet's plays)", source)

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 
 from performer import image_stats
 from performer.generators.base import GeneratorError
+from performer.generators.loading import reason
 
 Preprocessor = Callable[[torch.Tensor], torch.Tensor]
 # OpenCV's Canny(grey, 100, 200) thresholds, on the unscaled Sobel of a 0..1 picture
@@ -123,8 +124,7 @@ class Depth:
             model: Any = AutoModelForDepthEstimation.from_pretrained(where, dtype=dtype)
             processor: Any = AutoImageProcessor.from_pretrained(where)
         except (OSError, ValueError) as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise GeneratorError(f"could not load depth model {source!r}: {reason}") from None
+            raise GeneratorError(f"could not load depth model {source!r}: {reason(exc)}") from None
         self.model = model.to(device).eval()
         self.dtype = dtype
         size = processor.size
