@@ -22,7 +22,7 @@ from typing import Any
 from performer.control.param import Param, ParamError
 from performer.control.params import control_param, declare, param
 from performer.mappings.tables import PatchError, Table, array_of_tables
-from performer.patch_paths import file_in_folder, weights_source
+from performer.patch_paths import file_in_folder, split_spec, weights_source
 
 IMAGES = ("previous", "input", "still")  # control_source 0, 1 and 2
 MAX_CONTROLNETS = 4
@@ -46,13 +46,11 @@ def preprocessor(text: str) -> str:
 
 def parse_spec(text: str) -> tuple[str, str]:
     """``ID_OR_FOLDER[:PREPROCESSOR]``: the source and its preprocessor (luma if none)."""
-    match = _SPEC.fullmatch(text)
+    match = _SPEC.fullmatch(text)  # depth:ID holds a colon of its own
     if match:
         return match["source"], preprocessor(match["pre"])
-    _, colon, tail = text.rpartition(":")
-    if not colon or "/" in tail or "\\" in tail:  # no preprocessor (or a Windows drive)
-        return text, "luma"
-    return text, preprocessor(tail)
+    source, tail = split_spec(text, "ControlNet")
+    return source, "luma" if tail is None else preprocessor(tail)
 
 
 def strength_params(count: int) -> tuple[Param, ...]:

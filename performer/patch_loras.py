@@ -22,7 +22,7 @@ from typing import Any
 from performer.control.param import ParamError
 from performer.control.params import declare, lora_param
 from performer.mappings.tables import PatchError, array_of_tables
-from performer.patch_paths import weights_source
+from performer.patch_paths import split_spec, weights_source
 
 NAME = re.compile(r"[a-z0-9_]{1,40}")
 MAX_LORAS = 8
@@ -40,10 +40,8 @@ def lora_name(name: str) -> str:
 
 def parse_spec(text: str) -> tuple[str, str | None]:
     """``ID_OR_FILE[:NAME]``: the source and the knob's name (None: no name given)."""
-    source, colon, name = text.rpartition(":")
-    if not colon or "/" in name or "\\" in name:  # no name (or a Windows drive's colon)
-        return text, None
-    return source, lora_name(name)
+    source, name = split_spec(text, "LoRA")
+    return source, None if name is None else lora_name(name)
 
 
 def loras(value: Any, path: Path | None) -> tuple[tuple[tuple[str, str], ...], dict[str, float]]:

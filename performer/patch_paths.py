@@ -43,6 +43,12 @@ def weights_source(value: str, key: str, path: Path | None) -> str:
     path; else a PatchError at ``key``."""
     is_id = HUB_ID.fullmatch(value) and ".." not in value and not value.startswith(".")
     if is_id and (path is None or not (path.parent / value).exists()):
+        if path is not None and Path(value).exists():  # the loaders would read it here
+            raise PatchError(
+                key,
+                f"{value!r} is a path in the current folder, not in the patch's: write "
+                "./name for one in the patch's folder, or name it on the command line",
+            )
         return value  # an id, for the Hub (or its cache) to find
     if _leaves(value):
         raise PatchError(
@@ -65,3 +71,17 @@ def _leaves(spec: str) -> bool:
         or ".." in posix.parts
         or ".." in windows.parts
     )
+
+
+def split_spec(text: str, noun: str) -> tuple[str, str | None]:
+    """``SOURCE[:SUFFIX]`` as the command line writes a LoRA or a ControlNet: the source
+    and what follows its last colon (None: nothing, or the colon of a Windows drive or a
+    URL). An empty source is a ValueError naming ``noun``."""
+    source, colon, suffix = text.rpartition(":")
+    if colon and not suffix:
+        raise ValueError(f"{text!r}: nothing after its last ':'")
+    if not colon or "/" in suffix or "\\" in suffix:
+        source, suffix = text, ""
+    if not source:
+        raise ValueError(f"expected a {noun} id, folder or file, got {text!r}")
+    return source, suffix or None

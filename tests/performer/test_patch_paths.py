@@ -63,3 +63,28 @@ def test_ids_pass_and_paths_in_the_folder_resolve(tmp_path: Path) -> None:
         (str(tmp_path.resolve() / "ink.safetensors"), "ink"),
         ("org/fog", "fog"),
     )
+
+
+def test_an_id_that_names_a_folder_here_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A loader looks on disk before the Hub: an id that is a folder in the current
+    folder, not the patch's, would load from outside the patch's folder."""
+    (tmp_path / "here" / "org" / "net").mkdir(parents=True)
+    (tmp_path / "show").mkdir()
+    (tmp_path / "show" / "p.toml").write_text('[[controlnets]]\nsource = "org/net"')
+    monkeypatch.chdir(tmp_path / "here")
+    with pytest.raises(PatchError, match="a path in the current folder, not in the patch's"):
+        patch.load(tmp_path / "show" / "p.toml")
+    monkeypatch.chdir(tmp_path)
+    assert patch.load(tmp_path / "show" / "p.toml").controlnets == (("org/net", "luma"),)
+
+
+@pytest.mark.parametrize("text", [":canny", "", ":x", "org/net:", "x:depth:"])
+def test_a_spec_with_no_source_or_nothing_after_its_colon_is_refused(text: str) -> None:
+    from performer.patch_control import parse_spec as controlnet
+    from performer.patch_loras import parse_spec as lora
+
+    for parse in (controlnet, lora):
+        with pytest.raises(ValueError, match=r"expected a .* id|nothing after its last"):
+            parse(text)
