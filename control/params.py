@@ -7,6 +7,7 @@ its values are checked, is :mod:`performer.control.param`.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
@@ -249,6 +250,7 @@ _PARAMS = _table(
 )
 _FIXED = frozenset(_PARAMS)
 MAX_DECLARED = 64  # the knobs a show may add (8 LoRAs a patch; old ones are forgotten)
+DECLARED_NAME = re.compile(r"[a-z][a-z0-9_]{0,47}")
 #: every parameter: the instrument's own, then those a show declares (live LoRAs)
 REGISTRY: Mapping[str, Param] = MappingProxyType(_PARAMS)
 
@@ -274,6 +276,8 @@ def control_param(n: int) -> Param:
 def declare(p: Param) -> Param:
     """Add a parameter the show brings (a live LoRA's knob), before its inputs start:
     OSC, OSCQuery, MIDI learn and the HUD then know it as any other."""
+    if not DECLARED_NAME.fullmatch(p.name):  # it is an OSC address and a patch's key
+        raise ParamError(f"{p.name[:60]!r}: a knob's name is lowercase letters, digits and _")
     known = _PARAMS.get(p.name)
     if known is not None and known != p:
         raise ParamError(f"{p.name}: a parameter of that name exists already")

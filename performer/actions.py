@@ -26,8 +26,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# What MIDI learn can map a control to: the live numeric parameters (text is typed)
-LEARN_TARGETS = [p.name for p in REGISTRY.values() if p.live and p.kind != "str"]
+
+def learn_targets() -> list[str]:
+    """What MIDI learn can map a control to: the live numeric parameters (text is typed),
+    those the show declared (``lora_<name>``, ``control_strength_<n>``) included."""
+    return [p.name for p in REGISTRY.values() if p.live and p.kind != "str"]
 
 
 def built_in(session: Session) -> dict[str, Callable[[Event], None]]:
@@ -59,7 +62,7 @@ def learn(session: Session, event: Event) -> None:
             "MIDI learn: %s %s; ignored (learnable: %s)",
             repr(name)[:64],
             why,
-            ", ".join(LEARN_TARGETS),
+            ", ".join(learn_targets()),
         )
         return
     session.conductor.learn(name)

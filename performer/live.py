@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from performer.actions import LEARN_TARGETS
+from performer.actions import learn_targets
 from performer.control.events import Event
 from performer.control.params import REGISTRY, Snapshot
 from performer.frames import Frame
@@ -185,7 +185,8 @@ class Stage:
         if self.take is not None:
             lines[0] += "  ● REC"
         if self.learning is not None:
-            name = LEARN_TARGETS[self.learning]
+            targets = learn_targets()
+            name = targets[self.learning % len(targets)]
             lines.append(f"learn: {name}  (Up/Down pick, Enter arm, L cancel)")
         return lines
 
@@ -198,9 +199,11 @@ class Stage:
             self.learning = None if self.learning is not None else 0
         elif self.learning is not None and name in ("UP", "DOWN"):
             step = 1 if name == "DOWN" else -1
-            self.learning = (self.learning + step) % len(LEARN_TARGETS)
+            self.learning = (self.learning + step) % len(learn_targets())
         elif self.learning is not None and name == "ENTER":
-            self.session.inbox.put(Event(now, "learn", LEARN_TARGETS[self.learning]), command=True)
+            targets = learn_targets()
+            target = targets[self.learning % len(targets)]
+            self.session.inbox.put(Event(now, "learn", target), command=True)
             self.learning = None
         elif name == "R":
             self.record(self.take is None)

@@ -140,7 +140,7 @@ def _replayed(args: argparse.Namespace, info: dict[str, Any]) -> dict[str, Any]:
     from performer.take.conditioning import as_played, gone, recorded
 
     given = conditioning(args)
-    played = recorded(info, args.take, given.keys())
+    played = recorded(info, args.take, given)
     chosen = {**given, **played, **{key: value for key, value in given.items() if value}}
     shaping = as_played({**chosen, "loras": _loras(args, played.get("loras", ()))})
     missing = gone(shaping)

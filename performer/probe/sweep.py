@@ -34,6 +34,7 @@ from performer.progress import progress as progress_bar
 _UNSWEEPABLE = {
     "seed": "seeds are the rows of the sheet (use --seeds)",
     "timestep": "every probe frame is a fresh sample (timestep 1)",
+    "ip_grab": "every probe frame starts afresh, with no picture to grab",
 }
 _MAX_VALUES = 1000
 
@@ -70,7 +71,7 @@ def parse_values(spec: str) -> tuple[float, ...]:
                 raise ValueError(f"{spec!r} has {count} values; at most {_MAX_VALUES}")
             return tuple(round(start + i * step, 9) for i in range(count))
         return tuple(float(p) for p in text.split(","))
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # inf or nan among the numbers
         raise ValueError(f"sweep values {spec!r}: {exc}") from None
 
 
@@ -83,7 +84,7 @@ def parse_count(spec: str) -> tuple[float, ...]:
         start, stop, count = float(parts[0]), float(parts[1]), int(parts[2])
         if not 1 <= count <= _MAX_VALUES:
             raise ValueError(f"COUNT is 1 to {_MAX_VALUES}, got {count}")
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # inf or nan among the numbers
         raise ValueError(f"sweep values {spec!r}: {exc}") from None
     if count == 1:
         return (start,)

@@ -18,7 +18,7 @@ before the record have none and replay with what the command line gives.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +45,11 @@ def _absolute(source: str) -> str:
     return str(path.resolve()) if source and path.exists() else source
 
 
-def recorded(info: Mapping[str, Any], folder: Path, known: Collection[str]) -> dict[str, Any]:
+def recorded(info: Mapping[str, Any], folder: Path, known: Mapping[str, Any]) -> dict[str, Any]:
     """The conditioning a take's ``take.json`` records, as keyword arguments (pairs as
-    tuples); ``{}`` for a take from before the record. A value of the wrong shape, or a
-    key this version does not know (``known``), is a :class:`TakeError`."""
+    tuples); ``{}`` for a take from before the record. A key this version does not know
+    (``known``: what it would record), or a value of another shape than ``known``'s (a
+    list of pairs, or null or a text), is a :class:`TakeError`."""
     record = info.get("conditioning")
     if record is None:
         return {}
@@ -59,16 +60,17 @@ def recorded(info: Mapping[str, Any], folder: Path, known: Collection[str]) -> d
     for key, value in record.items():
         if key not in known:
             raise TakeError(f"{where}: {short(key)} is not known here; known: {sorted(known)}")
-        out[key] = _value(value, f"{where}.{key}")
+        out[key] = _value(value, f"{where}.{key}", isinstance(known[key], list | tuple))
     return out
 
 
-def _value(value: Any, where: str) -> Any:
-    if value is None or _is_source(value):
+def _value(value: Any, where: str, pairs: bool) -> Any:
+    if not pairs and (value is None or _is_source(value)):
         return value
-    if isinstance(value, list) and len(value) <= MAX_PAIRS and all(map(_is_pair, value)):
+    if pairs and isinstance(value, list) and len(value) <= MAX_PAIRS and all(map(_is_pair, value)):
         return [tuple(v) for v in value]
-    raise TakeError(f"{where} must be null, a text or a list of [source, name], got {short(value)}")
+    expected = "a list of [source, name]" if pairs else "null or a text"
+    raise TakeError(f"{where} must be {expected}, got {short(value)}")
 
 
 def _is_pair(value: Any) -> bool:

@@ -121,3 +121,13 @@ def test_the_knobs_a_show_adds_are_bounded() -> None:
         for name in names:
             params.forget(name)
     assert not any(name in params.REGISTRY for name in names)
+
+
+@pytest.mark.parametrize("name", ["Bad Name!", "Ink", "x-y", "x" * 60, "a/b", "é"])
+def test_a_declared_knob_is_named_as_an_osc_address_can_be(name: str) -> None:
+    """A take or a command line may name a LoRA anything; its knob may not be."""
+    from performer.control import params
+
+    with pytest.raises(ParamError, match="lowercase letters, digits and _"):
+        params.declare(params.lora_param(name))
+    assert f"lora_{name}" not in params.REGISTRY

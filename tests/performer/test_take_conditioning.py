@@ -12,7 +12,8 @@ from performer.take import TakeError
 from performer.take.conditioning import as_played, gone, recorded
 from tests.performer.test_cli import HEADLESS, performer
 
-KNOWN = ("lora", "loras", "controlnet", "tiny_vae")
+# what play records: null or a text, or a list of pairs
+KNOWN = {"lora": None, "loras": [], "controlnets": [], "tiny_vae": None, "ip_image": None}
 
 
 def test_files_are_recorded_as_absolute_paths_and_ids_as_given(
@@ -49,11 +50,14 @@ def test_the_record_reads_back_as_keyword_arguments() -> None:
     [
         ([1, 2], "'conditioning' must be a table, got [1, 2]"),
         ({"device": "cuda"}, "'device' is not known here"),
-        ({"lora": 3}, "'conditioning'.lora must be null, a text or a list of [source, name]"),
-        ({"loras": [["a"]]}, "'conditioning'.loras must be null"),
-        ({"loras": [["a", 2]]}, "'conditioning'.loras must be null"),
-        ({"controlnet": ""}, "'conditioning'.controlnet must be null"),
-        ({"loras": [["a", "b"]] * 17}, "'conditioning'.loras must be null"),
+        ({"lora": 3}, "'conditioning'.lora must be null or a text, got 3"),
+        ({"loras": [["a"]]}, "'conditioning'.loras must be a list of [source, name]"),
+        ({"loras": [["a", 2]]}, "'conditioning'.loras must be a list of [source, name]"),
+        ({"loras": "abc"}, "'conditioning'.loras must be a list of [source, name]"),
+        ({"controlnets": "x"}, "'conditioning'.controlnets must be a list of [source, name]"),
+        ({"ip_image": [["/etc/passwd", "x"]]}, "'conditioning'.ip_image must be null or a text"),
+        ({"tiny_vae": ""}, "'conditioning'.tiny_vae must be null or a text"),
+        ({"loras": [["a", "b"]] * 17}, "'conditioning'.loras must be a list of [source, name]"),
     ],
 )
 def test_a_hand_edited_record_is_one_line(record: object, message: str) -> None:

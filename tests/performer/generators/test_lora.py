@@ -214,3 +214,11 @@ def test_the_command_line_takes_live_loras_and_the_fused_one(declared: None) -> 
     assert build_parser().parse_args(["play", "--set", "lora_fog=2"]).sets == [("lora_fog", 2.0)]
     with pytest.raises(SystemExit):
         build_parser().parse_args(["play", "--set", "lora_fog=3"])
+
+
+def test_a_patch_s_lora_knob_can_be_learned_from_midi(declared: None) -> None:
+    from performer.actions import learn_targets
+
+    assert "lora_ink" not in learn_targets()
+    loads('[[loras]]\nsource = "org/ink"\nname = "ink"\n')
+    assert "lora_ink" in learn_targets()

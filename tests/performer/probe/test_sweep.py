@@ -31,7 +31,9 @@ def test_values(spec: str, values: tuple[float, ...]) -> None:
     assert parse_values(spec) == pytest.approx(values)
 
 
-@pytest.mark.parametrize("spec", ["1850:2030", "1850:2030:0", "2030:1850:10", "a,b", "0:1e9:1"])
+@pytest.mark.parametrize(
+    "spec", ["1850:2030", "1850:2030:0", "2030:1850:10", "a,b", "0:1e9:1", "0:inf:1", "0:nan:1"]
+)
 def test_bad_values_say_what_was_expected(spec: str) -> None:
     with pytest.raises(ValueError, match="sweep values"):
         parse_values(spec)
@@ -78,6 +80,7 @@ def test_bad_sweeps_by_count(text: str, message: str) -> None:
         ("prompt=1,2", "cannot sweep 'prompt'"),
         ("seed=0:3:1", "--seeds"),
         ("timestep=0:1:0.5", "fresh sample"),
+        ("ip_grab=0:3:1", "no picture to grab"),
         ("steps=1:2:0.5", "integer"),
         ("width=256,512", "fixed when the model is prepared"),
     ],
