@@ -51,7 +51,7 @@ def save_lora(unet: Any, rank: int, folder: Path) -> Path:
             down = torch.randn(rank, module.in_features, generator=g) / math.sqrt(
                 module.in_features
             )
-            up = torch.randn(module.out_features, rank, generator=g) * 0.02
+            up = torch.randn(module.out_features, rank, generator=g) * (0.3 / math.sqrt(rank))
             state[f"unet.{name}.lora_A.weight"] = down
             state[f"unet.{name}.lora_B.weight"] = up
     folder.mkdir(parents=True, exist_ok=True)
