@@ -1,21 +1,26 @@
 """What ControlNet preprocessing costs per frame, and a whole ControlNet frame.
 
     .venv/bin/python bench/control_preprocess.py [--runs 30] [--sizes 512 1024] [--threads 1]
+    python bench/control_preprocess.py --device cuda --sizes 512 --frames 0 --json pre.json
 
 Part 1: each preprocessor (``generators.preprocess``) on one picture as the generator
-gives it one (``(H, W, 3)`` uint8 numpy to a ``[1, 3, H, W]`` control image, the upload
-included), at each size: the median and p99 over ``--runs`` calls after one warm-up.
-``depth`` runs a tiny DPT built from config (its cost is the plumbing and resizing, not
-a real depth model's).
+gives it one (``(H, W, 3)`` uint8 numpy to a ``[1, 3, H, W]`` control image on
+``--device``, the upload included, and on CUDA synchronised), at each size: the median
+and p99 over ``--runs`` calls after one warm-up. ``depth`` runs a tiny DPT built from
+config (its cost is the plumbing and resizing, not a real depth model's). ``--json``
+writes these rows as ``{"preprocess": [{"preprocessor", "size", "device", "p50_ms",
+"p99_ms"}]}`` (bench/gpu_results.py gathers them).
 
-Part 2: the tiny SD pipeline (``generators.tiny``) at 64x64, one step: the median and
-p99 frame time with no ControlNet, one tiny ControlNet (luma, canny) and two (luma +
-canny), over ``--frames`` feedback frames.
+Part 2 (on the CPU; ``--frames 0`` leaves it out): the tiny SD pipeline
+(``generators.tiny``) at 64x64, one step: the median and p99 frame time with no
+ControlNet, one tiny ControlNet (luma, canny) and two (luma + canny), over ``--frames``
+feedback frames.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import tempfile
 import time
@@ -33,10 +38,14 @@ from performer.generators.preprocess import make
 from performer.generators.tiny import save_tiny_controlnet, save_tiny_pipeline
 
 
-def stats(seconds: list[float]) -> str:
+def p50_p99(seconds: list[float]) -> tuple[float, float]:
     ms = sorted(s * 1000 for s in seconds)
-    p99 = ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]
-    return f"median {statistics.median(ms):8.2f} ms   p99 {p99:8.2f} ms"
+    return statistics.median(ms), ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]
+
+
+def stats(seconds: list[float]) -> str:
+    p50, p99 = p50_p99(seconds)
+    return f"median {p50:8.2f} ms   p99 {p99:8.2f} ms"
 
 
 def picture(size: int) -> np.ndarray:
@@ -50,12 +59,16 @@ def picture(size: int) -> np.ndarray:
     return image
 
 
-def timed(fn: Callable[[], object], runs: int) -> list[float]:
+def timed(
+    fn: Callable[[], object], runs: int, sync: Callable[[], None] = lambda: None
+) -> list[float]:
     fn()
+    sync()
     out = []
     for _ in range(runs):
         start = time.perf_counter()
         fn()
+        sync()
         out.append(time.perf_counter() - start)
     return out
 
@@ -79,22 +92,39 @@ def tiny_depth(folder: Path) -> str:
     return f"depth:{folder}"
 
 
-def upload_and_run(fn: Callable[[torch.Tensor], torch.Tensor], image: np.ndarray) -> object:
+def upload_and_run(
+    fn: Callable[[torch.Tensor], torch.Tensor], image: np.ndarray, device: torch.device
+) -> object:
     """As ``control.Controls.images`` does: the picture onto the device, then ``fn``."""
-    rgb = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None]
+    rgb = torch.from_numpy(np.ascontiguousarray(image)).to(device).permute(2, 0, 1)[None]
     return fn(rgb.float())
 
 
 @torch.inference_mode()
-def preprocessors(sizes: list[int], runs: int, root: Path) -> None:
-    cpu = torch.device("cpu")
+def preprocessors(
+    sizes: list[int], runs: int, root: Path, device: torch.device
+) -> list[dict[str, object]]:
     specs = ["luma", "canny", "soft_edge", tiny_depth(root / "dpt")]
+    sync = partial(torch.cuda.synchronize, device) if device.type == "cuda" else lambda: None
+    rows: list[dict[str, object]] = []
     for size in sizes:
         image = picture(size)
         for spec in specs:
-            call = partial(upload_and_run, make(spec, cpu, torch.float32), image)
+            call = partial(upload_and_run, make(spec, device, torch.float32), image, device)
             name = spec.partition(":")[0] + (" (tiny DPT)" if spec.startswith("depth") else "")
-            print(f"{size}x{size}  {name:18s} {stats(timed(call, runs))}")
+            seconds = timed(call, runs, sync)
+            print(f"{size}x{size}  {name:18s} {stats(seconds)}", flush=True)
+            p50, p99 = p50_p99(seconds)
+            rows.append(
+                {
+                    "preprocessor": name,
+                    "size": size,
+                    "device": device.type,
+                    "p50_ms": p50,
+                    "p99_ms": p99,
+                }
+            )
+    return rows
 
 
 def frames(root: Path, count: int) -> None:
@@ -122,13 +152,21 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=60)
     parser.add_argument("--sizes", type=int, nargs="+", default=[512, 1024])
     parser.add_argument("--threads", type=int, help="torch's CPU threads (default: its own)")
+    parser.add_argument("--device", default="cpu", help="where the preprocessors run (cuda)")
+    parser.add_argument("--json", type=Path, help="write part 1's rows here")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    device = torch.device(args.device)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
+    print(f"torch {torch.__version__}, {name}, {torch.get_num_threads()} threads")
     with tempfile.TemporaryDirectory() as tmp:
-        preprocessors(args.sizes, args.runs, Path(tmp))
-        frames(Path(tmp), args.frames)
+        rows = preprocessors(args.sizes, args.runs, Path(tmp), device)
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps({"preprocess": rows}, indent=1))
+        if args.frames:
+            frames(Path(tmp), args.frames)
 
 
 if __name__ == "__main__":

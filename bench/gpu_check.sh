@@ -13,6 +13,12 @@
 #   (b) knob-to-photon latency on the real-size UNet, headless EGL
 #   (c) SDXL-Turbo architecture at 512² and 1024²
 #   (d) 2 steps, stream batching
+#   (e) the new conditioning, SD-Turbo 512², 1 step, img2img, at most 90 s in all: ours
+#       fast (compile + CUDA graphs; first CUDA graphs alone, which capture in seconds,
+#       so a compile that outruns its budget still leaves a figure) with 1 ControlNet,
+#       with a LoRA whose weight sweeps every frame, with 2 ControlNets; then the
+#       ControlNet preprocessors on the GPU. Each is its own process: a failure in one
+#       (CUDA graphs + ControlNet has never run) is logged and the next still runs.
 # The script stops itself before 9 minutes (one device command may run 10), then writes
 # $OUT/gpu-results.json (docs/gpu-results.json's format) with bench/gpu_results.py.
 set -uo pipefail
@@ -63,9 +69,11 @@ stage() {
   fi
   [ "$budget" -gt "$remaining" ] && budget=$remaining
   echo "== $name (at most ${budget}s)" | tee -a "$OUT/run.log"
+  local began=$SECONDS
   timeout -k 5 "$budget" "$@" 2>&1 | tee -a "$OUT/run.log"
   local rc=${PIPESTATUS[0]}
   [ "$rc" -ne 0 ] && echo "== $name: exit $rc" | tee -a "$OUT/run.log"
+  echo "== $name: $((SECONDS - began)) s" | tee -a "$OUT/run.log"
 }
 
 SPEED=(bench/gpu_speed.py "${TINY[@]}" --quiet)
@@ -92,7 +100,15 @@ stage c-sdxl-turbo 120 $PY "${SPEED[@]}" --model sdxl-turbo --size $([ ${#TINY[@
 stage d-two-steps 90 $PY "${SPEED[@]}" --model sd-turbo --size "$([ ${#TINY[@]} -gt 0 ] && echo 32 || echo 512)" \
   --steps 2 --runners fast stream --streamdiffusion --json "$WORK/d.json"
 
-$PY bench/gpu_results.py "$WORK"/[abcd].json --command "bash bench/gpu_check.sh ${TINY[*]}" \
+SIZE=$([ ${#TINY[@]} -gt 0 ] && echo 32 || echo 512)
+COND=("${SPEED[@]}" --model sd-turbo --size "$SIZE" --steps 1 --modes img2img --runners graphs fast)
+stage e1-controlnet 35 $PY "${COND[@]}" --controlnets 1 --json "$WORK/e1.json"
+stage e2-lora 25 $PY "${COND[@]}" --lora-rank 16 --json "$WORK/e2.json"
+stage e3-two-controlnets 15 $PY "${COND[@]}" --controlnets 2 --json "$WORK/e3.json"
+stage e4-preprocess 15 $PY bench/control_preprocess.py --sizes "$SIZE" --frames 0 --json "$WORK/e4.json" \
+  $([ ${#TINY[@]} -gt 0 ] && echo "--runs 5 --threads 1" || echo "--runs 30 --device cuda")
+
+$PY bench/gpu_results.py "$WORK"/[abcd].json "$WORK"/e[1-4].json --command "bash bench/gpu_check.sh ${TINY[*]}" \
   --out "$OUT/gpu-results.json" | tee -a "$OUT/run.log"
 rm -rf "$WORK"
 echo "== done in $((SECONDS - START)) s; results in $OUT/gpu-results.json"

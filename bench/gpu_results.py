@@ -3,13 +3,16 @@
     python bench/gpu_results.py out/a.json out/c.json --command "..." --out gpu-results.json
     python bench/gpu_results.py --table docs/gpu-results.json     # markdown, for benchmarks.md
 
-Input files are the ``--json`` rows of bench/gpu_speed.py (a list of rows) and of
-bench/latency.py (one object with ``"latency"``); missing or broken files are reported
-and skipped, since a run cut short still brings back what it measured. The output is
-``{"device", "date", "torch", "command", "rows": [{"model", "size", "steps", "mode",
-"runner", "fps", "p50_ms", "p99_ms"}], "latency": [...], "ratios": [...]}``, where a
+Input files are the ``--json`` rows of bench/gpu_speed.py (a list of rows), of
+bench/latency.py (one object with ``"latency"``) and of bench/control_preprocess.py (one
+object with ``"preprocess"``); missing or broken files are reported and skipped, since a
+run cut short still brings back what it measured. The output is ``{"device", "date",
+"torch", "command", "rows": [{"model", "size", "steps", "mode", "runner", "fps",
+"p50_ms", "p99_ms"}], "latency": [...], "preprocess": [...], "ratios": [...]}``, where a
 ratio is ours over StreamDiffusion's frames per second for the same model, size, steps
-and mode, measured in the same run.
+and mode, measured in the same run. A mode is "txt2img" or "img2img", with the frame's
+added conditioning after a "+" ("img2img+controlnet", "img2img+2controlnets",
+"img2img+lora"): StreamDiffusion has no such rows, so they get no ratio.
 """
 
 from __future__ import annotations
@@ -33,17 +36,18 @@ def _read(path: Path) -> Any:
         return None
 
 
-def collect(paths: list[Path]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(speed rows, latency results) from the benches' JSON files."""
-    rows: list[dict[str, Any]] = []
-    latency: list[dict[str, Any]] = []
+def collect(paths: list[Path]) -> dict[str, list[dict[str, Any]]]:
+    """Speed rows, latency results and preprocessor timings from the benches' JSON files."""
+    found: dict[str, list[dict[str, Any]]] = {"rows": [], "latency": [], "preprocess": []}
     for path in paths:
         data = _read(path)
         if isinstance(data, list):
-            rows += [{k: r[k] for k in ROW_KEYS} for r in data if isinstance(r, dict)]
+            found["rows"] += [{k: r[k] for k in ROW_KEYS} for r in data if isinstance(r, dict)]
         elif isinstance(data, dict) and "latency" in data:
-            latency.append(data["latency"])
-    return rows, latency
+            found["latency"].append(data["latency"])
+        elif isinstance(data, dict) and isinstance(data.get("preprocess"), list):
+            found["preprocess"] += data["preprocess"]
+    return found
 
 
 def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -86,6 +90,13 @@ def table(results: dict[str, Any]) -> str:
             lines.append(f"| {what} | {q['over_streamdiffusion']:.2f}× |")
     for lat in results.get("latency", []):
         lines += ["", f"Knob to photon: {lat}"]
+    if results.get("preprocess"):
+        lines += ["", "| preprocessor | size | device | p50 ms | p99 ms |", "|---|---|---|---|---|"]
+        for q in results["preprocess"]:
+            lines.append(
+                f"| {q['preprocessor']} | {q['size']}² | {q['device']} | "
+                f"{q['p50_ms']:.2f} | {q['p99_ms']:.2f} |"
+            )
     return "\n".join(lines)
 
 
@@ -104,16 +115,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     import torch
 
-    rows, latency = collect(args.files)
+    found = collect(args.files)
     cuda = torch.cuda.is_available()
     results = {
         "device": torch.cuda.get_device_name() if cuda else "CPU (rehearsal, tiny configs)",
         "date": time.strftime("%Y-%m-%d"),
         "torch": torch.__version__,
         "command": args.command,
-        "rows": rows,
-        "latency": latency,
-        "ratios": ratios(rows),
+        **found,
+        "ratios": ratios(found["rows"]),
     }
     text = json.dumps(results, indent=1)
     if args.out:

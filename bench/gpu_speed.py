@@ -9,7 +9,9 @@ and the TAESD decoder from their configs with random weights (no download, no te
 encoders: random embeddings of the right shapes) and runs the generator's per-frame
 path (``performer.generators.fastpath``, whose step is ``denoise.py``'s: noise, UNet
 step(s), TAESD decode, copy to host) at each size, 1 and 2 steps, as txt2img (from
-noise) and img2img feedback (on the previous frame). Prints fps, per-frame latency
+noise) and img2img feedback (on the previous frame); with ``--controlnets N`` and
+``--lora-rank R`` the frame also carries N ControlNets or a sweeping live LoRA
+(``gpu_conditioning.py``; rows "img2img+controlnet", "img2img+lora"). Prints fps, per-frame latency
 p50/p99 and the share of the GPU's dense bf16 peak the model's FLOPs (counted on the
 meta device) reach. With ``--streamdiffusion`` it runs StreamDiffusion (``pip install --no-deps
 streamdiffusion``) on the same UNet and TAESD in the same process and prints the ratio.
@@ -21,9 +23,11 @@ import argparse
 import json
 import statistics
 import sys
+import tempfile
 import time
+import traceback
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -33,6 +37,11 @@ import torch
 from performer.generators.denoise import Denoiser, Model
 from performer.generators.fastpath import FastOptions, FastPath
 from performer.generators.prompts import Conditioning
+
+try:
+    from bench import gpu_conditioning as conditioning
+except ModuleNotFoundError:  # run as a script: bench/ itself is on the path
+    import gpu_conditioning as conditioning  # type: ignore[no-redef]
 
 # stabilityai/sd-turbo unet/config.json (the SD 2.1 UNet)
 SD21_UNET: dict[str, Any] = {
@@ -112,7 +121,7 @@ class Row:
     model: str
     size: int
     steps: int
-    mode: str  # txt2img | img2img
+    mode: str  # txt2img | img2img, with "+controlnet", "+2controlnets", "+lora" added
     runner: str  # ours: eager | fast | stream ; streamdiffusion
     fps: float
     p50_ms: float
@@ -170,24 +179,29 @@ def model_for(name: str, tiny: bool, unet: Any, vae: Any, size: int, dtype: torc
     )
 
 
-def frame_flops(name: str, tiny: bool, size: int, steps: int) -> float:
-    """FLOPs of one frame (UNet × steps + TAESD decode), counted on the meta device."""
-    unet, decode = _flops(name, tiny, size)
+def frame_flops(name: str, tiny: bool, size: int, steps: int, controlnets: int = 0) -> float:
+    """FLOPs of one frame ((UNet + ControlNets) × steps + TAESD decode), counted on the
+    meta device; a LoRA's low-rank terms are not counted (a fraction of a percent)."""
+    unet, decode = _flops(name, tiny, size, controlnets)
     return steps * unet + decode
 
 
 @cache
-def _flops(name: str, tiny: bool, size: int) -> tuple[float, float]:
+def _flops(name: str, tiny: bool, size: int, controlnets: int) -> tuple[float, float]:
     from torch.utils.flop_counter import FlopCounterMode
 
     meta = torch.device("meta")
     unet, vae = build(name, tiny, meta, torch.float32)
-    m = model_for(name, tiny, unet, vae, size, torch.float32)
+    nets = conditioning.controlnets(unet, controlnets, torch.float32)
+    m = replace(model_for(name, tiny, unet, vae, size, torch.float32), controlnets=nets)
     step = Denoiser(m, torch.float32, self_cfg=False).step
     x = torch.zeros(m.latent_shape, device=meta)
     params = torch.zeros(4, 1, device=meta)
+    h, w = (VAE_SCALE * n for n in m.latent_shape[2:])
+    control = torch.zeros(controlnets, 3, h, w, device=meta) if nets else None
+    strength = torch.ones(1, controlnets, device=meta) if nets else None
     with FlopCounterMode(display=False) as counter:
-        step(x, x, params, m.uncond, m.uncond_pooled, None, guided=False)
+        step(x, x, params, m.uncond, m.uncond_pooled, None, control, strength, guided=False)
     unet_flops = counter.get_total_flops()
     with FlopCounterMode(display=False) as counter:
         vae.decode(x, return_dict=False)
@@ -210,8 +224,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def ours(fast: FastPath, m: Model, steps: int, mode: str, stream: bool) -> Callable[[], Any]:
-    """One frame through the fast path, as the generator runs it (warp off, guidance 0)."""
+def ours(fast: FastPath, m: Model, steps: int, mode: str, extras: Any) -> Callable[[], Any]:
+    """One frame through the fast path, as the generator runs it (warp off, guidance 0),
+    with ``extras``' ControlNets and sweeping LoRA, if any."""
     levels = [1.0 * (steps - i) / steps for i in range(steps)]  # txt2img: from pure noise
     if mode == "img2img":
         levels = [0.6 * (steps - i) / steps for i in range(steps)]
@@ -219,14 +234,45 @@ def ours(fast: FastPath, m: Model, steps: int, mode: str, stream: bool) -> Calla
     # a prompt's embeddings, as the generator hands them over (not the uncond tensor itself)
     pooled = None if m.uncond_pooled is None else torch.randn_like(m.uncond_pooled)
     cond = Conditioning(torch.randn_like(m.uncond), pooled)
+    control, scales = extras.control(m.latent_shape, fast.scale, steps, m.uncond.device)
 
     def frame() -> Any:
+        extras.sweep()
         src = state["latents"] if mode == "img2img" else torch.zeros_like(state["latents"])
         noise = fast.noise(0, 0.0, steps)
-        state["latents"] = fast.denoise(src, levels, noise, fast.inputs(cond, 0.0))
+        inputs = fast.inputs(cond, 0.0, control, scales)
+        state["latents"] = fast.denoise(src, levels, noise, inputs)
         return fast.decode(state["latents"])  # uint8 on the host
 
     return frame
+
+
+class Results:
+    """The rows as they come: printed, and written to ``--json`` after each one, so a
+    run cut short by its time budget keeps what it measured."""
+
+    def __init__(self, path: Path | None):
+        self.rows: list[Row] = []
+        self.path = path
+        self.failed = 0  # runners that raised
+
+    def add(self, r: Row) -> None:
+        self.rows.append(r)
+        print(line(r), flush=True)
+        if self.path:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(json.dumps([asdict(r) for r in self.rows], indent=1))
+
+
+def extras_for(unet: Any, args: argparse.Namespace, dtype: torch.dtype) -> Any:
+    """The ControlNets (made from the plain UNet) and then the LoRA (wrapped into it)."""
+    nets = conditioning.controlnets(unet, args.controlnets, dtype)
+    lora = None
+    if args.lora_rank:
+        with tempfile.TemporaryDirectory() as folder:  # read once, into the UNet
+            xl = unet.config.addition_embed_type == "text_time"
+            lora = conditioning.live_lora(unet, args.lora_rank, Path(folder), xl)
+    return conditioning.Extras(nets, lora)
 
 
 def run_ours(
@@ -235,40 +281,59 @@ def run_ours(
     device: torch.device,
     dtype: torch.dtype,
     peak: float | None,
-) -> tuple[list[Row], Any, Any]:
-    rows: list[Row] = []
+    results: Results,
+) -> tuple[Any, Any]:
     unet, vae = build(name, args.tiny, device, dtype)
+    extras = extras_for(unet, args, dtype)
     runners = args.runners or ["eager", "fast"] + (["stream"] if args.stream else [])
     for size in args.size:
-        m = model_for(name, args.tiny, unet, vae, size, dtype)
+        m = replace(model_for(name, args.tiny, unet, vae, size, dtype), controlnets=extras.nets)
         for runner in runners:
-            opts = FastOptions()
-            if runner != "eager":
-                opts = FastOptions(
-                    compile=False if runner == "graphs" else args.compile or False,
-                    cuda_graphs=device.type == "cuda" and not args.no_cuda_graphs,
-                    stream_batch=runner == "stream",
-                    stream_steps=tuple(args.steps),
-                )
-            fast = FastPath(m, device, dtype, opts)
-            with torch.inference_mode():
-                fast.warm_up(args.steps, progress=not args.quiet, guided_too=False)
-                graphs = compiled_graphs()
-                for steps in args.steps:
-                    if runner == "stream" and steps == 1:
-                        continue  # a batch of one: the same as "fast"
-                    # a stream call of k holds k UNet samples: a k-step frame's FLOPs
-                    flops = frame_flops(name, args.tiny, size, steps)
-                    for mode in ("txt2img", "img2img"):
-                        frame = ours(fast, m, steps, mode, runner == "stream")
-                        timed(frame, args.warmup, lambda: None)
-                        seconds = timed(frame, args.frames, lambda: None)
-                        rows.append(row(name, size, steps, mode, runner, seconds, flops, peak))
-                        print(line(rows[-1]), flush=True)
-            if compiled_graphs() != graphs:  # the timed frames must run what warm-up built
-                print(f"# WARNING: {compiled_graphs() - graphs} graphs compiled while timing")
-            del fast
-    return rows, unet, vae
+            try:
+                time_runner(name, size, runner, m, extras, args, device, dtype, peak, results)
+            except RuntimeError:  # logged whole, and the next runner still runs
+                traceback.print_exc()
+                print(f"# FAILED: {name} {size}² {runner} (traceback above)", flush=True)
+                results.failed += 1
+    return unet, vae
+
+
+def time_runner(
+    name: str,
+    size: int,
+    runner: str,
+    m: Model,
+    extras: Any,
+    args: argparse.Namespace,
+    device: torch.device,
+    dtype: torch.dtype,
+    peak: float | None,
+    results: Results,
+) -> None:
+    opts = FastOptions()
+    if runner != "eager":
+        opts = FastOptions(
+            compile=False if runner == "graphs" else args.compile or False,
+            cuda_graphs=device.type == "cuda" and not args.no_cuda_graphs,
+            stream_batch=runner == "stream",
+            stream_steps=tuple(args.steps),
+        )
+    fast = FastPath(m, device, dtype, opts)
+    with torch.inference_mode():
+        fast.warm_up(args.steps, progress=not args.quiet, guided_too=False)
+        graphs = compiled_graphs()
+        for steps in args.steps:
+            if runner == "stream" and steps == 1:
+                continue  # a batch of one: the same as "fast"
+            # a stream call of k holds k UNet samples: a k-step frame's FLOPs
+            flops = frame_flops(name, args.tiny, size, steps, len(extras.nets))
+            for mode in args.modes:
+                frame = ours(fast, m, steps, mode, extras)
+                timed(frame, args.warmup, lambda: None)
+                seconds = timed(frame, args.frames, lambda: None)
+                results.add(row(name, size, steps, extras.mode(mode), runner, seconds, flops, peak))
+    if compiled_graphs() != graphs:  # the timed frames must run what warm-up built
+        print(f"# WARNING: {compiled_graphs() - graphs} graphs compiled while timing")
 
 
 def compiled_graphs() -> int:
@@ -319,14 +384,14 @@ def run_streamdiffusion(
     device: torch.device,
     dtype: torch.dtype,
     peak: float | None,
-) -> list[Row]:
+    results: Results,
+) -> None:
     """StreamDiffusion 0.1.1's own pipeline on the same UNet and TAESD (SD-Turbo only)."""
     from streamdiffusion import StreamDiffusion
 
     for module in (unet, vae):  # as StreamDiffusion finds them, not as our path left them
         module.to(memory_format=torch.contiguous_format)
     pipe = sd_pipeline(unet, vae, device, dtype)
-    rows = []
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     for size in args.size:
         for steps in args.steps:
@@ -345,10 +410,9 @@ def run_streamdiffusion(
                 with torch.inference_mode():
                     timed(call, args.warmup, sync)
                     seconds = timed(call, args.frames, sync)
-                r = row("sd-turbo", size, steps, mode, "streamdiffusion", seconds, flops, peak)
-                rows.append(r)
-                print(line(r), flush=True)
-    return rows
+                results.add(
+                    row("sd-turbo", size, steps, mode, "streamdiffusion", seconds, flops, peak)
+                )
 
 
 def sd_pipeline(unet: Any, vae: Any, device: torch.device, dtype: torch.dtype) -> Any:
@@ -433,12 +497,25 @@ def main(argv: list[str] | None = None) -> int:
         "graphs: CUDA graphs without compile, fast: compile and CUDA graphs",
     )
     parser.add_argument("--streamdiffusion", action="store_true", help="compare (SD-Turbo)")
+    parser.add_argument(
+        "--modes", nargs="+", choices=["txt2img", "img2img"], default=["txt2img", "img2img"]
+    )
+    parser.add_argument(
+        "--controlnets", type=int, default=0, help="N ControlNets on each frame (from the UNet)"
+    )
+    parser.add_argument(
+        "--lora-rank", type=int, default=0, help="a random LoRA of this rank, sweeping live"
+    )
     parser.add_argument("--dtype", default=None, help="bfloat16, float16 or float32")
     parser.add_argument("--peak-tflops", type=float, help="the device's dense peak")
     parser.add_argument("--json", type=Path, help="write the rows here")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--threads", type=int, help="CPU threads (default: torch's; --tiny: 1)")
     args = parser.parse_args(argv)
+    if args.controlnets < 0 or args.lora_rank < 0:
+        parser.error("--controlnets and --lora-rank count: 0 or more")
+    if args.streamdiffusion and (args.controlnets or args.lora_rank):
+        parser.error("--streamdiffusion compares the plain frame: no --controlnets, --lora-rank")
     args.argv = sys.argv[1:] if argv is None else argv
     from diffusers.utils import logging as diffusers_logging
 
@@ -472,13 +549,14 @@ def run(args: argparse.Namespace) -> int:
     for model in args.model:
         cfg = (TINY_MODELS if args.tiny else MODELS)[model][0]
         print(f"# {model} UNet: {parameters(cfg) / 1e6:.1f} M parameters")
-    rows: list[Row] = []
+    if args.controlnets or args.lora_rank:
+        print(f"# each frame: {args.controlnets} ControlNets, LoRA rank {args.lora_rank} sweeping")
+    results = Results(args.json)
     for model in args.model:
-        found, unet, vae = run_ours(model, args, device, dtype, peak)
-        rows += found
+        unet, vae = run_ours(model, args, device, dtype, peak, results)
         if args.streamdiffusion and model == "sd-turbo":
             try:
-                rows += run_streamdiffusion(unet, vae, args, device, dtype, peak)
+                run_streamdiffusion(unet, vae, args, device, dtype, peak, results)
             except ImportError as exc:
                 print(
                     f"# StreamDiffusion not importable ({exc}): pip install --no-deps "
@@ -487,12 +565,9 @@ def run(args: argparse.Namespace) -> int:
         del unet, vae
         if cuda:
             torch.cuda.empty_cache()
-    for text in ratio_lines(rows):
+    for text in ratio_lines(results.rows):
         print(text)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1))
-    return 0
+    return 1 if results.failed else 0
 
 
 if __name__ == "__main__":
