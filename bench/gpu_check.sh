@@ -92,12 +92,12 @@ cp -r tests bench "$WORK/"
 case $PY in /*) ;; */*) PY="$PWD/$PY" ;; esac  # the copy runs from another folder
 stage gpu-tests 60 env -C "$WORK" PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$WORK" \
   "$PY" -m pytest -q -p no:cacheprovider -p no:warnings --import-mode=importlib -m gpu tests
-stage a-sd-turbo-512 200 $PY "${SPEED[@]}" --model sd-turbo --size "$([ ${#TINY[@]} -gt 0 ] && echo 32 || echo 512)" \
+stage a-sd-turbo-512 180 $PY "${SPEED[@]}" --model sd-turbo --size "$([ ${#TINY[@]} -gt 0 ] && echo 32 || echo 512)" \
   --steps 1 --runners eager graphs fast --streamdiffusion --json "$WORK/a.json"
-stage b-latency 90 $PY bench/latency.py "${LAT[@]}" --json "$WORK/b.json"
-stage c-sdxl-turbo 120 $PY "${SPEED[@]}" --model sdxl-turbo --size $([ ${#TINY[@]} -gt 0 ] && echo "32 64" || echo "512 1024") \
+stage b-latency 80 $PY bench/latency.py "${LAT[@]}" --json "$WORK/b.json"
+stage c-sdxl-turbo 100 $PY "${SPEED[@]}" --model sdxl-turbo --size $([ ${#TINY[@]} -gt 0 ] && echo "32 64" || echo "512 1024") \
   --steps 1 --runners eager fast --json "$WORK/c.json"
-stage d-two-steps 90 $PY "${SPEED[@]}" --model sd-turbo --size "$([ ${#TINY[@]} -gt 0 ] && echo 32 || echo 512)" \
+stage d-two-steps 70 $PY "${SPEED[@]}" --model sd-turbo --size "$([ ${#TINY[@]} -gt 0 ] && echo 32 || echo 512)" \
   --steps 2 --runners fast stream --streamdiffusion --json "$WORK/d.json"
 
 SIZE=$([ ${#TINY[@]} -gt 0 ] && echo 32 || echo 512)
