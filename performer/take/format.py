@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from performer.control.param import MAX_TEXT
 from performer.generators.base import TEXTS
 
 VIDEO, LOG, PATCH, INFO = "video.mp4", "control.jsonl", "patch.toml", "take.json"
@@ -201,7 +202,8 @@ def _is_time(value: Any) -> bool:
 
 def _is_played(value: Any) -> bool:
     return isinstance(value, dict) and all(
-        name in TEXTS and isinstance(text, str) for name, text in value.items()
+        name in TEXTS and isinstance(text, str) and len(text) <= MAX_TEXT
+        for name, text in value.items()
     )
 
 

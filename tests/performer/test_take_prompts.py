@@ -121,7 +121,13 @@ def test_frames_made_with_an_earlier_prompt_replay_with_it(
 
 @pytest.mark.parametrize(
     "played",
-    [{"zoom": "1.5"}, {"prompt": 3}, ["prompt", "a street"], {"block_9": "fog"}],
+    [
+        {"zoom": "1.5"},
+        {"prompt": 3},
+        ["prompt", "a street"],
+        {"block_9": "fog"},
+        {"prompt": "x" * 2001},
+    ],
 )
 def test_a_frame_line_may_name_only_prompt_texts(played: object) -> None:
     """A hand-edited ``played`` that names anything but a text parameter, or gives it
