@@ -4,8 +4,8 @@ replay and the display read them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -30,6 +30,8 @@ class Frame:
     seconds: float  # how long the generator took
     snapshot: Snapshot
     input: InputFrame | None = None  # the live input it started from (None: no source)
+    # the texts it was made with where they differ from the snapshot's (Generator.played)
+    played: Mapping[str, str] = field(default_factory=dict)
 
 
 class Source(Protocol):

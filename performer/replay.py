@@ -11,6 +11,11 @@ the session's source in replay); the session fits it to any resolution as it did
 (its LoRAs, ControlNet, ...: :mod:`~performer.take.conditioning`), so a take played
 with them replays with them.
 
+Each frame is made with the prompt texts it was made with live: the take says which
+where they were not its snapshot's (a new prompt still encoding), and the generator
+waits for their encoding however long it takes (``Generator.replay_with``). Takes from
+before they were logged (format 3) replay as they did.
+
 The video is drawn at those ticks too, as the live display drew it: at each tick where
 the take's video was due a picture, the frame that was on screen then with the flash of
 that moment, placed at the same time from the take's start; after the last frame, it is
@@ -218,6 +223,8 @@ def _play(
         clock.set(float(record["t"]))
         if recorded is not None:
             recorded.cue(take.inputs[at])
+        if take.played_logged:  # the texts the live frame was made with, not later ones
+            session.generator.replay_with(record.get("played", {}))
         made = recent[record["frame"]] = session.step()
         if len(recent) > _RECENT:
             del recent[min(recent)]

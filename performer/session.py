@@ -220,7 +220,8 @@ class Session:
         started = time.perf_counter()
         live = None if seen is None else self._fit(seen, snap, self.generator.size)
         image = self.generator(snap, live)
-        frame = Frame(image, self._count, now, time.perf_counter() - started, snap, seen)
+        seconds, played = time.perf_counter() - started, self.generator.played(snap)
+        frame = Frame(image, self._count, now, seconds, snap, seen, played)
         with self._lock:
             self._latest = frame
             self._count += 1

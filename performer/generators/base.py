@@ -5,6 +5,11 @@ generator once per frame with a parameter :class:`~performer.control.params.Snap
 (and the live input, when there is one); it returns an ``(height, width, 3)`` ``uint8``
 RGB frame. Feedback (img2img on the previous frame) is state the generator keeps between
 calls; ``reset()`` clears it or seeds it with a given picture.
+
+A backend that encodes prompts off the frame path may make a frame with the previous
+prompt texts while the new ones encode: :meth:`Generator.played` says which texts a
+frame was made with, a take records them, and replay hands them back
+(:meth:`Generator.replay_with`) so each frame is made again with the same texts.
 """
 
 from __future__ import annotations
@@ -15,7 +20,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from performer.control.params import Snapshot
+from performer.control.params import BLOCKS, Snapshot
+
+#: the parameters whose texts a frame's prompts are made of (text models encode them)
+TEXTS = ("prompt", "prompt_b", *(f"block_{n}" for n in range(1, BLOCKS + 1)))
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,20 @@ class Generator(ABC):
             and snap["translate_x"] == 0.0
             and snap["translate_y"] == 0.0
         )
+
+    def played(self, snap: Snapshot) -> dict[str, str]:
+        """The texts (of :data:`TEXTS`) the last frame was made with where they differ
+        from those of ``snap``, the snapshot it was made from: live, a backend may play
+        the previous prompt while a new one encodes. {}: the snapshot's own, always so
+        for a backend that reads its texts in the frame call."""
+        return {}
+
+    def replay_with(self, played: Mapping[str, str]) -> None:
+        """Offline (replay): make the next frame with exactly its snapshot's texts, but
+        ``played`` in place of those it names (what the take recorded of the live
+        frame, :meth:`played`), waiting for their encoding however long it takes. A
+        backend that reads its texts in the frame call already does."""
+        return None
 
     def close(self) -> None:
         """Release background threads and device memory; safe to call twice."""

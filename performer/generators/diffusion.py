@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from performer.control.params import BLOCKS, Snapshot, declare
-from performer.generators.base import Generator, GeneratorError, Setup
+from performer.generators.base import TEXTS, Generator, GeneratorError, Setup
 from performer.generators.common import is_still, schedule, warp
 from performer.generators.control import Controls
 from performer.generators.denoise import Model
@@ -27,7 +28,7 @@ from performer.generators.fastpath import Cfg, FastOptions, FastPath
 from performer.generators.ipadapter import ImagePrompt
 from performer.generators.loading import load_pipeline, load_tiny_vae, pick_device, read_picture
 from performer.generators.lora import LiveLoras, LoraSpec
-from performer.generators.prompts import Conditioning, PromptEncoder
+from performer.generators.prompts import Conditioning, PromptBank, PromptEncoder
 from performer.generators.similarity import SimilaritySkip
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,8 @@ class DiffusersGenerator(Generator):
         self._frame_seconds = 0.0
         self._size = (0, 0)
         self.playing: tuple[str, str] = ("", "")  # the prompts the last frame was made with
+        self._texts: tuple[str, ...] = ()  # all its texts, as TEXTS names them
+        self._replayed: dict[str, str] | None = None  # replay_with's, for the next frame
 
     # -- set-up ------------------------------------------------------------------------
     def prepare(self, setup: Setup) -> None:
@@ -229,14 +232,12 @@ class DiffusersGenerator(Generator):
         """The text conditioning this snapshot asks for, from the newest encoded prompts
         and prompt blocks."""
         assert self._encoder is not None, "prepare() first"
-        texts = (snap["prompt"], snap["prompt_b"], *(snap[f"block_{n}"] for n in BLOCK_NUMBERS))
-        self._encoder.request(texts)
-        # wait a little for a fresh prompt: within one frame when encoding is quick,
-        # never long enough to stall the picture when it is not
-        bank = self._encoder.latest(texts, wait_s=max(0.002, 0.5 * self._frame_seconds))
-        if bank is None:  # the very first frame: nothing to show yet, so encode now
-            bank = self._encoder.encode_now(texts)
-        self.playing = bank.prompts
+        replayed, self._replayed = self._replayed, None
+        if replayed is not None:  # offline: the texts the live frame had, however slow
+            bank = self._encoder.exactly(tuple(replayed.get(n, snap[n]) for n in TEXTS))
+        else:
+            bank = self._live_bank(tuple(snap[name] for name in TEXTS))
+        self.playing, self._texts = bank.prompts, bank.texts
         weights = tuple(snap[f"block_{n}_weight"] for n in BLOCK_NUMBERS)
         blend = (snap["prompt_weight"], snap["block_blend"])
         key = (id(bank), snap["era"], snap["prompt_mix"], weights, blend)
@@ -246,6 +247,23 @@ class DiffusersGenerator(Generator):
             base, slerped = blend
             self._cond = bank.at(snap["era"], snap["prompt_mix"], weights, base, slerped == 1)
         return self._cond
+
+    def _live_bank(self, texts: tuple[str, ...]) -> PromptBank:
+        assert self._encoder is not None, "prepare() first"
+        self._encoder.request(texts)
+        # wait a little for a fresh prompt: within one frame when encoding is quick,
+        # never long enough to stall the picture when it is not
+        bank = self._encoder.latest(texts, wait_s=max(0.002, 0.5 * self._frame_seconds))
+        if bank is None:  # the very first frame: nothing to show yet, so encode now
+            bank = self._encoder.encode_now(texts)
+        return bank
+
+    def played(self, snap: Snapshot) -> dict[str, str]:
+        texts = zip(TEXTS, self._texts, strict=False)  # none before the first frame
+        return {name: text for name, text in texts if snap[name] != text}
+
+    def replay_with(self, played: Mapping[str, str]) -> None:
+        self._replayed = dict(played)
 
     @torch.inference_mode()
     def reset(self, image: np.ndarray | None = None) -> None:

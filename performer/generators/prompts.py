@@ -7,7 +7,8 @@ prompt_b. Prompt blocks (``block_<n>``, each at every anchor too) then blend in 
 their weights against ``prompt_weight``: a weighted mean, linear or by slerp
 (``block_blend``). Encoding runs on a background thread: the frame path keeps using the
 embeddings it has until the new ones are ready, so a prompt change never blanks or
-stalls the picture.
+stalls the picture. Offline (replay) a frame asks for its texts :meth:`~PromptEncoder.exactly`
+and waits for them however long they take.
 """
 
 from __future__ import annotations
@@ -161,11 +162,18 @@ class PromptEncoder:
         self._thread.start()
 
     def encode_now(self, texts: Texts) -> PromptBank:
-        """Encode synchronously (start-up only, before the first frame)."""
+        """Encode synchronously (at start-up, before the first frame, and offline)."""
         bank = encode_bank(self._encode, texts, self._anchors, self._template)
         with self._cond:
             self._bank = bank
         return bank
+
+    def exactly(self, texts: Texts) -> PromptBank:
+        """The bank of ``texts``: the newest if it is theirs, else encoded now, on the
+        caller's thread (offline: a frame has no deadline to keep)."""
+        with self._cond:
+            bank = self._bank
+        return bank if bank is not None and bank.texts == texts else self.encode_now(texts)
 
     def request(self, texts: Texts) -> None:
         with self._cond:

@@ -8,8 +8,10 @@ A take is a folder::
                         generated frame, the display's ticks before it (each with the
                         frame on screen and the events it applied), and the parameters
                         that changed since the frame before (``set``; takes from before
-                        this wrote the whole snapshot, ``params``, every frame); an
-                        end line with the last picture's time
+                        this wrote the whole snapshot, ``params``, every frame), and
+                        the prompt texts it was made with where they were not its
+                        snapshot's (``played``: a new prompt still encoding); an end
+                        line with the last picture's time
         input.mkv       with a video input: each input frame a generated frame started
                         from, once, lossless (input-2.mkv after a change of size); the
                         log says where each is (``input`` lines) and each frame its own

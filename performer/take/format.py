@@ -15,6 +15,11 @@ it was due on the performance clock, ``at`` its place in ``file``, ``sha1`` the
 :func:`digest` of its picture; the frame line names it by ``"input": 41``. Readers from
 before input was stored skip the kind and the key, and replay the take without it.
 
+A frame made with other prompt texts than its snapshot's (live, a new prompt may still
+be encoding: the frame plays the one before) says which, by parameter: ``"played":
+{"prompt": "a street by day"}``; replay makes it with those (format 3 on). A take from
+before says nothing of them, and replays as it did.
+
 Writing: a blob or an OSC time tag is not JSON, and must neither stop the log nor be
 lost. Bytes are written as ``{"bytes": "<hex>"}`` and datetimes as ``{"datetime":
 "<iso>"}``; replay turns them back into the same values. Anything else JSON cannot hold
@@ -41,9 +46,14 @@ from typing import Any
 
 import numpy as np
 
+from performer.control.param import MAX_TEXT
+from performer.generators.base import TEXTS
+
 VIDEO, LOG, PATCH, INFO = "video.mp4", "control.jsonl", "patch.toml", "take.json"
 INPUT = "input.mkv"  # the input frames used; a change of the input's size starts input-2.mkv
-FORMAT = 2  # 2: frames carry only the parameters that changed
+# 2: frames carry only the parameters that changed; 3: and the texts they were made
+# with where those were not their snapshot's (``played``), which replay then plays
+FORMAT = 3
 MAX_INFO = 1 << 20  # bytes of take.json: it holds a few short fields
 MAX_FPS = 1000  # far past any display; a typo like 30000 would only spin the loop
 MAX_LINE = 1 << 20  # bytes: a frame line with a 2,000-character prompt is ~3 KB
@@ -190,6 +200,13 @@ def _is_time(value: Any) -> bool:
     )
 
 
+def _is_played(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        name in TEXTS and isinstance(text, str) and len(text) <= MAX_TEXT
+        for name, text in value.items()
+    )
+
+
 _FIELDS: dict[str, dict[str, Any]] = {
     # kind: {key: (what it must be, a check, required)}
     "take": {"t": ("a time", _is_time, True), "params": ("a table", dict, False)},
@@ -219,6 +236,7 @@ _FIELDS: dict[str, dict[str, Any]] = {
         "set": ("a table", dict, False),
         "unset": ("a list of names", lambda v: isinstance(v, list), False),
         "input": ("an input frame number", _is_int, False),
+        "played": ("a table of prompt texts by parameter", _is_played, False),
     },
     # an input frame stored in the take: before the first frame line that names it
     "input": {

@@ -101,6 +101,8 @@ class TakeLog:
     # frames the recorder could not log while it played (its queue was full)
     inputs: list[dict[str, Any] | None] = field(default_factory=list)  # for each frame,
     # the input line of the stored input frame it started from (None: none)
+    played_logged: bool = False  # whether frames say the texts they were made with
+    # where those were not their snapshot's ("played"; format 3 on)
 
 
 class _Reading:
@@ -112,6 +114,7 @@ class _Reading:
         self.ended: float | None = None
         self.end_line = 0
         self.shown_logged = False
+        self.played_logged = False
         self.frames: list[dict[str, Any]] = []
         self.ticks: dict[int, list[Tick]] = defaultdict(list)
         self.loose: dict[int, list[Event]] = defaultdict(list)  # events before any tick
@@ -137,6 +140,8 @@ class _Reading:
             self.started = self.started if self.started is not None else record["t"]
             self.params = dict(record.get("params", {}))
             self.opening = dict(self.params)
+            version = record.get("format")
+            self.played_logged = isinstance(version, int) and version >= 3
         elif kind == "end":
             self.ended, self.end_line = record["t"], number
         elif kind == "frame":
@@ -200,6 +205,7 @@ class _Reading:
             self.opening,
             self.lost,
             self.inputs,
+            self.played_logged,
         )
 
 

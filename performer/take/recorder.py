@@ -134,7 +134,9 @@ class TakeRecorder:
                         self.log.event(frame.number, event)
                 number = self._store_input(frame.input)
                 picture = digest(frame.image)
-                self.log.frame(frame.number, frame.time, frame.snapshot, picture, number)
+                self.log.frame(
+                    frame.number, frame.time, frame.snapshot, picture, number, frame.played
+                )
             except Exception:  # the log goes on with the next frame, as the show does
                 self._warnings.log(
                     log,

@@ -117,10 +117,12 @@ class ControlLog:
         params: Mapping[str, Any],
         digest: str,
         input_number: int | None = None,
+        played: Mapping[str, str] | None = None,
     ) -> None:
         """A generated frame: the parameters that changed since the last one written (a
-        held prompt is written once, not 30 times a second), and the number of the
-        stored input frame it started from, if any."""
+        held prompt is written once, not 30 times a second), the number of the stored
+        input frame it started from, if any, and the texts it was made with where they
+        were not its parameters' (``played``)."""
         record: dict[str, Any] = {"type": "frame", "frame": number, "t": time}
         last = self._params
         if last is None:
@@ -134,6 +136,8 @@ class ControlLog:
                 record["unset"] = gone
         if input_number is not None:
             record["input"] = input_number
+        if played:
+            record["played"] = dict(played)
         record["sha1"] = digest
         if self.write(record):
             self._params = dict(params)

@@ -85,6 +85,26 @@ def test_prompt_change_takes_effect_next_frame_without_blank(
     gen.close()
 
 
+def test_a_replayed_frame_plays_the_texts_it_is_given(
+    tiny_models: dict[str, Path], snap: Snapshot
+) -> None:
+    """Replay hands a frame the texts it was made with live (``replay_with``): it is
+    made with them, encoded then and there, and says so (``played``); a frame handed
+    none plays its snapshot's own, also encoded before it is made."""
+    gen, fresh = make(tiny_models["sd"]), make(tiny_models["sd"])
+    try:
+        later = snap.replace(prompt="a harbour at night", block_2="fog")
+        gen.replay_with({"prompt": "a street", "block_2": ""})
+        assert np.array_equal(gen(later), fresh(snap)), "made with the texts handed over"
+        assert gen.played(later) == {"prompt": "a street", "block_2": ""}
+        gen.replay_with({})
+        gen(later)
+        assert gen.played(later) == {} and gen.playing == ("a harbour at night", "")
+    finally:
+        gen.close()
+        fresh.close()
+
+
 @pytest.mark.parametrize("kind", ["sd", "lcm"])
 def test_guidance_changes_the_picture(
     tiny_models: dict[str, Path], snap: Snapshot, kind: str
