@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-
 from performer.control.params import param
+
 from performer.generators.control import step_scales
 from performer.generators.lora import LiveLoras, LoraSpec
 from performer.patch_control import strength_params
