@@ -30,6 +30,8 @@ Preprocessor = Callable[[torch.Tensor], torch.Tensor]
 CANNY_LOW, CANNY_HIGH = 100 / 255, 200 / 255
 HYSTERESIS = 12  # a weak edge joins a strong one at most this many pixels along it
 SOFT_GAIN = 1.5  # how fast a gradient eases to white in soft_edge
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+DEPTH_SIDE = 384  # what a depth model reads when its processor does not say
 
 
 def grey(rgb: torch.Tensor) -> torch.Tensor:
@@ -127,10 +129,11 @@ class Depth:
             raise GeneratorError(f"could not load depth model {source!r}: {reason(exc)}") from None
         self.model = model.to(device).eval()
         self.dtype = dtype
-        size = processor.size
-        self.size = (int(size["height"]), int(size["width"]))
-        self.mean = torch.tensor(processor.image_mean, device=device).view(1, 3, 1, 1)
-        self.std = torch.tensor(processor.image_std, device=device).view(1, 3, 1, 1)
+        self.size = _input_size(getattr(processor, "size", None))
+        mean = getattr(processor, "image_mean", None) or IMAGENET_MEAN
+        std = getattr(processor, "image_std", None) or IMAGENET_STD
+        self.mean = torch.tensor(mean, device=device).view(1, 3, 1, 1)
+        self.std = torch.tensor(std, device=device).view(1, 3, 1, 1)
 
     def __call__(self, rgb: torch.Tensor) -> torch.Tensor:
         x = F.interpolate(rgb / 255.0, size=self.size, mode="bicubic", align_corners=False)
@@ -139,6 +142,16 @@ class Depth:
         depth = F.interpolate(depth, size=rgb.shape[-2:], mode="bicubic", align_corners=False)
         lo, hi = depth.amin(), depth.amax()
         return ((depth - lo) / (hi - lo).clamp(min=1e-12)).clamp(0, 1).expand(-1, 3, -1, -1)
+
+
+def _input_size(size: Any) -> tuple[int, int]:
+    """The (height, width) a depth model reads, from its image processor's ``size``
+    (``height``/``width``, or ``shortest_edge`` for a square; else 384, DPT's)."""
+    if isinstance(size, dict) and "height" in size and "width" in size:
+        return int(size["height"]), int(size["width"])
+    if isinstance(size, dict) and "shortest_edge" in size:
+        return int(size["shortest_edge"]), int(size["shortest_edge"])
+    return DEPTH_SIDE, DEPTH_SIDE
 
 
 def make(spec: str, device: torch.device, dtype: torch.dtype) -> Preprocessor:
