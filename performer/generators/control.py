@@ -94,7 +94,8 @@ class Controls:
         for source, spec in self.specs:
             log.info("ControlNet %s, preprocessed by %s", source, spec)
         if self._still is not None:  # its images, once: a knob turn back to it costs nothing
-            self._still_images = self._made(self._still)
+            with torch.inference_mode():  # as a frame's: a compiled step guards on it
+                self._still_images = self._made(self._still)
             self._still = None  # the picture itself is no longer needed
 
     def __call__(
