@@ -299,7 +299,24 @@ def param(name: str) -> Param:
     try:
         return REGISTRY[name]
     except KeyError:
-        raise ParamError(f"unknown parameter {name!r}; known: {', '.join(REGISTRY)}") from None
+        raise ParamError(_unknown(name)) from None
+
+
+def _unknown(name: str) -> str:
+    """Why ``name`` is not a parameter: a knob the show would declare says what declares
+    it; any other name lists the known ones."""
+    shown = repr(name[:60])
+    if re.fullmatch(r"control_strength_[0-9]{1,3}", name):
+        return (
+            f"unknown parameter {shown}: control_strength_<n> is a knob when two or more "
+            "ControlNets play, one per ControlNet (--controlnet, [[controlnets]])"
+        )
+    if name.startswith("lora_"):
+        return (
+            f"unknown parameter {shown}: lora_<name> is the knob of a live LoRA loaded as "
+            "--lora FILE:NAME or in [[loras]]"
+        )
+    return f"unknown parameter {shown}; known: {', '.join(REGISTRY)}"
 
 
 def defaults() -> dict[str, Any]:

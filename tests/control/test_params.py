@@ -131,3 +131,12 @@ def test_a_declared_knob_is_named_as_an_osc_address_can_be(name: str) -> None:
     with pytest.raises(ParamError, match="lowercase letters, digits and _"):
         params.declare(params.lora_param(name))
     assert f"lora_{name}" not in params.REGISTRY
+
+
+def test_an_undeclared_show_knob_says_what_declares_it() -> None:
+    from performer.control.params import param
+
+    with pytest.raises(ParamError, match="two or more ControlNets play"):
+        param("control_strength_3")
+    with pytest.raises(ParamError, match="--lora FILE:NAME or in"):
+        param("lora_ink")
