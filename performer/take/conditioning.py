@@ -30,14 +30,21 @@ MAX_PAIRS = 16  # sources of one kind (a patch has at most 8 LoRAs)
 
 def as_played(values: Mapping[str, Any]) -> dict[str, Any]:
     """``values`` with every source that is a file or folder here as an absolute path
-    (the first of each pair is its source), and pairs as lists, as JSON holds them."""
+    (the first of each pair is its source; a ControlNet's ``depth:MODEL`` names one too),
+    and pairs as lists, as JSON holds them."""
     out: dict[str, Any] = {}
     for key, value in values.items():
         if isinstance(value, list | tuple):
-            out[key] = [[_absolute(source), *rest] for source, *rest in value]
+            out[key] = [[_absolute(source), _model(name)] for source, name in value]
         else:
             out[key] = _absolute(value) if isinstance(value, str) else value
     return out
+
+
+def _model(name: str) -> str:
+    """A pair's name, its ``depth:MODEL`` folder as an absolute path when it is one here."""
+    kind, colon, model = name.partition(":")
+    return f"{kind}:{_absolute(model)}" if kind == "depth" and colon else name
 
 
 def _absolute(source: str) -> str:
@@ -88,5 +95,8 @@ def gone(values: Mapping[str, Any]) -> list[str]:
         if isinstance(value, str):
             sources.append(value)
         elif isinstance(value, list | tuple):
-            sources.extend(source for source, *_ in value)
+            for source, name in value:
+                sources.append(source)
+                if name.startswith("depth:"):
+                    sources.append(name.removeprefix("depth:"))
     return [s for s in sources if Path(s).is_absolute() and not Path(s).exists()]

@@ -33,6 +33,23 @@ def test_files_are_recorded_as_absolute_paths_and_ids_as_given(
     assert gone(played) == [str(tmp_path / "ink.safetensors")]
 
 
+def test_a_depth_model_folder_is_recorded_as_an_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "cn").mkdir()
+    (tmp_path / "dpt").mkdir()
+    monkeypatch.chdir(tmp_path)
+    played = as_played({"controlnets": [("cn", "depth:dpt"), ("org/net", "depth:org/dpt")]})
+    assert played == {
+        "controlnets": [
+            [str(tmp_path / "cn"), f"depth:{tmp_path / 'dpt'}"],
+            ["org/net", "depth:org/dpt"],
+        ]
+    }
+    (tmp_path / "dpt").rmdir()
+    assert gone(played) == [str(tmp_path / "dpt")]
+
+
 def test_a_take_without_the_record_has_none() -> None:
     assert recorded({"fps": 30}, Path("take"), KNOWN) == {}
 
