@@ -35,19 +35,21 @@ def as_played(values: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in values.items():
         if isinstance(value, list | tuple):
-            out[key] = [[_absolute(source), _model(name)] for source, name in value]
+            out[key] = [[absolute(source), _model(name)] for source, name in value]
         else:
-            out[key] = _absolute(value) if isinstance(value, str) else value
+            out[key] = absolute(value) if isinstance(value, str) else value
     return out
 
 
 def _model(name: str) -> str:
     """A pair's name, its ``depth:MODEL`` folder as an absolute path when it is one here."""
     kind, colon, model = name.partition(":")
-    return f"{kind}:{_absolute(model)}" if kind == "depth" and colon else name
+    return f"{kind}:{absolute(model)}" if kind == "depth" and colon else name
 
 
-def _absolute(source: str) -> str:
+def absolute(source: str) -> str:
+    """``source`` as an absolute path when it is a file or folder here; else as it is
+    (a Hugging Face id)."""
     path = Path(source).expanduser()
     return str(path.resolve()) if source and path.exists() else source
 

@@ -33,6 +33,7 @@ from performer.control.throttle import Throttle
 from performer.control.video.frames import InputFrame
 from performer.frames import Frame, Tick
 from performer.session import Session
+from performer.take.conditioning import absolute
 from performer.take.format import LOG, VIDEO, digest
 from performer.take.inputs import InputWriter
 from performer.take.writer import ControlLog, new_take
@@ -63,7 +64,8 @@ class TakeRecorder:
         info = {
             "patch": session.patch.name,
             "model": session.generator.identity,
-            "model_arg": session.model,
+            # a model folder as an absolute path, so the take finds it wherever it moves
+            "model_arg": absolute(session.model) if session.model else session.model,
             "conditioning": session.conditioning,
             "generated_size": list(session.generator.size),
             "video_size": list(size),

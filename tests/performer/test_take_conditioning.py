@@ -103,10 +103,12 @@ def test_a_take_with_live_loras_replays_bit_identically_after_it_moves(
 ) -> None:
     from performer.generators.tiny import save_tiny_lora
 
-    model = str(tiny_models["sd"])
     show = tmp_path / "show"
-    save_tiny_lora(show / "ink", model, seed=1)
-    save_tiny_lora(show / "wash", model, seed=2)
+    show.mkdir()
+    (show / "model").symlink_to(tiny_models["sd"])
+    model = "model"  # relative to the show's folder, as a performer would type it
+    save_tiny_lora(show / "ink", tiny_models["sd"], seed=1)
+    save_tiny_lora(show / "wash", tiny_models["sd"], seed=2)
     (show / "patch.toml").write_text(PATCH)
     played = performer(
         *HEADLESS,
@@ -132,6 +134,7 @@ def test_a_take_with_live_loras_replays_bit_identically_after_it_moves(
     assert played.returncode == 0, played.stderr
     (take,) = (tmp_path / "takes").iterdir()
     info = json.loads((take / "take.json").read_text())
+    assert info["model_arg"] == str(tiny_models["sd"].resolve())
     assert info["conditioning"]["loras"] == [
         [str(show / "ink" / "pytorch_lora_weights.safetensors"), "ink"],
         [str(show / "wash" / "pytorch_lora_weights.safetensors"), "wash"],
