@@ -12,7 +12,7 @@ first frame reached the converter; :class:`control.audio.AudioInput` turns that 
 the monotonic time the frame was captured and hands the pair to :meth:`observe`. A
 line over the last few seconds (least-squares slope, through the least delayed
 callbacks) maps monotonic time to audio time (it irons out callback jitter). Where the
-newest quarter second of blocks all sit off that line, the device's time itself moved
+newest tenth of a second of blocks all sit off that line, the device's time itself moved
 (a stalled or skipped cycle, input lost and not made up): the fit starts again from them
 rather than holding the old line for the rest of its window;
 :meth:`now` follows the line, slewing its rate (never stepping back) so that it stays
@@ -38,7 +38,7 @@ _MAX_DRIFT = 0.001  # crystals drift by tens of ppm: a steeper slope is late cal
 _RATE_LIMITS = (0.5, 2.0)  # how hard now() may slew towards the audio line
 _STEP_S = 0.25  # behind the audio line by more than this: jump forward at once
 _ON_TIME = 95  # percentile of the blocks that took the line (see _fit)
-_SETTLE_S = 0.25  # the newest blocks this long all off the line by ...
+_SETTLE_S = 0.1  # the newest blocks this long (19 of 256 frames) all off the line by ...
 _MOVED_S = 0.005  # ... more than this: the device's time moved; refit from them
 
 
