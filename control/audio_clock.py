@@ -25,6 +25,7 @@ from where it was: the instrument keeps going.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +33,9 @@ from typing import NamedTuple
 
 import numpy as np
 from performer.control.clock import Clock, MonotonicClock
+from performer.control.throttle import RateLog
+
+log = logging.getLogger(__name__)
 
 _MIN_FIT_S = 1.0  # shorter than this, only the offset is fitted (the slope stays 1)
 _MAX_DRIFT = 0.001  # crystals drift by tens of ppm: a steeper slope is late callbacks
@@ -76,6 +80,7 @@ class AudioClock:
         self._offset = 0.0  # performance time − audio time
         self._latest: tuple[float, int] | None = None  # the newest observation
         self._since = float("-inf")  # fit no observation captured before this
+        self._moves = RateLog(log)  # the device's time moved: one line a second at most
 
     @property
     def following_audio(self) -> bool:
@@ -181,8 +186,15 @@ class AudioClock:
         # late, never early: the line goes through the least delayed blocks, the top of
         # the residuals, not their mean, so a busy spell does not drag audio time back.
         intercept = float(np.percentile(audio - slope * (at - at0), _ON_TIME)) - slope * at0
-        if _moved(at, audio - (intercept + slope * at)):
+        residual = audio - (intercept + slope * at)
+        if _moved(at, residual):
             self._since = float(at.max()) - _SETTLE_S
+            self._moves(
+                "moved",
+                "audio time moved %+.0f ms against the monotonic clock (a stalled device "
+                "cycle, or input lost); the clock follows it",
+                1000 * float(np.median(residual[at >= self._since])),
+            )
             return self._fit()
         return intercept, slope
 
