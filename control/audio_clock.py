@@ -11,7 +11,10 @@ stream's timing information (``currentTime - inputBufferAdcTime``), how long ago
 first frame reached the converter; :class:`control.audio.AudioInput` turns that into
 the monotonic time the frame was captured and hands the pair to :meth:`observe`. A
 line over the last few seconds (least-squares slope, through the least delayed
-callbacks) maps monotonic time to audio time (it irons out callback jitter);
+callbacks) maps monotonic time to audio time (it irons out callback jitter). Where the
+newest tenth of a second of blocks all sit off that line, the device's time itself moved
+(a stalled or skipped cycle, input lost and not made up): the fit starts again from them
+rather than holding the old line for the rest of its window;
 :meth:`now` follows the line, slewing its rate (never stepping back) so that it stays
 monotonic non-decreasing and cheap: one lock, a multiply and an add.
 
@@ -22,6 +25,7 @@ from where it was: the instrument keeps going.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -29,12 +33,17 @@ from typing import NamedTuple
 
 import numpy as np
 from performer.control.clock import Clock, MonotonicClock
+from performer.control.throttle import RateLog
+
+log = logging.getLogger(__name__)
 
 _MIN_FIT_S = 1.0  # shorter than this, only the offset is fitted (the slope stays 1)
 _MAX_DRIFT = 0.001  # crystals drift by tens of ppm: a steeper slope is late callbacks
 _RATE_LIMITS = (0.5, 2.0)  # how hard now() may slew towards the audio line
 _STEP_S = 0.25  # behind the audio line by more than this: jump forward at once
 _ON_TIME = 95  # percentile of the blocks that took the line (see _fit)
+_SETTLE_S = 0.1  # the newest blocks this long (19 of 256 frames) all off the line by ...
+_MOVED_S = 0.005  # ... more than this: the device's time moved; refit from them
 
 
 class _Segment(NamedTuple):
@@ -70,6 +79,8 @@ class AudioClock:
         self._line: tuple[float, float] | None = None  # audio = a + b × perf
         self._offset = 0.0  # performance time − audio time
         self._latest: tuple[float, int] | None = None  # the newest observation
+        self._since = float("-inf")  # fit no observation captured before this
+        self._moves = RateLog(log)  # the device's time moved: one line a second at most
 
     @property
     def following_audio(self) -> bool:
@@ -104,6 +115,7 @@ class AudioClock:
         self._count = 0
         self._line = None
         self._latest = None
+        self._since = float("-inf")
 
     def observe(self, captured_at: float, frames: int) -> None:
         """Frame number ``frames`` reached the converter at monotonic time ``captured_at``."""
@@ -161,7 +173,7 @@ class AudioClock:
         if n < 2:
             return None
         at, audio = self._at[:n], self._audio[:n]
-        recent = at >= at.max() - self._window_s
+        recent = at >= max(at.max() - self._window_s, self._since)
         at, audio = at[recent], audio[recent]
         if len(at) < 2:
             return None
@@ -174,4 +186,25 @@ class AudioClock:
         # late, never early: the line goes through the least delayed blocks, the top of
         # the residuals, not their mean, so a busy spell does not drag audio time back.
         intercept = float(np.percentile(audio - slope * (at - at0), _ON_TIME)) - slope * at0
+        residual = audio - (intercept + slope * at)
+        if _moved(at, residual):
+            self._since = float(at.max()) - _SETTLE_S
+            self._moves(
+                "moved",
+                "audio time moved %+.0f ms against the monotonic clock (a stalled device "
+                "cycle, or input lost); the clock follows it",
+                1000 * float(np.median(residual[at >= self._since])),
+            )
+            return self._fit()
         return intercept, slope
+
+
+def _moved(at: np.ndarray, residual: np.ndarray) -> bool:
+    """Whether the newest :data:`_SETTLE_S` of observations, with older ones before them,
+    all lie more than :data:`_MOVED_S` to one side of the line (``residual``: audio time
+    minus the line's). Late callbacks only ever push a few below it."""
+    newest = at >= at.max() - _SETTLE_S
+    if newest.all() or newest.sum() < 8:
+        return False
+    off = residual[newest]
+    return bool(off.max() < -_MOVED_S or off.min() > _MOVED_S)

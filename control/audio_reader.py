@@ -19,6 +19,7 @@ from performer.control.analysis import DISCRETE_SOURCES, Analyzer
 from performer.control.audio_clock import AudioClock
 from performer.control.events import Inbox
 from performer.control.ring import CaptureTimes, SampleRing
+from performer.control.throttle import RateLog
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class AudioReader:
         self._hole = (-1, -1)  # the ring's last hole seen
         self._last_fit = self._last_audio = time.perf_counter()
         self._stalled = False
+        self._lost = RateLog(log)  # input lost (xruns): one line a second at most
 
     def run(self, stop: threading.Event) -> None:
         while not stop.wait(self.poll):
@@ -89,6 +91,12 @@ class AudioReader:
         ring, analyzer, hop = self.ring, self.analyzer, self._hop
         if ring.hole != self._hole:
             self._hole = ring.hole
+            self._lost(
+                "lost",
+                "audio input %r lost %.1f ms of input (an xrun); silence stands in",
+                self.device_name,
+                1000 * (self._hole[1] - self._hole[0]) / analyzer.samplerate,
+            )
             if ring.level_before(self._hole[0], analyzer.hop) > _EDGE_LEVEL:
                 analyzer.ignore_onsets(*(self.clock.at_frame(f) for f in self._hole))
         while (first_frame := ring.read_into(hop)) is not None:

@@ -311,6 +311,26 @@ def test_lost_input_is_stood_in_for_by_silence_on_the_device_clock() -> None:
     assert audio._ring.hole == (2 * PERIOD, 5 * PERIOD)  # where no onset is to be heard
 
 
+def test_lost_input_is_reported_in_one_line_a_second(caplog: pytest.LogCaptureFixture) -> None:
+    """Each stretch of stand-in silence counts; the log says so once a second at most."""
+    from performer.control.audio_reader import AudioReader
+    from performer.control.ring import CaptureTimes
+
+    ring = SampleRing(48000, 1)
+    reader = AudioReader(
+        ring, CaptureTimes(), Analyzer(RATE), AudioClock(), Inbox(), lambda *_: None, "in", PERIOD
+    )
+    block = np.zeros((PERIOD, 1), dtype=np.float32)
+    for lost in (480, 960, 240):
+        ring.write(block, (0,))
+        ring.skip(lost)
+        reader._analyse()
+    said = [r.getMessage() for r in caplog.records if "lost" in r.getMessage()]
+    assert said == [
+        "audio input 'in' lost 10.0 ms of input (an xrun); silence stands in (1 so far)"
+    ]
+
+
 def test_ring_single_producer_single_consumer_threads() -> None:
     """A writer thread and a reader: every frame read is the frame written there."""
     ring = SampleRing(frames=1024, channels=1)

@@ -106,6 +106,31 @@ def test_a_busy_spell_of_late_callbacks_does_not_move_audio_time() -> None:
     assert clock.at_frame(latest) == pytest.approx(clock.now() - BLOCK / RATE, abs=0.002)
 
 
+def test_after_the_device_stalls_frames_are_placed_when_captured_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The device's time stops for 50 ms (a JACK cycle run late, or input lost and not
+    made up) and goes on from where it was: within a quarter of a second the clock places the
+    frames when they were captured again, not 50 ms early for the rest of its window."""
+    perf = FakePerf()
+    clock = AudioClock(FakeClock(), perf=perf)
+    clock.attach(RATE)
+    run_audio(clock, perf, 3.0)
+    frames = int(3.0 * RATE) // BLOCK * BLOCK + BLOCK
+    perf.t += 0.05  # the stall: no frames for 50 ms
+    for block in range(round(0.25 * RATE / BLOCK)):
+        perf.t += BLOCK / RATE
+        clock.observe(perf.t - BLOCK / RATE, frames)
+        frames += BLOCK
+        if block % 18 == 17:
+            clock.update()
+    clock.update()
+    latest = frames - BLOCK
+    assert clock.at_frame(latest) == pytest.approx(clock.now() - BLOCK / RATE, abs=0.002)
+    said = [r.getMessage() for r in caplog.records if "moved" in r.getMessage()]
+    assert len(said) == 1 and "moved -50 ms" in said[0], said
+
+
 def test_when_audio_stops_it_runs_on_at_the_monotonic_rate() -> None:
     perf = FakePerf()
     clock = AudioClock(FakeClock(), perf=perf)
