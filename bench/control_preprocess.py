@@ -35,7 +35,7 @@ from performer.control.params import ParamStore
 from performer.generators.base import Setup
 from performer.generators.diffusion import DiffusersGenerator
 from performer.generators.preprocess import make
-from performer.generators.tiny import save_tiny_controlnet, save_tiny_pipeline
+from performer.generators.tiny import save_tiny_controlnet, save_tiny_depth, save_tiny_pipeline
 
 
 def p50_p99(seconds: list[float]) -> tuple[float, float]:
@@ -73,25 +73,6 @@ def timed(
     return out
 
 
-def tiny_depth(folder: Path) -> str:
-    from transformers import DPTConfig, DPTForDepthEstimation, DPTImageProcessor
-
-    config = DPTConfig(
-        hidden_size=32,
-        num_hidden_layers=4,
-        num_attention_heads=2,
-        intermediate_size=64,
-        image_size=384,
-        patch_size=16,
-        backbone_out_indices=[0, 1, 2, 3],
-        neck_hidden_sizes=[8, 16, 16, 16],
-        fusion_hidden_size=16,
-    )
-    DPTForDepthEstimation(config).save_pretrained(folder)
-    DPTImageProcessor(size={"height": 384, "width": 384}).save_pretrained(folder)
-    return f"depth:{folder}"
-
-
 def upload_and_run(
     fn: Callable[[torch.Tensor], torch.Tensor], image: np.ndarray, device: torch.device
 ) -> object:
@@ -104,7 +85,8 @@ def upload_and_run(
 def preprocessors(
     sizes: list[int], runs: int, root: Path, device: torch.device
 ) -> list[dict[str, object]]:
-    specs = ["luma", "canny", "soft_edge", tiny_depth(root / "dpt")]
+    depth = save_tiny_depth(root / "dpt", side=384, patch=16)  # DPT's own input size
+    specs = ["luma", "canny", "soft_edge", f"depth:{depth}"]
     sync = partial(torch.cuda.synchronize, device) if device.type == "cuda" else lambda: None
     rows: list[dict[str, object]] = []
     for size in sizes:

@@ -182,6 +182,28 @@ def save_tiny_controlnet(folder: str | Path, model: str | Path, seed: int = 0) -
     return Path(folder)
 
 
+def save_tiny_depth(folder: str | Path, side: int = 32, patch: int = 8, seed: int = 0) -> Path:
+    """A tiny DPT depth model (reading ``side``² pictures in ``patch``² patches) with its
+    image processor, ``save_pretrained`` into ``folder``: the ``depth:`` preprocessor's."""
+    from transformers import DPTConfig, DPTForDepthEstimation, DPTImageProcessor
+
+    torch.manual_seed(seed)
+    config = DPTConfig(
+        hidden_size=32,
+        num_hidden_layers=4,
+        num_attention_heads=2,
+        intermediate_size=64,
+        image_size=side,
+        patch_size=patch,
+        backbone_out_indices=[0, 1, 2, 3],
+        neck_hidden_sizes=[8, 16, 16, 16],
+        fusion_hidden_size=16,
+    )
+    DPTForDepthEstimation(config).save_pretrained(folder)
+    DPTImageProcessor(size={"height": side, "width": side}).save_pretrained(folder)
+    return Path(folder)
+
+
 def save_tiny_ip_adapter(folder: str | Path, model: str | Path, seed: int = 0) -> Path:
     """A tiny IP-Adapter for a tiny pipeline (``model``): a CLIP image encoder built from
     config in ``image_encoder/``, and ``ip-adapter.safetensors`` with the image projection

@@ -14,6 +14,7 @@ from performer.mappings.tables import PatchError
 from performer.generators.base import GeneratorError
 from performer.generators.control import keep, step_scales
 from performer.generators.preprocess import canny, in_grey, make, soft_edge
+from performer.generators.tiny import save_tiny_depth
 from performer.options import add_model_options
 from performer.patch import loads
 from performer.patch_control import parse_spec
@@ -69,25 +70,7 @@ def test_soft_edge_is_soft_and_bright_on_edges() -> None:
 @pytest.fixture(scope="module")
 def tiny_depth(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny DPT depth model from config, saved with its image processor."""
-    from transformers import DPTConfig, DPTForDepthEstimation, DPTImageProcessor
-
-    folder = tmp_path_factory.mktemp("depth")
-    torch.manual_seed(0)
-    config = DPTConfig(
-        hidden_size=32,
-        num_hidden_layers=4,
-        num_attention_heads=2,
-        intermediate_size=64,
-        image_size=32,
-        patch_size=8,
-        backbone_out_indices=[0, 1, 2, 3],
-        neck_hidden_sizes=[8, 16, 16, 16],
-        fusion_hidden_size=16,
-        head_in_index=-1,
-    )
-    DPTForDepthEstimation(config).save_pretrained(folder)
-    DPTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(folder)
-    return folder
+    return save_tiny_depth(tmp_path_factory.mktemp("depth"))
 
 
 def test_depth_loads_a_model_by_folder(tiny_depth: Path) -> None:
