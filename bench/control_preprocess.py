@@ -23,7 +23,6 @@ import argparse
 import json
 import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -37,10 +36,15 @@ from performer.generators.diffusion import DiffusersGenerator
 from performer.generators.preprocess import make
 from performer.generators.tiny import save_tiny_controlnet, save_tiny_depth, save_tiny_pipeline
 
+try:
+    from bench.frame_times import percentile, timed
+except ModuleNotFoundError:  # run as a script: bench/ itself is on the path
+    from frame_times import percentile, timed  # type: ignore[no-redef]
+
 
 def p50_p99(seconds: list[float]) -> tuple[float, float]:
-    ms = sorted(s * 1000 for s in seconds)
-    return statistics.median(ms), ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]
+    ms = [s * 1000 for s in seconds]
+    return statistics.median(ms), percentile(ms, 0.99)
 
 
 def stats(seconds: list[float]) -> str:
@@ -59,18 +63,13 @@ def picture(size: int) -> np.ndarray:
     return image
 
 
-def timed(
+def warm_timed(
     fn: Callable[[], object], runs: int, sync: Callable[[], None] = lambda: None
 ) -> list[float]:
+    """Seconds per call over ``runs`` calls, after one call not counted."""
     fn()
     sync()
-    out = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        sync()
-        out.append(time.perf_counter() - start)
-    return out
+    return timed(fn, runs, sync)
 
 
 def upload_and_run(
@@ -94,7 +93,7 @@ def preprocessors(
         for spec in specs:
             call = partial(upload_and_run, make(spec, device, torch.float32), image, device)
             name = spec.partition(":")[0] + (" (tiny DPT)" if spec.startswith("depth") else "")
-            seconds = timed(call, runs, sync)
+            seconds = warm_timed(call, runs, sync)
             print(f"{size}x{size}  {name:18s} {stats(seconds)}", flush=True)
             p50, p99 = p50_p99(seconds)
             rows.append(
@@ -123,7 +122,9 @@ def frames(root: Path, count: int) -> None:
         gen.prepare(Setup(64, 64, {1850.0: "daguerreotype", 1990.0: "vhs tape"}))
         snap = ParamStore({"prompt": "a street", "timestep": 0.7}).snapshot()
         try:
-            print(f"tiny SD 64x64, 1 step  {name:26s} {stats(timed(partial(gen, snap), count))}")
+            print(
+                f"tiny SD 64x64, 1 step  {name:26s} {stats(warm_timed(partial(gen, snap), count))}"
+            )
         finally:
             gen.close()
 

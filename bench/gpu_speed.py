@@ -40,8 +40,10 @@ from performer.generators.prompts import Conditioning
 
 try:
     from bench import gpu_conditioning as conditioning
+    from bench.frame_times import percentile, timed
 except ModuleNotFoundError:  # run as a script: bench/ itself is on the path
     import gpu_conditioning as conditioning  # type: ignore[no-redef]
+    from frame_times import percentile, timed  # type: ignore[no-redef]
 
 # stabilityai/sd-turbo unet/config.json (the SD 2.1 UNet)
 SD21_UNET: dict[str, Any] = {
@@ -206,22 +208,6 @@ def _flops(name: str, tiny: bool, size: int, controlnets: int) -> tuple[float, f
     with FlopCounterMode(display=False) as counter:
         vae.decode(x, return_dict=False)
     return float(unet_flops), float(counter.get_total_flops())
-
-
-def timed(call: Callable[[], Any], frames: int, sync: Callable[[], None]) -> list[float]:
-    """Seconds per frame, each measured to its result being ready (on the host, or synced)."""
-    out = []
-    for _ in range(frames):
-        start = time.perf_counter()
-        call()
-        sync()
-        out.append(time.perf_counter() - start)
-    return out
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def ours(fast: FastPath, m: Model, steps: int, mode: str, extras: Any) -> Callable[[], Any]:

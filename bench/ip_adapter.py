@@ -12,11 +12,10 @@ the dynamo graphs built after prepare() (none: no knob or image recompiles).
 
 from __future__ import annotations
 
-import argparse
 import math
-import statistics
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +25,11 @@ from performer.control.params import ParamStore, Snapshot
 from performer.generators.base import Setup
 from performer.generators.diffusion import DiffusersGenerator
 from performer.generators.tiny import save_tiny_ip_adapter, save_tiny_pipeline
+
+try:
+    from bench import frame_times
+except ModuleNotFoundError:  # run as a script: bench/ itself is on the path
+    import frame_times  # type: ignore[no-redef]
 
 SIZE = 64
 
@@ -46,12 +50,7 @@ def times(gen: DiffusersGenerator, snap: Snapshot, frames: int, case: str) -> li
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=120)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--compile", default="", help="a compile mode (e.g. eager)")
-    args = parser.parse_args()
+    args = frame_times.tiny_options(__doc__.splitlines()[0])
     torch.set_num_threads(args.threads)
     root = Path(tempfile.mkdtemp())
     model = save_tiny_pipeline(root / "sd", "sd")
@@ -77,12 +76,8 @@ def main() -> None:
         gen.prepare(Setup(SIZE, SIZE, {1850.0: "daguerreotype", 1985.0: "vhs camcorder"}))
         graphs = counters["stats"]["unique_graphs"]
         played = snap.replace(ip_source=1) if case == "live" else snap
-        medians, p99s = [], []
-        for _ in range(args.runs):
-            t = np.array(times(gen, played, args.frames, case)) * 1000
-            medians.append(float(np.median(t)))
-            p99s.append(float(np.percentile(t, 99)))
-        line = f"{case:6} {statistics.median(medians):10.2f} {statistics.median(p99s):8.2f}"
+        median, p99 = frame_times.summary(partial(times, gen, played, args.frames, case), args.runs)
+        line = f"{case:6} {median:10.2f} {p99:8.2f}"
         if args.compile:
             line += f"   recompiles: {counters['stats']['unique_graphs'] - graphs}"
         print(line)

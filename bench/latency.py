@@ -42,6 +42,11 @@ from performer.generators.diffusion import DiffusersGenerator
 from performer.live import Stage
 from performer.session import Session
 
+try:
+    from bench.frame_times import percentile
+except ModuleNotFoundError:  # run as a script: bench/ itself is on the path
+    from frame_times import percentile  # type: ignore[no-redef]
+
 
 def write_random_sd_turbo(folder: Path) -> tuple[Path, Path]:
     """A real-size SD-Turbo pipeline (random weights, bf16) and TAESD, saved to ``folder``."""
@@ -133,11 +138,6 @@ def measure(
         server.stop()
         client.close()
     return results, took
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,14 +13,12 @@ the sweep must equal the one after prepare(): no weight recompiles.
 
 from __future__ import annotations
 
-import argparse
 import math
-import statistics
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
-import numpy as np
 import torch
 from performer.control.params import ParamStore, Snapshot
 from torch.overrides import TorchFunctionMode
@@ -29,6 +27,11 @@ from performer.generators.base import Setup
 from performer.generators.diffusion import DiffusersGenerator
 from performer.generators.lora import LoraSpec
 from performer.generators.tiny import save_tiny_lora, save_tiny_pipeline
+
+try:
+    from bench import frame_times
+except ModuleNotFoundError:  # run as a script: bench/ itself is on the path
+    import frame_times  # type: ignore[no-redef]
 
 READS = {torch.Tensor.__bool__, torch.Tensor.item, torch.Tensor.tolist, torch.Tensor.__float__}
 
@@ -56,12 +59,7 @@ def times(gen: DiffusersGenerator, snap: Snapshot, frames: int, sweep: bool) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=120)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--compile", default="", help="a compile mode (e.g. eager)")
-    args = parser.parse_args()
+    args = frame_times.tiny_options(__doc__.splitlines()[0])
     torch.set_num_threads(args.threads)
     root = Path(tempfile.mkdtemp())
     model = save_tiny_pipeline(root / "sd", "sd")
@@ -78,12 +76,8 @@ def main() -> None:
         gen = DiffusersGenerator(str(model), loras=loras, **fast)  # type: ignore[arg-type]
         gen.prepare(Setup(64, 64, {1850.0: "daguerreotype", 1985.0: "vhs camcorder"}))
         graphs = counters["stats"]["unique_graphs"]
-        medians, p99s = [], []
-        for _ in range(args.runs):
-            t = np.array(times(gen, snap, args.frames, sweep)) * 1000
-            medians.append(float(np.median(t)))
-            p99s.append(float(np.percentile(t, 99)))
-        line = f"{case:6} {statistics.median(medians):10.2f} {statistics.median(p99s):8.2f}"
+        median, p99 = frame_times.summary(partial(times, gen, snap, args.frames, sweep), args.runs)
+        line = f"{case:6} {median:10.2f} {p99:8.2f}"
         if sweep:
             if args.compile:  # counted first: a frame under the counting mode recompiles
                 line += f"   recompiles: {counters['stats']['unique_graphs'] - graphs}"
