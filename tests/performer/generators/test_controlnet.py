@@ -51,6 +51,17 @@ def frame(gen: DiffusersGenerator, s: Snapshot, live: np.ndarray | None = None) 
     return gen(s, live)
 
 
+def zero_is_plain_and_one_holds(model: Path, net: tuple[Path, str], s: Snapshot) -> None:
+    """With ``net`` on ``model``, strength 0 is the model's own frame and 1 is not."""
+    plain, held = make(model), make(model, net)
+    try:
+        assert np.array_equal(frame(held, s.replace(control_strength=0.0)), frame(plain, s))
+        assert not np.array_equal(frame(held, s), frame(plain, s))
+    finally:
+        plain.close()
+        held.close()
+
+
 def test_control_strength_is_a_knob_and_zero_is_no_controlnet(
     tiny_models: dict[str, Path], nets: list[Path]
 ) -> None:
@@ -144,14 +155,7 @@ def test_an_sdxl_controlnet_holds_the_tiny_sdxl(
     tiny_models: dict[str, Path], tmp_path: Path
 ) -> None:
     net = save_tiny_controlnet(tmp_path / "xl-controlnet", tiny_models["xl"])
-    plain, held = make(tiny_models["xl"]), make(tiny_models["xl"], (net, "soft_edge"))
-    try:
-        s = snap()
-        assert np.array_equal(frame(held, s.replace(control_strength=0.0)), frame(plain, s))
-        assert not np.array_equal(frame(held, s), frame(plain, s))
-    finally:
-        plain.close()
-        held.close()
+    zero_is_plain_and_one_holds(tiny_models["xl"], (net, "soft_edge"), snap())
 
 
 def test_an_lcm_model_plays_a_controlnet_made_without_a_guidance_embedding(
@@ -159,14 +163,7 @@ def test_an_lcm_model_plays_a_controlnet_made_without_a_guidance_embedding(
 ) -> None:
     """The LCM UNet's guidance embedding is its own: a ControlNet of the SD family, made
     with none, is not handed it."""
-    plain, held = make(tiny_models["lcm"]), make(tiny_models["lcm"], (nets[0], "canny"))
-    try:
-        s = snap(guidance=1.5)
-        assert np.array_equal(frame(held, s.replace(control_strength=0.0)), frame(plain, s))
-        assert not np.array_equal(frame(held, s), frame(plain, s))
-    finally:
-        plain.close()
-        held.close()
+    zero_is_plain_and_one_holds(tiny_models["lcm"], (nets[0], "canny"), snap(guidance=1.5))
 
 
 def test_similarity_skip_never_hides_a_new_live_control_image(
