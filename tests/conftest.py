@@ -16,6 +16,18 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+@pytest.fixture(scope="module")
+def one_thread() -> Iterator[None]:
+    """torch on one thread for a module, as ``performer render`` runs it: on 2 busy cores
+    two threads made each 32x32 frame several times slower. Restored after."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(autouse=True)
 def registry_as_found() -> Iterator[None]:
     """Each test leaves the parameter registry as it found it: the knobs a patch or a

@@ -9,7 +9,6 @@ import logging
 import math
 import random
 import shutil
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -42,18 +41,6 @@ hi = 2000
 """
 STAMP = datetime(2035, 1, 1, 12, 0, 0)
 BLOB = b"\x00\xffblob\x80"
-
-
-@pytest.fixture(scope="module")
-def one_thread() -> Iterator[None]:
-    """torch on one thread while this module plays and replays: on 2 busy cores two
-    threads made each 32x32 frame ten times slower. Restored after."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
