@@ -90,8 +90,7 @@ class DiffusersGenerator(Generator):
         self._frame: np.ndarray | None = None
         self._frame_seconds = 0.0
         self._size = (0, 0)
-        self.playing: tuple[str, str] = ("", "")  # the prompts the last frame was made with
-        self._texts: tuple[str, ...] = ()  # all its texts, as TEXTS names them
+        self._cond_bank: PromptBank | None = None  # the prompts the last frame was made with
         self._replayed: dict[str, str] | None = None  # replay_with's, for the next frame
 
     # -- set-up ------------------------------------------------------------------------
@@ -237,7 +236,6 @@ class DiffusersGenerator(Generator):
             bank = self._encoder.exactly(tuple(replayed.get(n, snap[n]) for n in TEXTS))
         else:
             bank = self._live_bank(tuple(snap[name] for name in TEXTS))
-        self.playing, self._texts = bank.prompts, bank.texts
         weights = tuple(snap[f"block_{n}_weight"] for n in BLOCK_NUMBERS)
         blend = (snap["prompt_weight"], snap["block_blend"])
         key = (id(bank), snap["era"], snap["prompt_mix"], weights, blend)
@@ -258,8 +256,15 @@ class DiffusersGenerator(Generator):
             bank = self._encoder.encode_now(texts)
         return bank
 
+    @property
+    def playing(self) -> tuple[str, str]:
+        """The prompt pair the last frame was made with (none yet: empty)."""
+        return ("", "") if self._cond_bank is None else self._cond_bank.prompts
+
     def played(self, snap: Snapshot) -> dict[str, str]:
-        texts = zip(TEXTS, self._texts, strict=False)  # none before the first frame
+        if self._cond_bank is None:  # no frame made yet
+            return {}
+        texts = zip(TEXTS, self._cond_bank.texts, strict=True)
         return {name: text for name, text in texts if snap[name] != text}
 
     def replay_with(self, played: Mapping[str, str]) -> None:
